@@ -1,0 +1,109 @@
+import path from 'node:path';
+import { seedDemoStaff } from '../auth/staff.js';
+import { importBoundaries } from '../geo/boundaries.js';
+import { createPool } from '../platform/db/pool.js';
+import { ConfigError, type Config, describeConfig, loadConfig } from './config.js';
+import { prepareDatabase } from './setup.js';
+import { openDatabase, startPlatform } from './start.js';
+
+const USAGE = `usage: jarima <command>
+
+  start                     run everything in one process (API, workers, simulators; embedded PostgreSQL
+                            unless DATABASE_URL is set)
+  migrate                   apply database migrations and load reference data
+  seed --demo               create the demo staff accounts (prints their passwords)
+  import-boundaries FILE    import region (ADM1) or district (ADM2) boundaries from a GeoJSON file
+  config                    list the environment variables and their defaults
+`;
+
+/** Runs `fn` against the configured database (embedded if need be), then shuts it down. */
+async function withDatabase<T>(config: Config, fn: (pool: ReturnType<typeof createPool>) => Promise<T>): Promise<T> {
+  const db = await openDatabase(config, console.log);
+  const pool = createPool(db.url, 4);
+  try {
+    return await fn(pool);
+  } finally {
+    await pool.end();
+    await db.embedded?.stop();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  if (!command || command === 'help' || command === '--help') {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  if (command === 'config') {
+    for (const line of describeConfig()) console.log(line);
+    return 0;
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return 78; // EX_CONFIG
+    }
+    throw err;
+  }
+
+  switch (command) {
+    case 'start': {
+      const platform = await startPlatform(config);
+      await new Promise<void>((resolve) => {
+        let signals = 0;
+        const onSignal = (sig: string) => {
+          if (++signals > 1) {
+            console.error(`${sig} again: exiting now`);
+            process.exit(130);
+          }
+          platform.stop().then(resolve, (err) => {
+            console.error(err);
+            process.exit(1);
+          });
+        };
+        process.on('SIGINT', () => onSignal('SIGINT'));
+        process.on('SIGTERM', () => onSignal('SIGTERM'));
+      });
+      return 0;
+    }
+    case 'migrate':
+      await withDatabase(config, async (pool) => {
+        const r = await prepareDatabase(pool);
+        console.log(r.migrations.length ? `applied: ${r.migrations.join(', ')}` : 'schema is current');
+      });
+      return 0;
+    case 'seed': {
+      if (!args.includes('--demo')) {
+        console.error('seed: only --demo is supported');
+        return 2;
+      }
+      await withDatabase(config, async (pool) => {
+        await prepareDatabase(pool);
+        const created = await seedDemoStaff(pool);
+        if (!created.length) console.log('demo staff accounts already exist');
+        for (const a of created) console.log(`${a.role}\tlogin: ${a.login}\tpassword: ${a.password}`);
+      });
+      return 0;
+    }
+    case 'import-boundaries': {
+      const file = args[0];
+      if (!file) {
+        console.error('import-boundaries: give a GeoJSON file');
+        return 2;
+      }
+      await withDatabase(config, async (pool) => {
+        await prepareDatabase(pool);
+        const r = await importBoundaries(pool, path.resolve(file));
+        console.log(`imported ${r.count} ${r.level === 'region' ? 'regions' : 'districts'}; removed ${r.removed}`);
+        console.log('running processes pick up new boundaries when restarted');
+      });
+      return 0;
+    }
+    default:
+      console.error(`unknown command: ${command}\n\n${USAGE}`);
+      return 2;
+  }
+}

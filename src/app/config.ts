@@ -1,0 +1,80 @@
+import { type Static, Type as T } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+const Int = (def: number, min: number, max: number, description: string) =>
+  T.Integer({ default: def, minimum: min, maximum: max, description });
+
+/**
+ * Every setting, read from the environment. This schema is the single source: defaults, validation, the README's
+ * configuration table (`jarima config --help` prints it) and the `Config` type all come from it.
+ */
+export const ConfigSchema = T.Object({
+  DATABASE_URL: T.Optional(
+    T.String({ pattern: '^postgres(ql)?://', description: 'PostgreSQL URL; unset = embedded PostgreSQL under JARIMA_DATA_DIR' }),
+  ),
+  JARIMA_DATA_DIR: T.String({ default: '.jarima', minLength: 1, description: 'Embedded database, evidence blobs, generated secret' }),
+  HOST: T.String({ default: '127.0.0.1', minLength: 1, description: 'Interface the HTTP server listens on' }),
+  PORT: Int(3000, 0, 65535, 'HTTP port (0 = any free port)'),
+  PUBLIC_URL: T.Optional(T.String({ pattern: '^https?://', description: 'Base URL used in links; default http://HOST:PORT' })),
+  JARIMA_SECRET: T.Optional(
+    T.String({ minLength: 32, description: 'Signs tokens and keys phone hashes; unset = generated once into JARIMA_DATA_DIR/secret' }),
+  ),
+  LOG_LEVEL: T.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => T.Literal(l)),
+    { default: 'info', description: 'pino log level' },
+  ),
+  TRUST_PROXY: T.String({ default: '', description: 'Comma-separated proxy addresses/CIDRs whose X-Forwarded-For is trusted' }),
+  DB_POOL_MAX: Int(20, 2, 500, 'Connections in the API/worker pool'),
+  EVIDENCE_MAX_BYTES: Int(200 * 1024 * 1024, 1024, 10 * 1024 * 1024 * 1024, 'Largest accepted evidence file'),
+  FILING_WINDOW_HOURS: Int(72, 1, 24 * 365, 'A report must be filed within this many hours of the incident'),
+  FUTURE_SKEW_SECONDS: Int(120, 0, 3600, 'Tolerance for a phone clock ahead of ours'),
+  OTP_TTL_SECONDS: Int(300, 30, 3600, 'Lifetime of a one-time sign-in code'),
+  OTP_MAX_ATTEMPTS: Int(5, 1, 20, 'Wrong guesses allowed per code'),
+  OTP_RESEND_SECONDS: Int(30, 0, 3600, 'Minimum gap between codes to one phone'),
+  OTP_MAX_PER_HOUR: Int(5, 1, 100, 'Codes sent to one phone per hour'),
+  TOKEN_TTL_HOURS: Int(12, 1, 24 * 90, 'Lifetime of a sign-in token'),
+  RATE_LIMIT_AUTH_PER_MINUTE: Int(20, 1, 100000, 'Sign-in requests per minute per client address'),
+  RATE_LIMIT_SUBMIT_PER_MINUTE: Int(30, 1, 1000000, 'Report submissions and uploads per minute per citizen'),
+  WORKER_CONCURRENCY: Int(4, 0, 256, 'Pipeline jobs run at once in this process (0 = no workers)'),
+  INTAKE_BATCH_MAX: Int(256, 1, 5000, 'Most submissions committed in one group-commit transaction'),
+  INTAKE_FLUSHERS: Int(4, 1, 64, 'Group-commit transactions in flight at once'),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the configuration from `env`; a wrong value throws ConfigError naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') raw[key] = v;
+  }
+  const value = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw));
+  const problems = [...Value.Errors(ConfigSchema, value)].map((e) => ({
+    variable: e.path.replace(/^\//, '') || '(config)',
+    message: `${e.message} (got ${JSON.stringify(raw[e.path.replace(/^\//, '')] ?? null)})`,
+  }));
+  if (problems.length) throw new ConfigError(dedupeByVariable(problems));
+  return value as Config;
+}
+
+function dedupeByVariable<T extends { variable: string }>(items: T[]): T[] {
+  const seen = new Set<string>();
+  return items.filter((i) => !seen.has(i.variable) && seen.add(i.variable));
+}
+
+/** Lines for the README and `jarima help config`. */
+export function describeConfig(): string[] {
+  return Object.entries(ConfigSchema.properties).map(([k, s]) => {
+    const schema = s as { default?: unknown; description?: string };
+    const def = schema.default === undefined ? '(unset)' : JSON.stringify(schema.default);
+    return `${k} = ${def} — ${schema.description ?? ''}`;
+  });
+}

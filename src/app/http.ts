@@ -1,0 +1,60 @@
+import helmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController } from 'fastify';
+import { authRoutes } from '../auth/auth.routes.js';
+import { installAuthentication } from '../auth/guard.js';
+import { evidenceRoutes } from '../evidence/evidence.routes.js';
+import { outboxRoutes } from '../integrations/sms/outbox.routes.js';
+import { installErrorHandler } from '../platform/errors/http.js';
+import { type App, ErrorBody } from '../platform/http/types.js';
+import { referenceRoutes } from '../reference/reference.routes.js';
+import { reportRoutes } from '../reports/reports.routes.js';
+import type { Deps } from './deps.js';
+import { healthRoutes } from './health.routes.js';
+
+export interface HttpOptions {
+  workersRunning: () => boolean;
+}
+
+/** The HTTP API: one Fastify instance, every route's schema doubling as validation and OpenAPI (/docs). */
+export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
+  const { config } = deps;
+  const trusted = config.TRUST_PROXY.split(',').map((s) => s.trim()).filter(Boolean);
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    trustProxy: trusted.length ? trusted : false,
+    bodyLimit: 64 * 1024,
+    requestIdHeader: false,
+    // Two log lines per request are noise at intake rates; keep them for debug and trace.
+    logController: new LogController({ disableRequestLogging: config.LOG_LEVEL !== 'debug' && config.LOG_LEVEL !== 'trace' }),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  installErrorHandler(app);
+  app.addSchema(ErrorBody);
+  await app.register(helmet, { contentSecurityPolicy: false, global: true });
+  await app.register(rateLimit, { global: false });
+  await app.register(multipart, { limits: { fileSize: config.EVIDENCE_MAX_BYTES, files: 1, fields: 4, parts: 5 } });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Jarima API', version: '1', description: 'Citizen traffic-violation reports: intake, checking, review.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string) ?? `def-${i}` },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  installAuthentication(app, deps.keys.token);
+  healthRoutes(app, deps, opts.workersRunning);
+  authRoutes(app, deps);
+  evidenceRoutes(app, deps);
+  reportRoutes(app, deps);
+  referenceRoutes(app, deps);
+  if (deps.smsSimulator) outboxRoutes(app, deps.smsSimulator);
+  return app;
+}

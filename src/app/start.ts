@@ -1,0 +1,98 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type DemoAccount, seedDemoStaff } from '../auth/staff.js';
+import { type EmbeddedDatabase, startEmbeddedPostgres } from '../platform/db/embedded.js';
+import { createPool } from '../platform/db/pool.js';
+import { createLogger } from '../platform/logger.js';
+import type { Config } from './config.js';
+import { closeDeps, createDeps, resolveSecret } from './deps.js';
+import { buildApp } from './http.js';
+import { prepareDatabase } from './setup.js';
+import { startWorkers, type Workers } from './worker.js';
+
+export interface Platform {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Where the database comes from: DATABASE_URL, or an embedded server under the data directory. */
+export async function openDatabase(config: Config, log: (line: string) => void): Promise<{ url: string; embedded: EmbeddedDatabase | null }> {
+  if (config.DATABASE_URL) return { url: config.DATABASE_URL, embedded: null };
+  log(`starting embedded PostgreSQL in ${path.resolve(config.JARIMA_DATA_DIR, 'pg')} …`);
+  const embedded = await startEmbeddedPostgres({ dir: path.join(config.JARIMA_DATA_DIR, 'pg') });
+  return { url: embedded.url, embedded };
+}
+
+/**
+ * `jarima start`: everything in one process — database (embedded unless DATABASE_URL), migrations, reference data,
+ * demo staff, the HTTP API, the pipeline workers and the local simulators. Stops cleanly on SIGINT/SIGTERM.
+ */
+export async function startPlatform(config: Config, print: (line: string) => void = console.log): Promise<Platform> {
+  const logger = createLogger(config.LOG_LEVEL);
+  const secret = await resolveSecret(config);
+  const db = await openDatabase(config, print);
+  let workers: Workers | null = null;
+  try {
+    const setupPool = createPool(db.url, 2);
+    let demo: DemoAccount[];
+    try {
+      const prepared = await prepareDatabase(setupPool);
+      if (prepared.migrations.length) print(`applied migrations: ${prepared.migrations.join(', ')}`);
+      if (prepared.boundariesImported) print('imported the bundled region and district boundaries');
+      demo = await seedDemoStaff(setupPool);
+    } finally {
+      await setupPool.end();
+    }
+
+    const deps = await createDeps(config, { databaseUrl: db.url, secret, logger });
+    if (config.WORKER_CONCURRENCY > 0) workers = await startWorkers(deps);
+    const app = await buildApp(deps, { workersRunning: () => workers?.running() ?? false });
+    await app.listen({ host: config.HOST, port: config.PORT });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.PORT;
+    const url = config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
+
+    const accountsFile = path.join(config.JARIMA_DATA_DIR, 'demo-accounts.txt');
+    if (demo.length) {
+      await writeFile(accountsFile, demo.map((a) => `${a.role}\t${a.login}\t${a.password}`).join('\n') + '\n', { mode: 0o600 });
+    }
+    banner(print, { url, embedded: db.embedded !== null, demo, accountsFile, workers: config.WORKER_CONCURRENCY });
+
+    let stopping: Promise<void> | null = null;
+    const stop = () =>
+      (stopping ??= (async () => {
+        print('shutting down: no new requests, finishing submissions and running jobs …');
+        await app.close();
+        await workers?.stop();
+        await closeDeps(deps);
+        await db.embedded?.stop();
+        print('stopped.');
+      })());
+    return { url, stop };
+  } catch (err) {
+    await workers?.stop().catch(() => {});
+    await db.embedded?.stop().catch(() => {});
+    throw err;
+  }
+}
+
+function banner(
+  print: (line: string) => void,
+  b: { url: string; embedded: boolean; demo: DemoAccount[]; accountsFile: string; workers: number },
+): void {
+  print('');
+  print(`Jarima is running at ${b.url}`);
+  print(`  API docs (OpenAPI):   ${b.url}/docs`);
+  print(`  database:             ${b.embedded ? 'embedded PostgreSQL (data in JARIMA_DATA_DIR/pg)' : 'DATABASE_URL'}`);
+  print(`  pipeline workers:     ${b.workers ? `${b.workers} in this process` : 'off (WORKER_CONCURRENCY=0)'}`);
+  print('  SMS gateway:          LOCAL SIMULATOR — nothing is really sent; read codes at');
+  print(`                        ${b.url}/v1/dev/outbox?to=+998901234567`);
+  if (b.demo.length) {
+    print('  demo staff accounts (shown once; also saved to ' + b.accountsFile + '):');
+    for (const a of b.demo) print(`    ${a.role.padEnd(10)} login: ${a.login.padEnd(10)} password: ${a.password}`);
+  } else {
+    print(`  demo staff accounts:  already created; their passwords are in ${b.accountsFile} (if this machine created them)`);
+  }
+  print('Press Ctrl-C to stop.');
+  print('');
+}

@@ -1,0 +1,66 @@
+import { Logger as WorkerLogger, run, type Runner } from 'graphile-worker';
+import type { Logger } from 'pino';
+import { buildTaskList, type JobHandler } from '../pipeline/registry.js';
+import { runReportStage } from '../pipeline/runner.js';
+import { validateStage } from '../pipeline/stages/validate/validate.js';
+import type { Deps } from './deps.js';
+
+/** Every pipeline handler, one per registered job. */
+export function pipelineHandlers(deps: Deps): JobHandler[] {
+  const validate = validateStage({ pool: deps.pool, reference: deps.reference, geo: deps.geo, config: deps.config });
+  return [
+    {
+      name: 'validate',
+      handle: async ({ reportId }) => {
+        await runReportStage(deps.pool, 'validate', reportId, validate);
+      },
+    },
+  ];
+}
+
+export interface Workers {
+  running(): boolean;
+  /** Stops taking jobs and waits for the running ones to finish. */
+  stop(): Promise<void>;
+}
+
+export async function startWorkers(deps: Deps): Promise<Workers> {
+  const taskList = buildTaskList(pipelineHandlers(deps));
+  const runner: Runner = await run({
+    pgPool: deps.pool,
+    taskList,
+    concurrency: deps.config.WORKER_CONCURRENCY,
+    noHandleSignals: true,
+    crontab: '',
+    pollInterval: 2000,
+    logger: workerLogger(deps.logger),
+  });
+  let alive = true;
+  runner.promise.then(
+    () => {
+      alive = false;
+    },
+    (err) => {
+      alive = false;
+      deps.logger.error({ err }, 'pipeline workers stopped with an error');
+    },
+  );
+  return {
+    running: () => alive,
+    stop: async () => {
+      if (!alive) return;
+      await runner.stop();
+      alive = false;
+    },
+  };
+}
+
+function workerLogger(log: Logger): WorkerLogger {
+  return new WorkerLogger((scope) => (level, message, meta) => {
+    const child = { scope: { label: scope.label, taskIdentifier: scope.taskIdentifier, jobId: scope.jobId }, ...meta };
+    if (level === 'error') log.error(child, message);
+    else if (level === 'warning') log.warn(child, message);
+    else if (level === 'info') log.info(child, message);
+    else log.debug(child, message);
+  });
+}

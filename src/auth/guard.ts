@@ -1,0 +1,39 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../platform/errors/catalog.js';
+import type { App } from '../platform/http/types.js';
+import { type Principal, type Role, verifyToken } from './tokens.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is calling, from the bearer token; null when no token was sent. */
+    principal: Principal | null;
+  }
+}
+
+/** Reads the bearer token on every request (one HMAC, no I/O); routes decide what they require. */
+export function installAuthentication(app: App, tokenKey: Buffer): void {
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    const header = request.headers.authorization;
+    if (!header) return;
+    const [scheme, token] = header.split(' ');
+    if (scheme?.toLowerCase() !== 'bearer' || !token) throw new AppError('TOKEN_INVALID');
+    request.principal = verifyToken(tokenKey, token);
+  });
+}
+
+/** preHandler that admits only the given roles. */
+export function requireRole(...roles: Role[]) {
+  return async (request: FastifyRequest, _reply: FastifyReply) => {
+    if (!request.principal) throw new AppError('UNAUTHENTICATED');
+    if (!roles.includes(request.principal.role)) throw new AppError('FORBIDDEN');
+  };
+}
+
+export const STAFF_ROLES: Role[] = ['inspector', 'supervisor', 'admin'];
+
+/** The principal of a route guarded by requireRole. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new AppError('UNAUTHENTICATED');
+  return request.principal;
+}

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Type as T } from '@sinclair/typebox';
+import type { Deps } from '../app/deps.js';
+import { principalOf, requireRole } from '../auth/guard.js';
+import { AppError } from '../platform/errors/catalog.js';
+import { type App, errorResponses } from '../platform/http/types.js';
+import { recordUpload } from './evidence.repository.js';
+import { SNIFF_BYTES, type Sniffed, sniff } from './sniff.js';
+
+const EvidenceResponse = T.Object({
+  id: T.String({ format: 'uuid' }),
+  kind: T.Union([T.Literal('photo'), T.Literal('video')]),
+  mime: T.String(),
+  bytes: T.Integer(),
+  sha256: T.String(),
+});
+
+export function evidenceRoutes(app: App, deps: Deps): void {
+  app.post(
+    '/v1/evidence',
+    {
+      preHandler: requireRole('citizen'),
+      config: {
+        rateLimit: {
+          max: deps.config.RATE_LIMIT_SUBMIT_PER_MINUTE,
+          timeWindow: 60_000,
+          hook: 'preHandler',
+          keyGenerator: (req) => `evidence:${req.principal?.id ?? req.ip}`,
+        },
+      },
+      schema: {
+        tags: ['evidence'],
+        summary: 'Upload one photo or video (multipart field "file"); the same bytes always return the same id',
+        consumes: ['multipart/form-data'],
+        security: [{ bearer: [] }],
+        response: { 200: EvidenceResponse, 201: EvidenceResponse, ...errorResponses(400, 401, 403, 413, 415, 429) },
+      },
+    },
+    async (request, reply) => {
+      const citizen = principalOf(request);
+      if (!request.isMultipart()) throw new AppError('UNSUPPORTED_MEDIA_TYPE', { message: 'Send the evidence as multipart/form-data.' });
+      const part = await request.file({ throwFileSizeLimit: false, limits: { fileSize: deps.config.EVIDENCE_MAX_BYTES, files: 1 } });
+      if (!part || part.fieldname !== 'file') {
+        part?.file.resume();
+        throw new AppError('EVIDENCE_FILE_MISSING', { field: 'file' });
+      }
+
+      // One pass over the stream: hash, count and sniff the head while writing to a temporary blob.
+      const hash = createHash('sha256');
+      let bytes = 0;
+      let head = Buffer.alloc(0);
+      let sniffed: Sniffed | null = null;
+      const inspect = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          if (!sniffed && head.length < SNIFF_BYTES) {
+            head = Buffer.concat([head, chunk]).subarray(0, SNIFF_BYTES);
+            if (head.length >= SNIFF_BYTES) {
+              sniffed = sniff(head);
+              // Stop a non-media upload at its first chunk instead of writing it all to disk.
+              if (!sniffed) return done(new AppError('EVIDENCE_TYPE_UNSUPPORTED', { field: 'file' }));
+            }
+          }
+          hash.update(chunk);
+          bytes += chunk.length;
+          done(null, chunk);
+        },
+      });
+      const upload = await deps.blobs.createUpload();
+      try {
+        await pipeline(part.file, inspect, upload.stream);
+        if (part.file.truncated) throw new AppError('EVIDENCE_TOO_LARGE', { field: 'file', details: { maxBytes: deps.config.EVIDENCE_MAX_BYTES } });
+        if (bytes === 0) throw new AppError('EVIDENCE_EMPTY', { field: 'file' });
+        sniffed ??= sniff(head);
+        if (!sniffed) throw new AppError('EVIDENCE_TYPE_UNSUPPORTED', { field: 'file' });
+      } catch (err) {
+        await upload.discard();
+        part.file.resume();
+        throw err;
+      }
+      const digest = hash.digest();
+      await upload.commit(digest.toString('hex'));
+      const row = await recordUpload(deps.pool, {
+        sha256: digest,
+        kind: sniffed.kind,
+        mime: sniffed.mime,
+        bytes,
+        citizenId: citizen.id,
+        originalName: part.filename ? part.filename.slice(0, 255) : null,
+      });
+      return reply
+        .status(row.created ? 201 : 200)
+        .send({ id: row.id, kind: row.kind, mime: row.mime, bytes: row.bytes, sha256: digest.toString('hex') });
+    },
+  );
+}

@@ -1,0 +1,60 @@
+/**
+ * Every error a client can see: a stable code, its HTTP status and a human message. Clients match on `code`;
+ * messages may be reworded. Add new errors here, never inline.
+ */
+export const ERRORS = {
+  VALIDATION_FAILED: { status: 400, message: 'A field is missing or invalid.' },
+  MALFORMED_BODY: { status: 400, message: 'The request body could not be parsed.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'This content type is not accepted here.' },
+  BODY_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  ROUTE_NOT_FOUND: { status: 404, message: 'No such endpoint.' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this endpoint.' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests; try again later.' },
+
+  UNAUTHENTICATED: { status: 401, message: 'Sign in first.' },
+  TOKEN_INVALID: { status: 401, message: 'The sign-in token is invalid or expired.' },
+  FORBIDDEN: { status: 403, message: 'Your role may not do this.' },
+  OTP_INVALID: { status: 401, message: 'The code is wrong or has expired.' },
+  OTP_ATTEMPTS_EXCEEDED: { status: 429, message: 'Too many wrong codes; request a new one.' },
+  OTP_TOO_SOON: { status: 429, message: 'A code was sent moments ago; wait before asking again.' },
+  OTP_LIMIT_REACHED: { status: 429, message: 'Too many codes sent to this phone; try again later.' },
+  LOGIN_INVALID: { status: 401, message: 'Wrong login or password.' },
+  SMS_UNAVAILABLE: { status: 503, message: 'The SMS gateway is unavailable; try again shortly.' },
+
+  EVIDENCE_FILE_MISSING: { status: 400, message: 'Attach the evidence as a multipart file field named "file".' },
+  EVIDENCE_TOO_LARGE: { status: 413, message: 'The evidence file is larger than allowed.' },
+  EVIDENCE_EMPTY: { status: 400, message: 'The evidence file is empty.' },
+  EVIDENCE_TYPE_UNSUPPORTED: { status: 415, message: 'Evidence must be a JPEG or PNG photo or an MP4, MOV or WebM video.' },
+  EVIDENCE_NOT_FOUND: { status: 422, message: 'An evidence id is unknown or was not uploaded by you.' },
+
+  VIOLATION_TYPE_UNKNOWN: { status: 422, message: 'No violation type has this code.' },
+  REPORT_NOT_FOUND: { status: 404, message: 'No such report.' },
+  IDEMPOTENCY_KEY_REUSED: { status: 409, message: 'This Idempotency-Key was used with a different request.' },
+
+  SERVICE_UNAVAILABLE: { status: 503, message: 'The service is temporarily unavailable; try again shortly.' },
+  INTERNAL: { status: 500, message: 'Something went wrong on our side.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    opts: { message?: string; field?: string; cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(opts.message ?? ERRORS[code].message, { cause: opts.cause });
+    this.name = 'AppError';
+    this.status = ERRORS[code].status;
+    this.field = opts.field;
+    this.details = opts.details;
+  }
+  readonly field: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+}
+
+/** Turns anything thrown into an Error (graphile-worker's coerceError habit). */
+export function toError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  return new Error(typeof value === 'string' ? value : JSON.stringify(value));
+}

@@ -1,0 +1,107 @@
+import type { Queryable } from '../platform/db/pool.js';
+import { bhmRateOn, fineInSum } from './reference-data.js';
+
+export interface ViolationType {
+  code: string;
+  article: string;
+  part: string;
+  name: { en: string; uz: string | null; ru: string | null };
+  bhmMin: number;
+  bhmMax: number | null;
+  extraSanction: string | null;
+  cameraRecordable: boolean;
+  active: boolean;
+}
+
+export interface BhmRate {
+  effectiveFrom: string;
+  amountSum: number;
+}
+
+export interface Fine {
+  bhmMin: number;
+  bhmMax: number | null;
+  bhmRate: number;
+  rateEffectiveFrom: string;
+  sumMin: number;
+  sumMax: number | null;
+}
+
+/**
+ * Violation types and BHM rates held in memory: a few dozen rows read on every submission and every report view.
+ * Loaded at start-up; `reload()` after an administrator changes them.
+ */
+export class ReferenceData {
+  private byCode = new Map<string, ViolationType>();
+  private rates: BhmRate[] = [];
+
+  private constructor(private readonly db: Queryable) {}
+
+  static async load(db: Queryable): Promise<ReferenceData> {
+    const ref = new ReferenceData(db);
+    await ref.reload();
+    return ref;
+  }
+
+  async reload(): Promise<void> {
+    const [types, rates] = await Promise.all([
+      this.db.query<{
+        code: string;
+        article: string;
+        part: string;
+        name_en: string;
+        name_uz: string | null;
+        name_ru: string | null;
+        bhm_min: number;
+        bhm_max: number | null;
+        extra_sanction: string | null;
+        camera_recordable: boolean;
+        active: boolean;
+      }>('select * from violation_types order by code'),
+      this.db.query<{ effective_from: string; amount_sum: number }>(
+        `select to_char(effective_from, 'YYYY-MM-DD') as effective_from, amount_sum from bhm_rates order by effective_from`,
+      ),
+    ]);
+    this.byCode = new Map(
+      types.rows.map((r) => [
+        r.code,
+        {
+          code: r.code,
+          article: r.article,
+          part: r.part,
+          name: { en: r.name_en, uz: r.name_uz, ru: r.name_ru },
+          bhmMin: r.bhm_min,
+          bhmMax: r.bhm_max,
+          extraSanction: r.extra_sanction,
+          cameraRecordable: r.camera_recordable,
+          active: r.active,
+        },
+      ]),
+    );
+    this.rates = rates.rows.map((r) => ({ effectiveFrom: r.effective_from, amountSum: r.amount_sum }));
+  }
+
+  violationTypes(): ViolationType[] {
+    return [...this.byCode.values()];
+  }
+
+  violationType(code: string): ViolationType | undefined {
+    return this.byCode.get(code);
+  }
+
+  /** The fine for a violation at the BHM rate in force on the incident date (Asia/Tashkent), never today's. */
+  fineFor(code: string, incidentAt: Date): Fine | null {
+    const type = this.byCode.get(code);
+    const rate = bhmRateOn(this.rates, incidentAt);
+    if (!type || !rate) return null;
+    const sum = fineInSum(type.bhmMin, type.bhmMax, rate);
+    return {
+      bhmMin: type.bhmMin,
+      bhmMax: type.bhmMax,
+      bhmRate: rate.amountSum,
+      rateEffectiveFrom: rate.effectiveFrom,
+      sumMin: sum.min,
+      sumMax: sum.max,
+    };
+  }
+}

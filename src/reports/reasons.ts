@@ -1,0 +1,54 @@
+/**
+ * Why a report was rejected, in the citizen's language. Codes are stable (clients and statistics key on them); the
+ * texts may be reworded. Uzbek in Latin script.
+ */
+export const REJECTION_REASONS = {
+  INCIDENT_IN_FUTURE: {
+    en: 'The incident time is in the future. Check the date and time on your phone.',
+    ru: 'Время нарушения указано в будущем. Проверьте дату и время на телефоне.',
+    uz: "Qoidabuzarlik vaqti kelajakda ko'rsatilgan. Telefoningizdagi sana va vaqtni tekshiring.",
+  },
+  FILED_TOO_LATE: {
+    en: 'The report was filed too long after the incident: the filing window has passed.',
+    ru: 'Сообщение отправлено слишком поздно: срок подачи истёк.',
+    uz: "Xabar juda kech yuborilgan: yuborish muddati o'tgan.",
+  },
+  OUTSIDE_COUNTRY: {
+    en: 'The location is outside Uzbekistan.',
+    ru: 'Место нарушения находится за пределами Узбекистана.',
+    uz: "Qoidabuzarlik joyi O'zbekiston hududidan tashqarida.",
+  },
+  PLATE_FORMAT_UNKNOWN: {
+    en: 'The licence plate does not match any Uzbek plate format.',
+    ru: 'Госномер не соответствует ни одному формату номеров Узбекистана.',
+    uz: "Davlat raqami O'zbekiston raqamlari formatiga mos kelmaydi.",
+  },
+  VIOLATION_TYPE_UNKNOWN: {
+    en: 'The violation type does not exist.',
+    ru: 'Такого вида нарушения не существует.',
+    uz: "Bunday qoidabuzarlik turi mavjud emas.",
+  },
+  VIOLATION_TYPE_INACTIVE: {
+    en: 'This violation type cannot be reported by citizens.',
+    ru: 'Об этом виде нарушения граждане сообщать не могут.',
+    uz: "Bu turdagi qoidabuzarlik haqida fuqarolar xabar bera olmaydi.",
+  },
+  EVIDENCE_MISSING: {
+    en: 'At least one photo or video is required.',
+    ru: 'Нужно приложить хотя бы одно фото или видео.',
+    uz: "Kamida bitta rasm yoki video ilova qilinishi kerak.",
+  },
+  EVIDENCE_KIND_NOT_ALLOWED: {
+    en: 'This kind of evidence is not accepted for this violation.',
+    ru: 'Такой вид доказательства не принимается для этого нарушения.',
+    uz: "Bu qoidabuzarlik uchun bunday dalil turi qabul qilinmaydi.",
+  },
+} as const satisfies Record<string, Record<Language, string>>;
+
+export type Language = 'uz' | 'ru' | 'en';
+export type RejectionReason = keyof typeof REJECTION_REASONS;
+
+export function reasonText(code: string, language: Language): string | null {
+  const entry = (REJECTION_REASONS as Record<string, Record<Language, string>>)[code];
+  return entry ? entry[language] : null;
+}

@@ -1,0 +1,64 @@
+import type { Queryable } from '../platform/db/pool.js';
+import type { ReportStatus } from './status.js';
+
+export interface ReportRow {
+  id: string;
+  citizen_id: string;
+  violation_code: string;
+  plate: string;
+  plate_input: string;
+  lat: number;
+  lon: number;
+  incident_at: Date;
+  description: string | null;
+  status: ReportStatus;
+  reason_code: string | null;
+  region_id: number | null;
+  district_id: number | null;
+  version: number;
+  last_event_hash: Buffer;
+  received_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS = `id, citizen_id, violation_code, plate, plate_input, lat, lon, incident_at, description, status,
+  reason_code, region_id, district_id, version, last_event_hash, received_at, updated_at`;
+
+export async function findReport(db: Queryable, id: string): Promise<ReportRow | null> {
+  const { rows } = await db.query<ReportRow>(`select ${COLUMNS} from reports where id = $1`, [id]);
+  return rows[0] ?? null;
+}
+
+export interface EvidenceRef {
+  id: string;
+  kind: 'photo' | 'video';
+  mime: string;
+  bytes: number;
+}
+
+export async function reportEvidence(db: Queryable, reportId: string): Promise<EvidenceRef[]> {
+  const { rows } = await db.query<EvidenceRef>(
+    `select e.id, e.kind, e.mime, e.bytes from report_evidence re join evidence e on e.id = re.evidence_id
+      where re.report_id = $1 order by re.position`,
+    [reportId],
+  );
+  return rows;
+}
+
+/**
+ * A citizen's reports, newest first, keyset-paginated on the time-ordered id (index reports_citizen_id): a page
+ * costs the same however deep the citizen scrolls.
+ */
+export async function listCitizenReports(
+  db: Queryable,
+  citizenId: string,
+  opts: { before?: string; limit: number },
+): Promise<ReportRow[]> {
+  const { rows } = await db.query<ReportRow>(
+    `select ${COLUMNS} from reports
+      where citizen_id = $1 and ($2::uuid is null or id < $2::uuid)
+      order by id desc limit $3`,
+    [citizenId, opts.before ?? null, opts.limit],
+  );
+  return rows;
+}

@@ -1,0 +1,18 @@
+/** Every state a report can be in (see ARCHITECTURE.md, "The pipeline"); later stages add their transitions. */
+export const REPORT_STATUSES = [
+  'received',
+  'awaiting_review',
+  'in_review',
+  'needs_info',
+  'approved',
+  'forwarded',
+  'fined',
+  'paid',
+  'rewarded',
+  'rejected',
+  'duplicate',
+] as const;
+export type ReportStatus = (typeof REPORT_STATUSES)[number];
+
+/** States after which nothing more happens to a report. */
+export const FINAL_STATUSES: ReadonlySet<ReportStatus> = new Set(['rejected', 'duplicate', 'rewarded']);

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll } from 'vitest';
+import { type Config, loadConfig } from '../../src/app/config.js';
+import { closeDeps, createDeps, type Deps } from '../../src/app/deps.js';
+import { buildApp } from '../../src/app/http.js';
+import { startWorkers, type Workers } from '../../src/app/worker.js';
+import { createStaff } from '../../src/auth/staff.js';
+import type { StaffRole } from '../../src/auth/tokens.js';
+import type { App } from '../../src/platform/http/types.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+
+export interface TestApp {
+  app: App;
+  deps: Deps;
+  db: TestDatabase;
+  workers: Workers | null;
+}
+
+/**
+ * The real HTTP app on a fresh database of its own, with a temporary blob directory. Workers are off unless
+ * asked for: most tests drive the pipeline explicitly so they can look at each step.
+ */
+export async function createTestApp(env: Record<string, string> = {}, opts: { workers?: boolean } = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'jarima-test-data-'));
+  const config: Config = loadConfig({ JARIMA_DATA_DIR: dataDir, LOG_LEVEL: 'silent', WORKER_CONCURRENCY: opts.workers ? '2' : '0', ...env });
+  const deps = await createDeps(config, { databaseUrl: db.url, secret: randomBytes(32).toString('hex'), logger: createLogger('silent', false) });
+  const workers = opts.workers ? await startWorkers(deps) : null;
+  const app = await buildApp(deps, { workersRunning: () => workers?.running() ?? false });
+  await app.ready();
+  afterAll(async () => {
+    await app.close();
+    await workers?.stop();
+    await closeDeps(deps);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  return { app, deps, db, workers };
+}
+
+let phoneCounter = 0;
+/** A fresh Uzbek number per call, unique within the file. */
+export function newPhone(): string {
+  phoneCounter++;
+  return `+99890${String(process.pid % 1000).padStart(3, '0')}${String(phoneCounter).padStart(4, '0')}`;
+}
+
+/** Signs a citizen in the way a phone would: request a code, read it from the simulator's outbox, verify. */
+export async function signInCitizen(t: TestApp, phone = newPhone()): Promise<{ token: string; id: string; phone: string }> {
+  const sent = await t.app.inject({ method: 'POST', url: '/v1/auth/otp', payload: { phone } });
+  if (sent.statusCode !== 202) throw new Error(`otp: ${sent.statusCode} ${sent.body}`);
+  const code = latestCode(t, phone);
+  const res = await t.app.inject({ method: 'POST', url: '/v1/auth/otp/verify', payload: { phone, code } });
+  if (res.statusCode !== 200) throw new Error(`verify: ${res.statusCode} ${res.body}`);
+  const body = res.json();
+  return { token: body.token, id: body.subjectId, phone };
+}
+
+export function latestCode(t: TestApp, phone: string): string {
+  const text = t.deps.smsSimulator!.outbox(phone)[0]?.text ?? '';
+  const code = /\b(\d{6})\b/.exec(text)?.[1];
+  if (!code) throw new Error(`no code in outbox for ${phone}`);
+  return code;
+}
+
+export async function staffToken(t: TestApp, role: StaffRole): Promise<string> {
+  const login = `${role}-${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(12).toString('hex');
+  await createStaff(t.deps.pool, { login, role, displayName: role, password });
+  const res = await t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { login, password } });
+  return res.json().token;
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** A multipart/form-data body with one file part, as a browser would send it. */
+export function multipart(content: Buffer, filename = 'evidence.jpg', field = 'file', mime = 'application/octet-stream') {
+  const boundary = `----jarima${randomBytes(8).toString('hex')}`;
+  const payload = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\nContent-Type: ${mime}\r\n\r\n`),
+    content,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return { payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+export async function uploadEvidence(t: TestApp, token: string, content: Buffer, filename?: string) {
+  const mp = multipart(content, filename);
+  return t.app.inject({ method: 'POST', url: '/v1/evidence', payload: mp.payload, headers: { ...mp.headers, ...bearer(token) } });
+}
