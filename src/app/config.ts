@@ -10,20 +10,35 @@ const Int = (def: number, min: number, max: number, description: string) =>
  */
 export const ConfigSchema = T.Object({
   DATABASE_URL: T.Optional(
-    T.String({ pattern: '^postgres(ql)?://', description: 'PostgreSQL URL; unset = embedded PostgreSQL under JARIMA_DATA_DIR' }),
+    T.String({
+      pattern: '^postgres(ql)?://',
+      description: 'PostgreSQL URL; unset = embedded PostgreSQL under JARIMA_DATA_DIR',
+    }),
   ),
-  JARIMA_DATA_DIR: T.String({ default: '.jarima', minLength: 1, description: 'Embedded database, evidence blobs, generated secret' }),
+  JARIMA_DATA_DIR: T.String({
+    default: '.jarima',
+    minLength: 1,
+    description: 'Embedded database, evidence blobs, generated secret',
+  }),
   HOST: T.String({ default: '127.0.0.1', minLength: 1, description: 'Interface the HTTP server listens on' }),
   PORT: Int(3000, 0, 65535, 'HTTP port (0 = any free port)'),
-  PUBLIC_URL: T.Optional(T.String({ pattern: '^https?://', description: 'Base URL used in links; default http://HOST:PORT' })),
+  PUBLIC_URL: T.Optional(
+    T.String({ pattern: '^https?://', description: 'Base URL used in links; default http://HOST:PORT' }),
+  ),
   JARIMA_SECRET: T.Optional(
-    T.String({ minLength: 32, description: 'Signs tokens and keys phone hashes; unset = generated once into JARIMA_DATA_DIR/secret' }),
+    T.String({
+      minLength: 32,
+      description: 'Signs tokens and keys phone hashes; unset = generated once into JARIMA_DATA_DIR/secret',
+    }),
   ),
   LOG_LEVEL: T.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => T.Literal(l)),
     { default: 'info', description: 'pino log level' },
   ),
-  TRUST_PROXY: T.String({ default: '', description: 'Comma-separated proxy addresses/CIDRs whose X-Forwarded-For is trusted' }),
+  TRUST_PROXY: T.String({
+    default: '',
+    description: 'Comma-separated proxy addresses/CIDRs whose X-Forwarded-For is trusted',
+  }),
   DB_POOL_MAX: Int(20, 2, 500, 'Connections in the API/worker pool'),
   EVIDENCE_MAX_BYTES: Int(200 * 1024 * 1024, 1024, 10 * 1024 * 1024 * 1024, 'Largest accepted evidence file'),
   FILING_WINDOW_HOURS: Int(72, 1, 24 * 365, 'A report must be filed within this many hours of the incident'),

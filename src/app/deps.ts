@@ -38,7 +38,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
   const pool = createPool(opts.databaseUrl, config.DB_POOL_MAX);
   const log = opts.logger;
   const smsSimulator = new SmsSimulator((sms) =>
-    log.info({ simulator: 'sms', to: sms.to.slice(0, 6) + '…' }, `[SMS SIMULATOR] ${sms.to}: ${sms.text}`),
+    log.info({ simulator: 'sms', to: `${sms.to.slice(0, 6)}…` }, `[SMS SIMULATOR] ${sms.to}: ${sms.text}`),
   );
   const [reference, geo] = await Promise.all([ReferenceData.load(pool), GeoIndex.load(pool)]);
   return {
@@ -51,7 +51,11 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     blobs: new LocalBlobStore(path.join(config.JARIMA_DATA_DIR, 'blobs')),
     reference,
     geo,
-    intake: new GroupCommitIntake(pool, { maxBatch: config.INTAKE_BATCH_MAX, maxInFlight: config.INTAKE_FLUSHERS }, log),
+    intake: new GroupCommitIntake(
+      pool,
+      { maxBatch: config.INTAKE_BATCH_MAX, maxInFlight: config.INTAKE_FLUSHERS },
+      log,
+    ),
   };
 }
 

@@ -8,7 +8,13 @@ const Check = T.Object({ ok: T.Boolean(), detail: T.Optional(T.String()) });
 export function healthRoutes(app: App, deps: Deps, workersRunning: () => boolean): void {
   app.get(
     '/healthz',
-    { schema: { tags: ['ops'], summary: 'The process is up', response: { 200: T.Object({ ok: T.Boolean() }) } } },
+    {
+      schema: {
+        tags: ['ops'],
+        summary: 'The process is up',
+        response: { 200: T.Object({ ok: T.Boolean() }) },
+      },
+    },
     async () => ({ ok: true }),
   );
 
@@ -28,7 +34,9 @@ export function healthRoutes(app: App, deps: Deps, workersRunning: () => boolean
       const checks: Record<string, { ok: boolean; detail?: string }> = {};
       try {
         checks.database = { ok: true };
-        checks.migrations = (await migrationsCurrent(deps.pool)) ? { ok: true } : { ok: false, detail: 'pending migrations' };
+        checks.migrations = (await migrationsCurrent(deps.pool))
+          ? { ok: true }
+          : { ok: false, detail: 'pending migrations' };
       } catch (err) {
         checks.database = { ok: false, detail: (err as Error).message };
       }

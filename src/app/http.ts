@@ -23,14 +23,18 @@ export interface HttpOptions {
 /** The HTTP API: one Fastify instance, every route's schema doubling as validation and OpenAPI (/docs). */
 export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   const { config } = deps;
-  const trusted = config.TRUST_PROXY.split(',').map((s) => s.trim()).filter(Boolean);
+  const trusted = config.TRUST_PROXY.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const app = Fastify({
     loggerInstance: deps.logger,
     trustProxy: trusted.length ? trusted : false,
     bodyLimit: 64 * 1024,
     requestIdHeader: false,
     // Two log lines per request are noise at intake rates; keep them for debug and trace.
-    logController: new LogController({ disableRequestLogging: config.LOG_LEVEL !== 'debug' && config.LOG_LEVEL !== 'trace' }),
+    logController: new LogController({
+      disableRequestLogging: config.LOG_LEVEL !== 'debug' && config.LOG_LEVEL !== 'trace',
+    }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
@@ -38,11 +42,17 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   app.addSchema(ErrorBody);
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
   await app.register(rateLimit, { global: false });
-  await app.register(multipart, { limits: { fileSize: config.EVIDENCE_MAX_BYTES, files: 1, fields: 4, parts: 5 } });
+  await app.register(multipart, {
+    limits: { fileSize: config.EVIDENCE_MAX_BYTES, files: 1, fields: 4, parts: 5 },
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Jarima API', version: '1', description: 'Citizen traffic-violation reports: intake, checking, review.' },
+      info: {
+        title: 'Jarima API',
+        version: '1',
+        description: 'Citizen traffic-violation reports: intake, checking, review.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string) ?? `def-${i}` },

@@ -12,7 +12,9 @@ export const BUNDLED_DISTRICTS = DATA('uz-districts.geojson');
  * Brings a database to the current schema, loads the reference data shipped in data/ and, when no boundaries have
  * been imported yet, the bundled ones. Safe to run on every start.
  */
-export async function prepareDatabase(pool: Pool): Promise<{ migrations: string[]; boundariesImported: boolean }> {
+export async function prepareDatabase(
+  pool: Pool,
+): Promise<{ migrations: string[]; boundariesImported: boolean }> {
   const { applied } = await migrate(pool);
   await loadReferenceData(pool);
   const { rows } = await pool.query<{ n: number }>('select count(*)::int as n from regions');

@@ -16,7 +16,10 @@ export interface Platform {
 }
 
 /** Where the database comes from: DATABASE_URL, or an embedded server under the data directory. */
-export async function openDatabase(config: Config, log: (line: string) => void): Promise<{ url: string; embedded: EmbeddedDatabase | null }> {
+export async function openDatabase(
+  config: Config,
+  log: (line: string) => void,
+): Promise<{ url: string; embedded: EmbeddedDatabase | null }> {
   if (config.DATABASE_URL) return { url: config.DATABASE_URL, embedded: null };
   log(`starting embedded PostgreSQL in ${path.resolve(config.JARIMA_DATA_DIR, 'pg')} …`);
   const embedded = await startEmbeddedPostgres({ dir: path.join(config.JARIMA_DATA_DIR, 'pg') });
@@ -27,7 +30,10 @@ export async function openDatabase(config: Config, log: (line: string) => void):
  * `jarima start`: everything in one process — database (embedded unless DATABASE_URL), migrations, reference data,
  * demo staff, the HTTP API, the pipeline workers and the local simulators. Stops cleanly on SIGINT/SIGTERM.
  */
-export async function startPlatform(config: Config, print: (line: string) => void = console.log): Promise<Platform> {
+export async function startPlatform(
+  config: Config,
+  print: (line: string) => void = console.log,
+): Promise<Platform> {
   const logger = createLogger(config.LOG_LEVEL);
   const secret = await resolveSecret(config);
   const db = await openDatabase(config, print);
@@ -50,13 +56,24 @@ export async function startPlatform(config: Config, print: (line: string) => voi
     await app.listen({ host: config.HOST, port: config.PORT });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
-    const url = config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
+    const url =
+      config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
 
     const accountsFile = path.join(config.JARIMA_DATA_DIR, 'demo-accounts.txt');
     if (demo.length) {
-      await writeFile(accountsFile, demo.map((a) => `${a.role}\t${a.login}\t${a.password}`).join('\n') + '\n', { mode: 0o600 });
+      await writeFile(
+        accountsFile,
+        `${demo.map((a) => `${a.role}\t${a.login}\t${a.password}`).join('\n')}\n`,
+        { mode: 0o600 },
+      );
     }
-    banner(print, { url, embedded: db.embedded !== null, demo, accountsFile, workers: config.WORKER_CONCURRENCY });
+    banner(print, {
+      url,
+      embedded: db.embedded !== null,
+      demo,
+      accountsFile,
+      workers: config.WORKER_CONCURRENCY,
+    });
 
     let stopping: Promise<void> | null = null;
     const stop = () =>
@@ -83,15 +100,22 @@ function banner(
   print('');
   print(`Jarima is running at ${b.url}`);
   print(`  API docs (OpenAPI):   ${b.url}/docs`);
-  print(`  database:             ${b.embedded ? 'embedded PostgreSQL (data in JARIMA_DATA_DIR/pg)' : 'DATABASE_URL'}`);
-  print(`  pipeline workers:     ${b.workers ? `${b.workers} in this process` : 'off (WORKER_CONCURRENCY=0)'}`);
+  print(
+    `  database:             ${b.embedded ? 'embedded PostgreSQL (data in JARIMA_DATA_DIR/pg)' : 'DATABASE_URL'}`,
+  );
+  print(
+    `  pipeline workers:     ${b.workers ? `${b.workers} in this process` : 'off (WORKER_CONCURRENCY=0)'}`,
+  );
   print('  SMS gateway:          LOCAL SIMULATOR — nothing is really sent; read codes at');
   print(`                        ${b.url}/v1/dev/outbox?to=+998901234567`);
   if (b.demo.length) {
-    print('  demo staff accounts (shown once; also saved to ' + b.accountsFile + '):');
-    for (const a of b.demo) print(`    ${a.role.padEnd(10)} login: ${a.login.padEnd(10)} password: ${a.password}`);
+    print(`  demo staff accounts (shown once; also saved to ${b.accountsFile}):`);
+    for (const a of b.demo)
+      print(`    ${a.role.padEnd(10)} login: ${a.login.padEnd(10)} password: ${a.password}`);
   } else {
-    print(`  demo staff accounts:  already created; their passwords are in ${b.accountsFile} (if this machine created them)`);
+    print(
+      `  demo staff accounts:  already created; their passwords are in ${b.accountsFile} (if this machine created them)`,
+    );
   }
   print('Press Ctrl-C to stop.');
   print('');

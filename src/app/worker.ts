@@ -1,4 +1,4 @@
-import { Logger as WorkerLogger, run, type Runner } from 'graphile-worker';
+import { type Runner, run, Logger as WorkerLogger } from 'graphile-worker';
 import type { Logger } from 'pino';
 import { buildTaskList, type JobHandler } from '../pipeline/registry.js';
 import { runReportStage } from '../pipeline/runner.js';
@@ -7,7 +7,12 @@ import type { Deps } from './deps.js';
 
 /** Every pipeline handler, one per registered job. */
 export function pipelineHandlers(deps: Deps): JobHandler[] {
-  const validate = validateStage({ pool: deps.pool, reference: deps.reference, geo: deps.geo, config: deps.config });
+  const validate = validateStage({
+    pool: deps.pool,
+    reference: deps.reference,
+    geo: deps.geo,
+    config: deps.config,
+  });
   return [
     {
       name: 'validate',
@@ -57,7 +62,10 @@ export async function startWorkers(deps: Deps): Promise<Workers> {
 
 function workerLogger(log: Logger): WorkerLogger {
   return new WorkerLogger((scope) => (level, message, meta) => {
-    const child = { scope: { label: scope.label, taskIdentifier: scope.taskIdentifier, jobId: scope.jobId }, ...meta };
+    const child = {
+      scope: { label: scope.label, taskIdentifier: scope.taskIdentifier, jobId: scope.jobId },
+      ...meta,
+    };
     if (level === 'error') log.error(child, message);
     else if (level === 'warning') log.warn(child, message);
     else if (level === 'info') log.info(child, message);

@@ -1,14 +1,19 @@
 import { Type as T } from '@sinclair/typebox';
 import type { Deps } from '../app/deps.js';
-import { decrypt } from '../platform/security/keys.js';
 import { type App, errorResponses } from '../platform/http/types.js';
+import { decrypt } from '../platform/security/keys.js';
 import { principalOf, requireRole } from './guard.js';
 import { requestOtp, verifyOtp } from './otp.service.js';
 import { maskPhone, normalisePhone } from './phone.js';
 import { authenticateStaff } from './staff.js';
 import { issueToken, ROLES } from './tokens.js';
 
-const Phone = T.String({ minLength: 9, maxLength: 24, pattern: '^[+0-9 ()\\-.]+$', examples: ['+998901234567'] });
+const Phone = T.String({
+  minLength: 9,
+  maxLength: 24,
+  pattern: '^[+0-9 ()\\-.]+$',
+  examples: ['+998901234567'],
+});
 const TokenResponse = T.Object({
   token: T.String(),
   tokenType: T.Literal('Bearer'),
@@ -38,7 +43,11 @@ export function authRoutes(app: App, deps: Deps): void {
         summary: 'Send a one-time sign-in code to a phone by SMS',
         body: T.Object({ phone: Phone }, { additionalProperties: false }),
         response: {
-          202: T.Object({ sentTo: T.String(), expiresInSeconds: T.Integer(), resendAfterSeconds: T.Integer() }),
+          202: T.Object({
+            sentTo: T.String(),
+            expiresInSeconds: T.Integer(),
+            resendAfterSeconds: T.Integer(),
+          }),
           ...errorResponses(400, 429, 503),
         },
       },
@@ -59,7 +68,10 @@ export function authRoutes(app: App, deps: Deps): void {
       schema: {
         tags: ['auth'],
         summary: 'Exchange the phone and its one-time code for a citizen token',
-        body: T.Object({ phone: Phone, code: T.String({ pattern: '^[0-9]{6}$' }) }, { additionalProperties: false }),
+        body: T.Object(
+          { phone: Phone, code: T.String({ pattern: '^[0-9]{6}$' }) },
+          { additionalProperties: false },
+        ),
         response: { 200: TokenResponse, ...errorResponses(400, 401, 429) },
       },
     },
@@ -78,7 +90,10 @@ export function authRoutes(app: App, deps: Deps): void {
         tags: ['auth'],
         summary: 'Staff sign-in with login and password',
         body: T.Object(
-          { login: T.String({ minLength: 1, maxLength: 64 }), password: T.String({ minLength: 1, maxLength: 256 }) },
+          {
+            login: T.String({ minLength: 1, maxLength: 64, pattern: '^[^\\u0000-\\u001f]+$' }),
+            password: T.String({ minLength: 1, maxLength: 256 }),
+          },
           { additionalProperties: false },
         ),
         response: { 200: TokenResponse, ...errorResponses(400, 401, 429) },
@@ -113,8 +128,15 @@ export function authRoutes(app: App, deps: Deps): void {
     async (request) => {
       const me = principalOf(request);
       if (me.role === 'citizen') {
-        const { rows } = await deps.pool.query<{ phone_enc: Buffer }>('select phone_enc from citizens where id = $1', [me.id]);
-        return { id: me.id, role: me.role, phone: rows[0] ? maskPhone(decrypt(keys.phoneEnc, rows[0].phone_enc)) : undefined };
+        const { rows } = await deps.pool.query<{ phone_enc: Buffer }>(
+          'select phone_enc from citizens where id = $1',
+          [me.id],
+        );
+        return {
+          id: me.id,
+          role: me.role,
+          phone: rows[0] ? maskPhone(decrypt(keys.phoneEnc, rows[0].phone_enc)) : undefined,
+        };
       }
       const { rows } = await deps.pool.query<{ login: string; display_name: string }>(
         'select login, display_name from staff where id = $1',

@@ -1,15 +1,28 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bearer, createTestApp, latestCode, newPhone, signInCitizen, staffToken, type TestApp } from '../../test/helpers/app.js';
+import {
+  bearer,
+  createTestApp,
+  latestCode,
+  newPhone,
+  signInCitizen,
+  staffToken,
+  type TestApp,
+} from '../../test/helpers/app.js';
 import { createStaff } from './staff.js';
 import { issueToken } from './tokens.js';
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await createTestApp({ OTP_RESEND_SECONDS: '0', OTP_MAX_PER_HOUR: '50', RATE_LIMIT_AUTH_PER_MINUTE: '1000' });
+  t = await createTestApp({
+    OTP_RESEND_SECONDS: '0',
+    OTP_MAX_PER_HOUR: '50',
+    RATE_LIMIT_AUTH_PER_MINUTE: '1000',
+  });
 });
 
 const otp = (phone: string) => t.app.inject({ method: 'POST', url: '/v1/auth/otp', payload: { phone } });
-const verify = (phone: string, code: string) => t.app.inject({ method: 'POST', url: '/v1/auth/otp/verify', payload: { phone, code } });
+const verify = (phone: string, code: string) =>
+  t.app.inject({ method: 'POST', url: '/v1/auth/otp/verify', payload: { phone, code } });
 
 describe('citizen sign-in — happy', () => {
   it('sends a code through the SMS port and exchanges it for a citizen token', async () => {
@@ -23,7 +36,11 @@ describe('citizen sign-in — happy', () => {
     const body = res.json();
     expect(body).toMatchObject({ tokenType: 'Bearer', role: 'citizen' });
     const me = await t.app.inject({ method: 'GET', url: '/v1/me', headers: bearer(body.token) });
-    expect(me.json()).toMatchObject({ id: body.subjectId, role: 'citizen', phone: `${phone.slice(0, 4)} ${phone.slice(4, 6)} *** ** ${phone.slice(-2)}` });
+    expect(me.json()).toMatchObject({
+      id: body.subjectId,
+      role: 'citizen',
+      phone: `${phone.slice(0, 4)} ${phone.slice(4, 6)} *** ** ${phone.slice(-2)}`,
+    });
   });
 
   it('signs the same phone in as the same citizen', async () => {
@@ -48,10 +65,19 @@ describe('citizen sign-in — happy', () => {
   });
 
   it('logs staff in with argon2id passwords and reports their role', async () => {
-    await createStaff(t.deps.pool, { login: 'Insp1', role: 'inspector', displayName: 'Inspector One', password: 'correct horse' });
+    await createStaff(t.deps.pool, {
+      login: 'Insp1',
+      role: 'inspector',
+      displayName: 'Inspector One',
+      password: 'correct horse',
+    });
     const { rows } = await t.deps.pool.query("select password_hash from staff where login = 'insp1'");
     expect(rows[0].password_hash).toMatch(/^\$argon2id\$/);
-    const res = await t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { login: 'insp1', password: 'correct horse' } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload: { login: 'insp1', password: 'correct horse' },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json().role).toBe('inspector');
     const me = await t.app.inject({ method: 'GET', url: '/v1/me', headers: bearer(res.json().token) });
@@ -72,7 +98,12 @@ describe('citizen sign-in — errors', () => {
   });
 
   it('rejects a malformed JSON body with MALFORMED_BODY', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/v1/auth/otp', payload: '{"phone":', headers: { 'content-type': 'application/json' } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/otp',
+      payload: '{"phone":',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().code).toBe('MALFORMED_BODY');
   });
@@ -85,7 +116,10 @@ describe('citizen sign-in — errors', () => {
     expect(res.statusCode).toBe(401);
     expect(res.json()).toMatchObject({ code: 'OTP_INVALID', field: 'code' });
     expect((await verify(newPhone(), '123456')).json().code).toBe('OTP_INVALID');
-    expect((await verify(phone, '12ab56')).json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'code' });
+    expect((await verify(phone, '12ab56')).json()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      field: 'code',
+    });
   });
 
   it('a code works once', async () => {
@@ -104,8 +138,16 @@ describe('citizen sign-in — errors', () => {
   });
 
   it('staff login with a wrong password or unknown login is LOGIN_INVALID either way', async () => {
-    await createStaff(t.deps.pool, { login: 'sup1', role: 'supervisor', displayName: 'S', password: 'right password' });
-    for (const payload of [{ login: 'sup1', password: 'wrong' }, { login: 'nobody', password: 'right password' }]) {
+    await createStaff(t.deps.pool, {
+      login: 'sup1',
+      role: 'supervisor',
+      displayName: 'S',
+      password: 'right password',
+    });
+    for (const payload of [
+      { login: 'sup1', password: 'wrong' },
+      { login: 'nobody', password: 'right password' },
+    ]) {
       const res = await t.app.inject({ method: 'POST', url: '/v1/auth/login', payload });
       expect(res.statusCode).toBe(401);
       expect(res.json().code).toBe('LOGIN_INVALID');
@@ -145,7 +187,11 @@ describe('citizen sign-in — security', () => {
     const limited = await createTestApp({ RATE_LIMIT_AUTH_PER_MINUTE: '3' });
     const codes: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await limited.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { login: 'x', password: 'y' } });
+      const res = await limited.app.inject({
+        method: 'POST',
+        url: '/v1/auth/login',
+        payload: { login: 'x', password: 'y' },
+      });
       codes.push(res.statusCode);
       if (res.statusCode === 429) expect(res.json().code).toBe('RATE_LIMITED');
     }
@@ -168,12 +214,17 @@ describe('citizen sign-in — security', () => {
   it('does not put the phone or code in the outbox of another phone', async () => {
     const a = newPhone();
     await otp(a);
-    const res = await t.app.inject({ method: 'GET', url: `/v1/dev/outbox?to=${encodeURIComponent(newPhone())}` });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/v1/dev/outbox?to=${encodeURIComponent(newPhone())}`,
+    });
     expect(res.json().messages).toEqual([]);
   });
 
   it('gives staff tokens the staff role only', async () => {
     const token = await staffToken(t, 'admin');
-    expect((await t.app.inject({ method: 'GET', url: '/v1/me', headers: bearer(token) })).json().role).toBe('admin');
+    expect((await t.app.inject({ method: 'GET', url: '/v1/me', headers: bearer(token) })).json().role).toBe(
+      'admin',
+    );
   });
 });

@@ -1,9 +1,9 @@
 import { randomInt } from 'node:crypto';
 import type { Config } from '../app/config.js';
 import type { SmsGateway } from '../integrations/sms/port.js';
-import { withTransaction, type Pool } from '../platform/db/pool.js';
-import { newId } from '../platform/ids.js';
+import { type Pool, withTransaction } from '../platform/db/pool.js';
 import { AppError, toError } from '../platform/errors/catalog.js';
+import { newId } from '../platform/ids.js';
 import { encrypt, hmac, type Keys, safeEqual } from '../platform/security/keys.js';
 
 export interface OtpDeps {
@@ -20,7 +20,11 @@ const codeHash = (keys: Keys, hashOfPhone: Buffer, code: string) => hmac(keys.ot
  * Sends a fresh 6-digit code. Only its HMAC is stored. The per-phone limits (resend gap, codes per hour) are
  * counted in the database so they hold across processes; the per-address limit is the HTTP rate limiter's.
  */
-export async function requestOtp(deps: OtpDeps, phone: string, ip: string): Promise<{ expiresInSeconds: number }> {
+export async function requestOtp(
+  deps: OtpDeps,
+  phone: string,
+  ip: string,
+): Promise<{ expiresInSeconds: number }> {
   const { pool, keys, config } = deps;
   const ph = phoneHash(keys, phone);
   const { rows } = await pool.query<{ last: Date | null; n: number }>(
@@ -32,7 +36,8 @@ export async function requestOtp(deps: OtpDeps, phone: string, ip: string): Prom
   if (recent.last && Date.now() - recent.last.getTime() < config.OTP_RESEND_SECONDS * 1000) {
     throw new AppError('OTP_TOO_SOON', { details: { retryAfterSeconds: config.OTP_RESEND_SECONDS } });
   }
-  if (recent.n >= config.OTP_MAX_PER_HOUR) throw new AppError('OTP_LIMIT_REACHED', { details: { retryAfterSeconds: 3600 } });
+  if (recent.n >= config.OTP_MAX_PER_HOUR)
+    throw new AppError('OTP_LIMIT_REACHED', { details: { retryAfterSeconds: 3600 } });
 
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const { rows: inserted } = await pool.query<{ id: number }>(
@@ -41,7 +46,10 @@ export async function requestOtp(deps: OtpDeps, phone: string, ip: string): Prom
     [ph, codeHash(keys, ph, code), ip, config.OTP_TTL_SECONDS],
   );
   try {
-    await deps.sms.send(phone, `Jarima: your sign-in code is ${code}. It expires in ${Math.round(config.OTP_TTL_SECONDS / 60)} min. Do not share it.`);
+    await deps.sms.send(
+      phone,
+      `Jarima: your sign-in code is ${code}. It expires in ${Math.round(config.OTP_TTL_SECONDS / 60)} min. Do not share it.`,
+    );
   } catch (err) {
     // The citizen never got this code: drop it so it neither counts against their limits nor stays guessable.
     await pool.query('delete from otp_codes where id = $1', [inserted[0]!.id]);

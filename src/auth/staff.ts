@@ -22,11 +22,20 @@ export interface StaffMember {
 // Verified against when the login does not exist, so a wrong login costs as long as a wrong password.
 let dummyHash: Promise<string> | undefined;
 
-export async function authenticateStaff(db: Queryable, login: string, password: string): Promise<StaffMember> {
-  const { rows } = await db.query<{ id: string; login: string; role: StaffRole; display_name: string; password_hash: string }>(
-    'select id, login, role, display_name, password_hash from staff where login = $1 and active',
-    [login.toLowerCase()],
-  );
+export async function authenticateStaff(
+  db: Queryable,
+  login: string,
+  password: string,
+): Promise<StaffMember> {
+  const { rows } = await db.query<{
+    id: string;
+    login: string;
+    role: StaffRole;
+    display_name: string;
+    password_hash: string;
+  }>('select id, login, role, display_name, password_hash from staff where login = $1 and active', [
+    login.toLowerCase(),
+  ]);
   const row = rows[0];
   dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
   const ok = await verify(row?.password_hash ?? (await dummyHash), password);
@@ -41,9 +50,22 @@ export async function createStaff(
   const { rows } = await db.query<{ id: string }>(
     `insert into staff (id, login, role, display_name, password_hash) values ($1, $2, $3, $4, $5)
      on conflict (login) do nothing returning id`,
-    [newId(), member.login.toLowerCase(), member.role, member.displayName, await hashPassword(member.password)],
+    [
+      newId(),
+      member.login.toLowerCase(),
+      member.role,
+      member.displayName,
+      await hashPassword(member.password),
+    ],
   );
-  return rows[0] ? { id: rows[0].id, login: member.login.toLowerCase(), role: member.role, displayName: member.displayName } : null;
+  return rows[0]
+    ? {
+        id: rows[0].id,
+        login: member.login.toLowerCase(),
+        role: member.role,
+        displayName: member.displayName,
+      }
+    : null;
 }
 
 export interface DemoAccount {

@@ -15,7 +15,14 @@ export interface EvidenceRow {
  */
 export async function recordUpload(
   db: Queryable,
-  u: { sha256: Buffer; kind: EvidenceKind; mime: string; bytes: number; citizenId: string; originalName: string | null },
+  u: {
+    sha256: Buffer;
+    kind: EvidenceKind;
+    mime: string;
+    bytes: number;
+    citizenId: string;
+    originalName: string | null;
+  },
 ): Promise<EvidenceRow & { created: boolean }> {
   const inserted = await db.query<EvidenceRow>(
     `insert into evidence (id, sha256, kind, mime, bytes) values ($1, $2, $3, $4, $5)
@@ -25,7 +32,9 @@ export async function recordUpload(
   let row = inserted.rows[0];
   const created = row !== undefined;
   // A new statement, so a row committed by a concurrent upload of the same bytes is visible here.
-  row ??= (await db.query<EvidenceRow>('select id, kind, mime, bytes from evidence where sha256 = $1', [u.sha256])).rows[0]!;
+  row ??= (
+    await db.query<EvidenceRow>('select id, kind, mime, bytes from evidence where sha256 = $1', [u.sha256])
+  ).rows[0]!;
   await db.query(
     `insert into evidence_uploads (citizen_id, evidence_id, original_name) values ($1, $2, $3)
      on conflict do nothing`,

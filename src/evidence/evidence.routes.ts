@@ -32,17 +32,28 @@ export function evidenceRoutes(app: App, deps: Deps): void {
       },
       schema: {
         tags: ['evidence'],
-        summary: 'Upload one photo or video (multipart field "file"); the same bytes always return the same id',
+        summary:
+          'Upload one photo or video (multipart field "file"); the same bytes always return the same id',
         consumes: ['multipart/form-data'],
         security: [{ bearer: [] }],
-        response: { 200: EvidenceResponse, 201: EvidenceResponse, ...errorResponses(400, 401, 403, 413, 415, 429) },
+        response: {
+          200: EvidenceResponse,
+          201: EvidenceResponse,
+          ...errorResponses(400, 401, 403, 413, 415, 429),
+        },
       },
     },
     async (request, reply) => {
       const citizen = principalOf(request);
-      if (!request.isMultipart()) throw new AppError('UNSUPPORTED_MEDIA_TYPE', { message: 'Send the evidence as multipart/form-data.' });
-      const part = await request.file({ throwFileSizeLimit: false, limits: { fileSize: deps.config.EVIDENCE_MAX_BYTES, files: 1 } });
-      if (!part || part.fieldname !== 'file') {
+      if (!request.isMultipart())
+        throw new AppError('UNSUPPORTED_MEDIA_TYPE', {
+          message: 'Send the evidence as multipart/form-data.',
+        });
+      const part = await request.file({
+        throwFileSizeLimit: false,
+        limits: { fileSize: deps.config.EVIDENCE_MAX_BYTES, files: 1 },
+      });
+      if (part?.fieldname !== 'file') {
         part?.file.resume();
         throw new AppError('EVIDENCE_FILE_MISSING', { field: 'file' });
       }
@@ -70,7 +81,11 @@ export function evidenceRoutes(app: App, deps: Deps): void {
       const upload = await deps.blobs.createUpload();
       try {
         await pipeline(part.file, inspect, upload.stream);
-        if (part.file.truncated) throw new AppError('EVIDENCE_TOO_LARGE', { field: 'file', details: { maxBytes: deps.config.EVIDENCE_MAX_BYTES } });
+        if (part.file.truncated)
+          throw new AppError('EVIDENCE_TOO_LARGE', {
+            field: 'file',
+            details: { maxBytes: deps.config.EVIDENCE_MAX_BYTES },
+          });
         if (bytes === 0) throw new AppError('EVIDENCE_EMPTY', { field: 'file' });
         sniffed ??= sniff(head);
         if (!sniffed) throw new AppError('EVIDENCE_TYPE_UNSUPPORTED', { field: 'file' });
@@ -87,11 +102,20 @@ export function evidenceRoutes(app: App, deps: Deps): void {
         mime: sniffed.mime,
         bytes,
         citizenId: citizen.id,
-        originalName: part.filename ? part.filename.slice(0, 255) : null,
+        originalName: part.filename ? stripControlChars(part.filename).slice(0, 255) || null : null,
       });
-      return reply
-        .status(row.created ? 201 : 200)
-        .send({ id: row.id, kind: row.kind, mime: row.mime, bytes: row.bytes, sha256: digest.toString('hex') });
+      return reply.status(row.created ? 201 : 200).send({
+        id: row.id,
+        kind: row.kind,
+        mime: row.mime,
+        bytes: row.bytes,
+        sha256: digest.toString('hex'),
+      });
     },
   );
+}
+
+// Filenames are kept only as a hint for people; control characters (NUL cannot even be stored) are dropped.
+function stripControlChars(name: string): string {
+  return [...name].filter((ch) => ch.charCodeAt(0) >= 0x20).join('');
 }

@@ -14,13 +14,16 @@ export const SNIFF_BYTES = 64;
  * DocType "webm" in the header.
  */
 export function sniff(head: Buffer): Sniffed | null {
-  if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return { kind: 'photo', mime: 'image/jpeg' };
+  if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff)
+    return { kind: 'photo', mime: 'image/jpeg' };
   if (head.length >= 8 && head.subarray(0, 8).equals(PNG)) return { kind: 'photo', mime: 'image/png' };
   if (head.length >= 12) {
     const box = head.toString('latin1', 4, 8);
     if (box === 'ftyp') {
       const brand = head.toString('latin1', 8, 12);
-      return brand === 'qt  ' ? { kind: 'video', mime: 'video/quicktime' } : { kind: 'video', mime: 'video/mp4' };
+      return brand === 'qt  '
+        ? { kind: 'video', mime: 'video/quicktime' }
+        : { kind: 'video', mime: 'video/mp4' };
     }
     if (QUICKTIME_ATOMS.has(box)) return { kind: 'video', mime: 'video/quicktime' };
   }

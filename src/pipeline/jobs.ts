@@ -1,4 +1,4 @@
-import { type Static, type TSchema, Type as T } from '@sinclair/typebox';
+import { type Static, Type as T, type TSchema } from '@sinclair/typebox';
 import type { Queryable } from '../platform/db/pool.js';
 
 const ReportJob = T.Object({ reportId: T.String({ format: 'uuid' }) }, { additionalProperties: false });

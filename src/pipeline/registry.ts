@@ -1,6 +1,6 @@
 import '../platform/formats.js';
-import type { JobHelpers, Task, TaskList } from 'graphile-worker';
 import { Value } from '@sinclair/typebox/value';
+import type { JobHelpers, Task, TaskList } from 'graphile-worker';
 import { JOB_NAMES, JOB_SCHEMAS, type JobName, type JobPayload } from './jobs.js';
 
 export interface JobHandler<N extends JobName = JobName> {

@@ -17,10 +17,17 @@ export type StageResult = 'applied' | 'skipped';
  * guarded by the version read, so a job that runs twice (a retry, a worker killed after commit) changes nothing
  * the second time.
  */
-export async function runReportStage(pool: Pool, stageName: string, reportId: string, stage: ReportStage): Promise<StageResult> {
+export async function runReportStage(
+  pool: Pool,
+  stageName: string,
+  reportId: string,
+  stage: ReportStage,
+): Promise<StageResult> {
   const report = await findReport(pool, reportId);
   if (!report || !stage.from.includes(report.status)) return 'skipped';
   const outcome = await stage.decide(report);
-  const applied = await withTransaction(pool, (trx) => applyTransition(trx, report, { ...outcome, actor: `system:${stageName}` }));
+  const applied = await withTransaction(pool, (trx) =>
+    applyTransition(trx, report, { ...outcome, actor: `system:${stageName}` }),
+  );
   return applied ? 'applied' : 'skipped';
 }

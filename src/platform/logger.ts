@@ -8,6 +8,13 @@ export function createLogger(level: string, pretty = process.stdout.isTTY === tr
     base: { service: 'jarima' },
     // A reporter's phone or a token must never reach the logs.
     redact: ['req.headers.authorization', '*.phone', 'phone', '*.password', 'password', '*.code'],
-    ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service' } } } : {}),
+    ...(pretty
+      ? {
+          transport: {
+            target: 'pino-pretty',
+            options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service' },
+          },
+        }
+      : {}),
   });
 }

@@ -6,13 +6,20 @@ const ViolationTypeView = T.Object({
   code: T.String({ description: 'Article.part of the Code of Administrative Responsibility' }),
   article: T.String(),
   part: T.String(),
-  name: T.Object({ en: T.String(), uz: T.Union([T.String(), T.Null()]), ru: T.Union([T.String(), T.Null()]) }),
+  name: T.Object({
+    en: T.String(),
+    uz: T.Union([T.String(), T.Null()]),
+    ru: T.Union([T.String(), T.Null()]),
+  }),
   bhmMin: T.Number(),
   bhmMax: T.Union([T.Number(), T.Null()]),
   extraSanction: T.Union([T.String(), T.Null()]),
   cameraRecordable: T.Boolean(),
   active: T.Boolean({ description: 'Whether citizens may report it' }),
-  fineToday: T.Union([T.Object({ sumMin: T.Integer(), sumMax: T.Union([T.Integer(), T.Null()]), bhmRate: T.Integer() }), T.Null()]),
+  fineToday: T.Union([
+    T.Object({ sumMin: T.Integer(), sumMax: T.Union([T.Integer(), T.Null()]), bhmRate: T.Integer() }),
+    T.Null(),
+  ]),
 });
 
 export function referenceRoutes(app: App, deps: Deps): void {
@@ -22,7 +29,9 @@ export function referenceRoutes(app: App, deps: Deps): void {
       schema: {
         tags: ['reference'],
         summary: 'Traffic violation types with their fines (BHM multiples and sum at today’s BHM)',
-        querystring: T.Object({ active: T.Optional(T.Boolean({ description: 'Only those citizens may report' })) }),
+        querystring: T.Object({
+          active: T.Optional(T.Boolean({ description: 'Only those citizens may report' })),
+        }),
         response: { 200: T.Object({ items: T.Array(ViolationTypeView) }) },
       },
     },
@@ -33,7 +42,10 @@ export function referenceRoutes(app: App, deps: Deps): void {
         .filter((v) => request.query.active === undefined || v.active === request.query.active)
         .map((v) => {
           const fine = deps.reference.fineFor(v.code, now);
-          return { ...v, fineToday: fine && { sumMin: fine.sumMin, sumMax: fine.sumMax, bhmRate: fine.bhmRate } };
+          return {
+            ...v,
+            fineToday: fine && { sumMin: fine.sumMin, sumMax: fine.sumMax, bhmRate: fine.bhmRate },
+          };
         });
       void reply.header('cache-control', 'public, max-age=300');
       return { items };

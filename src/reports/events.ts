@@ -28,7 +28,8 @@ function canonical(value: unknown): string {
 export function eventHash(prev: Buffer | null, e: ReportEvent): Buffer {
   const h = createHash('sha256');
   if (prev) h.update(prev);
-  h.update(canonical({ ...e, at: e.at.toISOString() }));
+  const { reportId, seq, type, fromStatus, toStatus, actor, data, at } = e;
+  h.update(canonical({ reportId, seq, type, fromStatus, toStatus, actor, data, at: at.toISOString() }));
   return h.digest();
 }
 
@@ -72,7 +73,8 @@ export function firstBrokenLink(events: StoredEvent[]): number | null {
   let prev: Buffer | null = null;
   for (const e of events) {
     const expected = eventHash(prev, e);
-    if ((prev === null ? e.prevHash !== null : !e.prevHash?.equals(prev)) || !expected.equals(e.hash)) return e.seq;
+    if ((prev === null ? e.prevHash !== null : !e.prevHash?.equals(prev)) || !expected.equals(e.hash))
+      return e.seq;
     prev = e.hash;
   }
   return null;

@@ -52,6 +52,8 @@ export interface IntakeOptions {
 export class GroupCommitIntake {
   private queue: Pending[] = [];
   private inFlight = 0;
+  /** Counters for benchmarks and tests: transactions committed and submissions they carried. */
+  readonly stats = { batches: 0, submissions: 0, largestBatch: 0 };
   private idle: (() => void)[] = [];
 
   constructor(
@@ -103,6 +105,9 @@ export class GroupCommitIntake {
     let outcomes: Map<Pending, Accepted | Error>;
     try {
       outcomes = await withTransaction(this.pool, (trx) => insertBatch(trx, leaders));
+      this.stats.batches++;
+      this.stats.submissions += batch.length;
+      this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
     } catch (err) {
       if (leaders.length > 1) {
         // Isolate the cause: retry each alone so one bad submission cannot fail its neighbours.
@@ -128,7 +133,8 @@ export class GroupCommitIntake {
     for (const { p, leader } of followers) {
       const o = outcomes.get(leader)!;
       if (o instanceof Error) p.reject(o);
-      else if (!p.s.requestHash.equals(leader.s.requestHash)) p.reject(new AppError('IDEMPOTENCY_KEY_REUSED', { field: 'Idempotency-Key' }));
+      else if (!p.s.requestHash.equals(leader.s.requestHash))
+        p.reject(new AppError('IDEMPOTENCY_KEY_REUSED', { field: 'Idempotency-Key' }));
       else p.resolve({ ...o, replayed: true });
     }
   }
@@ -138,7 +144,10 @@ export class GroupCommitIntake {
 function classify(err: unknown): Error {
   const e = toError(err) as Error & { code?: string };
   if (e instanceof AppError) return e;
-  if (typeof e.code === 'string' && (e.code.startsWith('08') || e.code.startsWith('57P') || e.code === 'ECONNREFUSED')) {
+  if (
+    typeof e.code === 'string' &&
+    (e.code.startsWith('08') || e.code.startsWith('57P') || e.code === 'ECONNREFUSED')
+  ) {
     return new AppError('SERVICE_UNAVAILABLE', { cause: e });
   }
   return e;
@@ -165,7 +174,8 @@ async function insertBatch(trx: PoolClient, batch: Pending[]): Promise<Map<Pendi
   let live: Pending[] = [];
   for (const p of batch) {
     const missing = p.s.evidenceIds.findIndex((e) => !owned.has(`${p.s.citizenId}:${e}`));
-    if (missing >= 0) outcomes.set(p, new AppError('EVIDENCE_NOT_FOUND', { field: `evidenceIds.${missing}` }));
+    if (missing >= 0)
+      outcomes.set(p, new AppError('EVIDENCE_NOT_FOUND', { field: `evidenceIds.${missing}` }));
     else live.push(p);
   }
 
@@ -178,12 +188,23 @@ async function insertBatch(trx: PoolClient, batch: Pending[]): Promise<Map<Pendi
       `insert into idempotency_keys (citizen_id, key, request_hash, report_id)
        select * from unnest($1::uuid[], $2::text[], $3::bytea[], $4::uuid[])
        on conflict do nothing returning citizen_id, key`,
-      [keyed.map((p) => p.s.citizenId), keyed.map((p) => p.s.idempotencyKey), keyed.map((p) => p.s.requestHash), keyed.map((p) => ids.get(p))],
+      [
+        keyed.map((p) => p.s.citizenId),
+        keyed.map((p) => p.s.idempotencyKey),
+        keyed.map((p) => p.s.requestHash),
+        keyed.map((p) => ids.get(p)),
+      ],
     );
     const won = new Set(claimed.map((r) => `${r.citizen_id}\0${r.key}`));
     const lost = keyed.filter((p) => !won.has(`${p.s.citizenId}\0${p.s.idempotencyKey}`));
     if (lost.length) {
-      const { rows: earlier } = await trx.query<{ citizen_id: string; key: string; request_hash: Buffer; report_id: string; status: ReportStatus }>(
+      const { rows: earlier } = await trx.query<{
+        citizen_id: string;
+        key: string;
+        request_hash: Buffer;
+        report_id: string;
+        status: ReportStatus;
+      }>(
         `select k.citizen_id, k.key, k.request_hash, k.report_id, r.status
            from idempotency_keys k join reports r on r.id = k.report_id
           where (k.citizen_id, k.key) in (select * from unnest($1::uuid[], $2::text[]))`,
@@ -192,7 +213,8 @@ async function insertBatch(trx: PoolClient, batch: Pending[]): Promise<Map<Pendi
       const byKey = new Map(earlier.map((r) => [`${r.citizen_id}\0${r.key}`, r]));
       for (const p of lost) {
         const prior = byKey.get(`${p.s.citizenId}\0${p.s.idempotencyKey}`);
-        if (prior && prior.request_hash.equals(p.s.requestHash)) outcomes.set(p, { id: prior.report_id, status: prior.status, replayed: true });
+        if (prior?.request_hash.equals(p.s.requestHash))
+          outcomes.set(p, { id: prior.report_id, status: prior.status, replayed: true });
         else outcomes.set(p, new AppError('IDEMPOTENCY_KEY_REUSED', { field: 'Idempotency-Key' }));
       }
       live = live.filter((p) => !lost.includes(p));
@@ -236,7 +258,9 @@ async function insertBatch(trx: PoolClient, batch: Pending[]): Promise<Map<Pendi
       at,
     ],
   );
-  const links = live.flatMap((p) => [...new Set(p.s.evidenceIds)].map((e, i) => [ids.get(p)!, e, i] as const));
+  const links = live.flatMap((p) =>
+    [...new Set(p.s.evidenceIds)].map((e, i) => [ids.get(p)!, e, i] as const),
+  );
   await trx.query(
     `insert into report_evidence (report_id, evidence_id, position)
      select * from unnest($1::uuid[], $2::uuid[], $3::smallint[])`,

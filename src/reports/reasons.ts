@@ -26,22 +26,22 @@ export const REJECTION_REASONS = {
   VIOLATION_TYPE_UNKNOWN: {
     en: 'The violation type does not exist.',
     ru: 'Такого вида нарушения не существует.',
-    uz: "Bunday qoidabuzarlik turi mavjud emas.",
+    uz: 'Bunday qoidabuzarlik turi mavjud emas.',
   },
   VIOLATION_TYPE_INACTIVE: {
     en: 'This violation type cannot be reported by citizens.',
     ru: 'Об этом виде нарушения граждане сообщать не могут.',
-    uz: "Bu turdagi qoidabuzarlik haqida fuqarolar xabar bera olmaydi.",
+    uz: 'Bu turdagi qoidabuzarlik haqida fuqarolar xabar bera olmaydi.',
   },
   EVIDENCE_MISSING: {
     en: 'At least one photo or video is required.',
     ru: 'Нужно приложить хотя бы одно фото или видео.',
-    uz: "Kamida bitta rasm yoki video ilova qilinishi kerak.",
+    uz: 'Kamida bitta rasm yoki video ilova qilinishi kerak.',
   },
   EVIDENCE_KIND_NOT_ALLOWED: {
     en: 'This kind of evidence is not accepted for this violation.',
     ru: 'Такой вид доказательства не принимается для этого нарушения.',
-    uz: "Bu qoidabuzarlik uchun bunday dalil turi qabul qilinmaydi.",
+    uz: 'Bu qoidabuzarlik uchun bunday dalil turi qabul qilinmaydi.',
   },
 } as const satisfies Record<string, Record<Language, string>>;
 

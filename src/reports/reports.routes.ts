@@ -3,6 +3,7 @@ import { Type as T } from '@sinclair/typebox';
 import type { Deps } from '../app/deps.js';
 import { principalOf, requireRole, STAFF_ROLES } from '../auth/guard.js';
 import type { Principal } from '../auth/tokens.js';
+import type { Queryable } from '../platform/db/pool.js';
 import { AppError } from '../platform/errors/catalog.js';
 import { type App, errorResponses } from '../platform/http/types.js';
 import { normalisePlate } from '../reference/plates.js';
@@ -19,7 +20,6 @@ import {
   SubmitHeaders,
   SubmitReportBody,
 } from './reports.schema.js';
-import type { Queryable } from '../platform/db/pool.js';
 
 const IdParams = T.Object({ id: T.String({ format: 'uuid' }) });
 const links = (id: string) => ({ self: `/v1/reports/${id}`, events: `/v1/reports/${id}/events` });
@@ -67,14 +67,19 @@ export function reportRoutes(app: App, deps: Deps): void {
         description: body.description?.trim() || null,
         evidenceIds: body.evidenceIds,
         idempotencyKey: request.headers['idempotency-key'] ?? null,
-        requestHash: createHash('sha256').update(JSON.stringify(body, Object.keys(body).sort())).digest(),
+        requestHash: createHash('sha256')
+          .update(JSON.stringify(body, Object.keys(body).sort()))
+          .digest(),
       });
       if (accepted.replayed) void reply.header('idempotent-replayed', 'true');
-      return reply.status(202).header('location', links(accepted.id).self).send({
-        id: accepted.id,
-        status: accepted.status,
-        links: links(accepted.id),
-      });
+      return reply
+        .status(202)
+        .header('location', links(accepted.id).self)
+        .send({
+          id: accepted.id,
+          status: accepted.status,
+          links: links(accepted.id),
+        });
     },
   );
 
@@ -142,7 +147,10 @@ export function reportRoutes(app: App, deps: Deps): void {
     },
     async (request) => {
       const { cursor, limit } = request.query;
-      const rows = await listCitizenReports(deps.pool, principalOf(request).id, { before: cursor, limit: limit + 1 });
+      const rows = await listCitizenReports(deps.pool, principalOf(request).id, {
+        before: cursor,
+        limit: limit + 1,
+      });
       const page = rows.slice(0, limit);
       const items = await Promise.all(
         page.map(async (r) => toView(r, deps.reference, await reportEvidence(deps.pool, r.id))),
@@ -155,7 +163,8 @@ export function reportRoutes(app: App, deps: Deps): void {
 /** Staff see any report; a citizen sees only their own, and another's is "not found" so its existence stays hidden. */
 async function visibleReport(db: Queryable, who: Principal, id: string): Promise<ReportRow> {
   const report = await findReport(db, id);
-  if (!report || (who.role === 'citizen' && report.citizen_id !== who.id)) throw new AppError('REPORT_NOT_FOUND');
+  if (!report || (who.role === 'citizen' && report.citizen_id !== who.id))
+    throw new AppError('REPORT_NOT_FOUND');
   return report;
 }
 
@@ -176,7 +185,9 @@ export function toView(
     receivedAt: r.received_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
     description: r.description,
-    rejection: r.reason_code ? { code: r.reason_code, reason: reason ?? { uz: r.reason_code, ru: r.reason_code, en: r.reason_code } } : null,
+    rejection: r.reason_code
+      ? { code: r.reason_code, reason: reason ?? { uz: r.reason_code, ru: r.reason_code, en: r.reason_code } }
+      : null,
     fine: reference.fineFor(r.violation_code, r.incident_at),
     evidence,
     version: r.version,

@@ -9,11 +9,17 @@ const Status = T.Union(
 export const SubmitReportBody = T.Object(
   {
     violationCode: T.String({ pattern: '^[0-9]{1,4}(-[0-9]{1,2})?\\.[0-9]{1,2}$', examples: ['128-6.1'] }),
-    plate: T.String({ minLength: 2, maxLength: 20, examples: ['01 A 123 BC'] }),
+    plate: T.String({
+      minLength: 2,
+      maxLength: 20,
+      pattern: '^[^\\u0000-\\u001f]+$',
+      examples: ['01 A 123 BC'],
+    }),
     lat: T.Number({ minimum: -90, maximum: 90 }),
     lon: T.Number({ minimum: -180, maximum: 180 }),
     incidentAt: T.String({ format: 'date-time', description: 'When it happened, with a time zone offset' }),
-    description: T.Optional(T.String({ maxLength: 2000 })),
+    // PostgreSQL text cannot hold NUL; refuse it here rather than fail in the database.
+    description: T.Optional(T.String({ maxLength: 2000, pattern: '^[^\\u0000]*$' })),
     evidenceIds: T.Array(T.String({ format: 'uuid' }), { minItems: 1, maxItems: 10, uniqueItems: true }),
   },
   { additionalProperties: false },
@@ -38,7 +44,11 @@ export const ReportView = T.Object(
     status: Status,
     violation: T.Object({
       code: T.String(),
-      name: T.Object({ en: T.String(), uz: T.Union([T.String(), T.Null()]), ru: T.Union([T.String(), T.Null()]) }),
+      name: T.Object({
+        en: T.String(),
+        uz: T.Union([T.String(), T.Null()]),
+        ru: T.Union([T.String(), T.Null()]),
+      }),
     }),
     plate: T.String(),
     location: T.Object({ lat: T.Number(), lon: T.Number() }),

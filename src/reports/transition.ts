@@ -45,7 +45,10 @@ export async function applyTransition(trx: Queryable, report: ReportRow, t: Tran
       sets.push(`${column} = $${values.length}`);
     }
   }
-  const { rowCount } = await trx.query(`update reports set ${sets.join(', ')} where id = $1 and version = $2`, values);
+  const { rowCount } = await trx.query(
+    `update reports set ${sets.join(', ')} where id = $1 and version = $2`,
+    values,
+  );
   if (rowCount !== 1) return false;
   await trx.query(INSERT_EVENTS_SQL, eventColumns([{ ...event, prevHash: report.last_event_hash, hash }]));
   await enqueueJobs(trx, t.next ?? []);

@@ -24,11 +24,26 @@ export interface TestApp {
  * The real HTTP app on a fresh database of its own, with a temporary blob directory. Workers are off unless
  * asked for: most tests drive the pipeline explicitly so they can look at each step.
  */
-export async function createTestApp(env: Record<string, string> = {}, opts: { workers?: boolean } = {}): Promise<TestApp> {
+export async function createTestApp(
+  env: Record<string, string> = {},
+  opts: { workers?: boolean } = {},
+): Promise<TestApp> {
   const db = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'jarima-test-data-'));
-  const config: Config = loadConfig({ JARIMA_DATA_DIR: dataDir, LOG_LEVEL: 'silent', WORKER_CONCURRENCY: opts.workers ? '2' : '0', ...env });
-  const deps = await createDeps(config, { databaseUrl: db.url, secret: randomBytes(32).toString('hex'), logger: createLogger('silent', false) });
+  const config: Config = loadConfig({
+    JARIMA_DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    WORKER_CONCURRENCY: opts.workers ? '2' : '0',
+    // Tests sign many citizens in from one address; the limits have tests of their own.
+    RATE_LIMIT_AUTH_PER_MINUTE: '100000',
+    RATE_LIMIT_SUBMIT_PER_MINUTE: '100000',
+    ...env,
+  });
+  const deps = await createDeps(config, {
+    databaseUrl: db.url,
+    secret: randomBytes(32).toString('hex'),
+    logger: createLogger('silent', false),
+  });
   const workers = opts.workers ? await startWorkers(deps) : null;
   const app = await buildApp(deps, { workersRunning: () => workers?.running() ?? false });
   await app.ready();
@@ -49,7 +64,10 @@ export function newPhone(): string {
 }
 
 /** Signs a citizen in the way a phone would: request a code, read it from the simulator's outbox, verify. */
-export async function signInCitizen(t: TestApp, phone = newPhone()): Promise<{ token: string; id: string; phone: string }> {
+export async function signInCitizen(
+  t: TestApp,
+  phone = newPhone(),
+): Promise<{ token: string; id: string; phone: string }> {
   const sent = await t.app.inject({ method: 'POST', url: '/v1/auth/otp', payload: { phone } });
   if (sent.statusCode !== 202) throw new Error(`otp: ${sent.statusCode} ${sent.body}`);
   const code = latestCode(t, phone);
@@ -77,10 +95,17 @@ export async function staffToken(t: TestApp, role: StaffRole): Promise<string> {
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /** A multipart/form-data body with one file part, as a browser would send it. */
-export function multipart(content: Buffer, filename = 'evidence.jpg', field = 'file', mime = 'application/octet-stream') {
+export function multipart(
+  content: Buffer,
+  filename = 'evidence.jpg',
+  field = 'file',
+  mime = 'application/octet-stream',
+) {
   const boundary = `----jarima${randomBytes(8).toString('hex')}`;
   const payload = Buffer.concat([
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\nContent-Type: ${mime}\r\n\r\n`),
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\nContent-Type: ${mime}\r\n\r\n`,
+    ),
     content,
     Buffer.from(`\r\n--${boundary}--\r\n`),
   ]);
@@ -89,5 +114,48 @@ export function multipart(content: Buffer, filename = 'evidence.jpg', field = 'f
 
 export async function uploadEvidence(t: TestApp, token: string, content: Buffer, filename?: string) {
   const mp = multipart(content, filename);
-  return t.app.inject({ method: 'POST', url: '/v1/evidence', payload: mp.payload, headers: { ...mp.headers, ...bearer(token) } });
+  return t.app.inject({
+    method: 'POST',
+    url: '/v1/evidence',
+    payload: mp.payload,
+    headers: { ...mp.headers, ...bearer(token) },
+  });
+}
+
+/** A report body that passes every check: parking violation in central Tashkent an hour ago. */
+export function reportBody(evidenceIds: string[], overrides: Record<string, unknown> = {}) {
+  return {
+    violationCode: '128-6.1',
+    plate: '01 A 123 BC',
+    lat: 41.3111,
+    lon: 69.2797,
+    incidentAt: new Date(Date.now() - 3600_000).toISOString(),
+    description: 'Parked on the pedestrian crossing',
+    evidenceIds,
+    ...overrides,
+  };
+}
+
+/** Signs a citizen in and uploads one fresh photo. */
+export async function citizenWithEvidence(
+  t: TestApp,
+): Promise<{ token: string; id: string; evidenceId: string }> {
+  const { makeJpeg } = await import('./media.js');
+  const c = await signInCitizen(t);
+  const up = await uploadEvidence(t, c.token, await makeJpeg(640, 480));
+  return { ...c, evidenceId: up.json().id };
+}
+
+export async function submitReport(
+  t: TestApp,
+  token: string,
+  body: object,
+  headers: Record<string, string> = {},
+) {
+  return t.app.inject({
+    method: 'POST',
+    url: '/v1/reports',
+    payload: body,
+    headers: { ...bearer(token), ...headers },
+  });
 }

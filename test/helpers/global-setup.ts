@@ -4,8 +4,8 @@ import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { prepareDatabase } from '../../src/app/setup.js';
-import { createPool } from '../../src/platform/db/pool.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from '../../src/platform/db/embedded.js';
+import { createPool } from '../../src/platform/db/pool.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -15,14 +15,18 @@ export function outboxRoutes(app: App, simulator: SmsSimulator): void {
         response: {
           200: T.Object({
             simulator: T.Literal(true),
-            messages: T.Array(T.Object({ messageId: T.String(), to: T.String(), text: T.String(), sentAt: T.String() })),
+            messages: T.Array(
+              T.Object({ messageId: T.String(), to: T.String(), text: T.String(), sentAt: T.String() }),
+            ),
           }),
         },
       },
     },
     async (request) => ({
       simulator: true as const,
-      messages: simulator.outbox(request.query.to === undefined ? undefined : normalisePhone(request.query.to)),
+      messages: simulator.outbox(
+        request.query.to === undefined ? undefined : normalisePhone(request.query.to),
+      ),
     }),
   );
 }

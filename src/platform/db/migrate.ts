@@ -20,7 +20,8 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
   const migrations: Migration[] = [];
   for (const name of files) {
     const version = Number(MIGRATION_FILE.exec(name)![1]);
-    if (migrations.some((m) => m.version === version)) throw new Error(`duplicate migration number ${version}`);
+    if (migrations.some((m) => m.version === version))
+      throw new Error(`duplicate migration number ${version}`);
     migrations.push({ version, name, sql: await readFile(path.join(dir, name), 'utf8') });
   }
   return migrations;
@@ -45,7 +46,10 @@ export async function migrate(pool: Pool): Promise<{ applied: string[] }> {
       try {
         await client.query('begin');
         await client.query(m.sql);
-        await client.query('insert into schema_migrations (version, name) values ($1, $2)', [m.version, m.name]);
+        await client.query('insert into schema_migrations (version, name) values ($1, $2)', [
+          m.version,
+          m.name,
+        ]);
         await client.query('commit');
       } catch (err) {
         await client.query('rollback');
@@ -64,7 +68,9 @@ export async function migrate(pool: Pool): Promise<{ applied: string[] }> {
 /** True when every migration file has been applied (used by /readyz). */
 export async function migrationsCurrent(pool: Pool): Promise<boolean> {
   const migrations = await loadMigrations();
-  const { rows } = await pool.query<{ max: number | null }>('select max(version) as max from schema_migrations');
+  const { rows } = await pool.query<{ max: number | null }>(
+    'select max(version) as max from schema_migrations',
+  );
   return (rows[0]?.max ?? 0) >= (migrations.at(-1)?.version ?? 0);
 }
 

@@ -21,10 +21,16 @@ export const ERRORS = {
   LOGIN_INVALID: { status: 401, message: 'Wrong login or password.' },
   SMS_UNAVAILABLE: { status: 503, message: 'The SMS gateway is unavailable; try again shortly.' },
 
-  EVIDENCE_FILE_MISSING: { status: 400, message: 'Attach the evidence as a multipart file field named "file".' },
+  EVIDENCE_FILE_MISSING: {
+    status: 400,
+    message: 'Attach the evidence as a multipart file field named "file".',
+  },
   EVIDENCE_TOO_LARGE: { status: 413, message: 'The evidence file is larger than allowed.' },
   EVIDENCE_EMPTY: { status: 400, message: 'The evidence file is empty.' },
-  EVIDENCE_TYPE_UNSUPPORTED: { status: 415, message: 'Evidence must be a JPEG or PNG photo or an MP4, MOV or WebM video.' },
+  EVIDENCE_TYPE_UNSUPPORTED: {
+    status: 415,
+    message: 'Evidence must be a JPEG or PNG photo or an MP4, MOV or WebM video.',
+  },
   EVIDENCE_NOT_FOUND: { status: 422, message: 'An evidence id is unknown or was not uploaded by you.' },
 
   VIOLATION_TYPE_UNKNOWN: { status: 422, message: 'No violation type has this code.' },

@@ -24,6 +24,9 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_FIELDS_LIMIT: 'BODY_TOO_LARGE',
 };
 
+// character_not_in_repertoire, untranslatable_character
+const PG_BAD_TEXT = new Set(['22021', '22P05']);
+
 /** Field path of the first schema error, as the client wrote it: "plate", "evidenceIds.0", "Idempotency-Key". */
 function fieldOf(err: FastifyError): string | undefined {
   const v = err.validation?.[0];
@@ -47,7 +50,13 @@ export function installErrorHandler(app: FastifyInstance): void {
     let status: number;
     if (error instanceof AppError) {
       status = error.status;
-      body = { code: error.code, message: error.message, field: error.field, details: error.details, requestId: request.id };
+      body = {
+        code: error.code,
+        message: error.message,
+        field: error.field,
+        details: error.details,
+        requestId: request.id,
+      };
       if (typeof error.details?.retryAfterSeconds === 'number') {
         void reply.header('retry-after', String(error.details.retryAfterSeconds));
       }
@@ -58,6 +67,14 @@ export function installErrorHandler(app: FastifyInstance): void {
         code: 'VALIDATION_FAILED',
         message: `${field ?? error.validationContext ?? 'request'}: ${error.validation[0]?.message ?? 'is invalid'}`,
         field,
+        requestId: request.id,
+      };
+    } else if (PG_BAD_TEXT.has((error as { code?: string }).code ?? '')) {
+      // Safety net: text PostgreSQL cannot store (a NUL byte) that a schema let through is the client's error.
+      status = 400;
+      body = {
+        code: 'MALFORMED_BODY',
+        message: 'The request contains characters that cannot be stored.',
         requestId: request.id,
       };
     } else if (error.statusCode === 429) {
@@ -80,6 +97,8 @@ export function installErrorHandler(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ code: 'ROUTE_NOT_FOUND', message: ERRORS.ROUTE_NOT_FOUND.message, requestId: request.id }),
+    reply
+      .status(404)
+      .send({ code: 'ROUTE_NOT_FOUND', message: ERRORS.ROUTE_NOT_FOUND.message, requestId: request.id }),
   );
 }

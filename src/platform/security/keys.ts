@@ -1,4 +1,11 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 
 /** Purpose-bound keys derived from the one JARIMA_SECRET, so one leaked use does not expose the others. */
 export interface Keys {
@@ -10,7 +17,12 @@ export interface Keys {
 
 export function deriveKeys(secret: string): Keys {
   const derive = (purpose: string) => Buffer.from(hkdfSync('sha256', secret, 'jarima', purpose, 32));
-  return { token: derive('token'), phoneHash: derive('phone-hash'), phoneEnc: derive('phone-enc'), otp: derive('otp') };
+  return {
+    token: derive('token'),
+    phoneHash: derive('phone-hash'),
+    phoneEnc: derive('phone-enc'),
+    otp: derive('otp'),
+  };
 }
 
 export function hmac(key: Buffer, ...parts: (string | Buffer)[]): Buffer {

@@ -1,10 +1,10 @@
 import type { Config } from '../../../app/config.js';
 import type { GeoIndex } from '../../../geo/geo-index.js';
+import type { Pool } from '../../../platform/db/pool.js';
 import { matchPlate } from '../../../reference/plates.js';
 import type { ReferenceData } from '../../../reference/reference.js';
 import type { RejectionReason } from '../../../reports/reasons.js';
 import { type EvidenceRef, type ReportRow, reportEvidence } from '../../../reports/reports.repository.js';
-import type { Pool } from '../../../platform/db/pool.js';
 import type { ReportStage } from '../../runner.js';
 
 export interface Failure {
@@ -28,7 +28,8 @@ export function checkReport(report: ReportRow, evidence: EvidenceRef[], ctx: Val
   const failures: Failure[] = [];
   const type = ctx.reference.violationType(report.violation_code);
   if (!type) failures.push({ code: 'VIOLATION_TYPE_UNKNOWN', detail: { code: report.violation_code } });
-  else if (!type.active) failures.push({ code: 'VIOLATION_TYPE_INACTIVE', detail: { code: report.violation_code } });
+  else if (!type.active)
+    failures.push({ code: 'VIOLATION_TYPE_INACTIVE', detail: { code: report.violation_code } });
 
   const received = report.received_at.getTime();
   const incident = report.incident_at.getTime();
@@ -41,11 +42,16 @@ export function checkReport(report: ReportRow, evidence: EvidenceRef[], ctx: Val
   if (!ctx.geo.insideCountry(report.lat, report.lon)) {
     failures.push({ code: 'OUTSIDE_COUNTRY', detail: { lat: report.lat, lon: report.lon } });
   }
-  if (!matchPlate(report.plate)) failures.push({ code: 'PLATE_FORMAT_UNKNOWN', detail: { plate: report.plate } });
+  if (!matchPlate(report.plate))
+    failures.push({ code: 'PLATE_FORMAT_UNKNOWN', detail: { plate: report.plate } });
 
   if (evidence.length === 0) failures.push({ code: 'EVIDENCE_MISSING' });
   const refused = evidence.filter((e) => !ctx.allowedKinds.has(e.kind));
-  if (refused.length) failures.push({ code: 'EVIDENCE_KIND_NOT_ALLOWED', detail: { kinds: [...new Set(refused.map((e) => e.kind))] } });
+  if (refused.length)
+    failures.push({
+      code: 'EVIDENCE_KIND_NOT_ALLOWED',
+      detail: { kinds: [...new Set(refused.map((e) => e.kind))] },
+    });
   return failures;
 }
 
@@ -68,7 +74,11 @@ export function validateStage(deps: { pool: Pool } & Omit<ValidateContext, 'allo
       return {
         toStatus: 'awaiting_review',
         eventType: 'validated',
-        data: { region: place.region?.name ?? null, district: place.district?.name ?? null, plateFormat: matchPlate(report.plate)?.format },
+        data: {
+          region: place.region?.name ?? null,
+          district: place.district?.name ?? null,
+          plateFormat: matchPlate(report.plate)?.format,
+        },
         patch: { regionId: place.region?.id ?? null, districtId: place.district?.id ?? null },
         next: [],
       };

@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  bearer,
+  createTestApp,
+  multipart,
+  signInCitizen,
+  staffToken,
+  type TestApp,
+  uploadEvidence,
+} from '../../test/helpers/app.js';
+import { makeJpeg, makePng, mp4Head } from '../../test/helpers/media.js';
+import type { LocalBlobStore } from './blob-store.js';
+import { sniff } from './sniff.js';
+
+let t: TestApp;
+let citizen: { token: string; id: string };
+beforeAll(async () => {
+  t = await createTestApp({ EVIDENCE_MAX_BYTES: String(256 * 1024), RATE_LIMIT_SUBMIT_PER_MINUTE: '1000' });
+  citizen = await signInCitizen(t);
+});
+
+describe('type detection by content', () => {
+  it('recognises JPEG, PNG, MP4, MOV and WebM by their bytes', async () => {
+    expect(sniff(await makeJpeg(64, 64))).toEqual({ kind: 'photo', mime: 'image/jpeg' });
+    expect(sniff(await makePng(64, 64))).toEqual({ kind: 'photo', mime: 'image/png' });
+    expect(sniff(mp4Head(64))).toEqual({ kind: 'video', mime: 'video/mp4' });
+    const mov = mp4Head(64);
+    mov.write('qt  ', 8, 'latin1');
+    expect(sniff(mov)).toEqual({ kind: 'video', mime: 'video/quicktime' });
+    const webm = Buffer.concat([
+      Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x82, 0x84]),
+      Buffer.from('webm'),
+      Buffer.alloc(52),
+    ]);
+    expect(sniff(webm)).toEqual({ kind: 'video', mime: 'video/webm' });
+    expect(sniff(Buffer.from('%PDF-1.7 not a photo at all, whatever its name says.............'))).toBeNull();
+  });
+});
+
+describe('POST /v1/evidence — happy', () => {
+  it('stores a photo content-addressed and returns its id, kind and size', async () => {
+    const jpeg = await makeJpeg(320, 240);
+    const res = await uploadEvidence(t, citizen.token, jpeg, 'IMG_0001.txt');
+    expect(res.statusCode).toBe(201);
+    const body = res.json();
+    const sha = createHash('sha256').update(jpeg).digest('hex');
+    expect(body).toMatchObject({ kind: 'photo', mime: 'image/jpeg', bytes: jpeg.length, sha256: sha });
+    const store = t.deps.blobs as LocalBlobStore;
+    expect(await store.has(sha)).toBe(true);
+    const chunks: Buffer[] = [];
+    for await (const c of store.read(sha)) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).equals(jpeg)).toBe(true);
+  });
+
+  it('returns the same id for the same bytes, from anyone', async () => {
+    const png = await makePng(100, 100);
+    const first = await uploadEvidence(t, citizen.token, png);
+    const again = await uploadEvidence(t, citizen.token, png);
+    const other = await uploadEvidence(t, (await signInCitizen(t)).token, png);
+    expect(first.statusCode).toBe(201);
+    expect(again.statusCode).toBe(200);
+    expect(again.json().id).toBe(first.json().id);
+    expect(other.json().id).toBe(first.json().id);
+    const { rows } = await t.deps.pool.query('select count(*)::int as n from evidence where id = $1', [
+      first.json().id,
+    ]);
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('accepts video by its content', async () => {
+    const res = await uploadEvidence(t, citizen.token, mp4Head(8192), 'clip.bin');
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ kind: 'video', mime: 'video/mp4', bytes: 8192 });
+  });
+});
+
+describe('POST /v1/evidence — errors', () => {
+  it('refuses a file whose content is not a photo or video, whatever its name', async () => {
+    const res = await uploadEvidence(t, citizen.token, Buffer.from('MZ'.padEnd(5000, 'x')), 'photo.jpg');
+    expect(res.statusCode).toBe(415);
+    expect(res.json()).toMatchObject({ code: 'EVIDENCE_TYPE_UNSUPPORTED', field: 'file' });
+  });
+
+  it('refuses a file over the configured size and keeps nothing of it', async () => {
+    const big = Buffer.concat([await makeJpeg(64, 64), Buffer.alloc(300 * 1024)]);
+    const res = await uploadEvidence(t, citizen.token, big);
+    expect(res.statusCode).toBe(413);
+    expect(res.json().code).toBe('EVIDENCE_TOO_LARGE');
+    const store = t.deps.blobs as LocalBlobStore;
+    expect(await store.has(createHash('sha256').update(big).digest('hex'))).toBe(false);
+  });
+
+  it('refuses an empty file, a wrong field name and a non-multipart body', async () => {
+    expect((await uploadEvidence(t, citizen.token, Buffer.alloc(0))).json().code).toBe('EVIDENCE_EMPTY');
+    const mp = multipart(await makeJpeg(32, 32), 'a.jpg', 'photo');
+    const wrongField = await t.app.inject({
+      method: 'POST',
+      url: '/v1/evidence',
+      payload: mp.payload,
+      headers: { ...mp.headers, ...bearer(citizen.token) },
+    });
+    expect(wrongField.json()).toMatchObject({ code: 'EVIDENCE_FILE_MISSING', field: 'file' });
+    const json = await t.app.inject({
+      method: 'POST',
+      url: '/v1/evidence',
+      payload: { file: 'x' },
+      headers: bearer(citizen.token),
+    });
+    expect(json.statusCode).toBe(415);
+    expect(json.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+});
+
+describe('POST /v1/evidence — security', () => {
+  it('requires a signed-in citizen', async () => {
+    const jpeg = await makeJpeg(32, 32);
+    const mp = multipart(jpeg);
+    expect(
+      (await t.app.inject({ method: 'POST', url: '/v1/evidence', payload: mp.payload, headers: mp.headers }))
+        .statusCode,
+    ).toBe(401);
+    const inspector = await staffToken(t, 'inspector');
+    const res = await uploadEvidence(t, inspector, jpeg);
+    expect(res.statusCode).toBe(403);
+    expect(res.json().code).toBe('FORBIDDEN');
+  });
+
+  it('rate-limits uploads per citizen', async () => {
+    const limited = await createTestApp({ RATE_LIMIT_SUBMIT_PER_MINUTE: '2' });
+    const who = await signInCitizen(limited);
+    const statuses = [];
+    for (let i = 0; i < 3; i++)
+      statuses.push((await uploadEvidence(limited, who.token, await makeJpeg(16, 16))).statusCode);
+    expect(statuses).toEqual([201, 201, 429]);
+  });
+});

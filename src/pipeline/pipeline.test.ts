@@ -1,0 +1,189 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  bearer,
+  citizenWithEvidence,
+  createTestApp,
+  reportBody,
+  submitReport,
+  type TestApp,
+} from '../../test/helpers/app.js';
+import { firstBrokenLink, listEvents } from '../reports/events.js';
+import { buildTaskList, type JobHandler } from './registry.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp({}, { workers: true });
+});
+
+/** Polls the report until it leaves `received` (the workers pick jobs up by LISTEN/NOTIFY within milliseconds). */
+async function settled(id: string, token: string) {
+  for (let i = 0; i < 200; i++) {
+    const res = await t.app.inject({ method: 'GET', url: `/v1/reports/${id}`, headers: bearer(token) });
+    if (res.json().status !== 'received') return res.json();
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`report ${id} still received`);
+}
+
+async function fileAndSettle(override: Record<string, unknown> = {}) {
+  const c = await citizenWithEvidence(t);
+  const res = await submitReport(t, c.token, reportBody([c.evidenceId], override));
+  expect(res.statusCode).toBe(202);
+  return { report: await settled(res.json().id, c.token), token: c.token };
+}
+
+describe('validate stage', () => {
+  it('moves a valid report to awaiting_review with its region and district', async () => {
+    const { report, token } = await fileAndSettle();
+    expect(report.status).toBe('awaiting_review');
+    expect(report.rejection).toBeNull();
+    const events = (
+      await t.app.inject({ method: 'GET', url: `/v1/reports/${report.id}/events`, headers: bearer(token) })
+    ).json();
+    expect(events.chainValid).toBe(true);
+    expect(events.events.map((e: { type: string }) => e.type)).toEqual(['submitted', 'validated']);
+    expect(events.events[1]).toMatchObject({
+      fromStatus: 'received',
+      toStatus: 'awaiting_review',
+      actor: 'system:validate',
+    });
+    expect(events.events[1].data.region).toBeTruthy();
+    const { rows } = await t.deps.pool.query('select region_id, district_id from reports where id = $1', [
+      report.id,
+    ]);
+    expect(rows[0].region_id).not.toBeNull();
+    expect(rows[0].district_id).not.toBeNull();
+  });
+
+  it.each([
+    ['INCIDENT_IN_FUTURE', { incidentAt: new Date(Date.now() + 3600_000).toISOString() }],
+    ['FILED_TOO_LATE', { incidentAt: new Date(Date.now() - 4 * 24 * 3600_000).toISOString() }],
+    ['OUTSIDE_COUNTRY', { lat: 43.2389, lon: 76.8897 }],
+    ['PLATE_FORMAT_UNKNOWN', { plate: 'ABC 1234 XYZ' }],
+    ['PLATE_FORMAT_UNKNOWN', { plate: '00 A 123 BC' }],
+    ['VIOLATION_TYPE_INACTIVE', { violationCode: '131.1' }],
+  ])('rejects with %s and says why in uz, ru and en', async (code, override) => {
+    const { report, token } = await fileAndSettle(override);
+    expect(report.status).toBe('rejected');
+    expect(report.rejection.code).toBe(code);
+    for (const lang of ['uz', 'ru', 'en']) expect(report.rejection.reason[lang].length).toBeGreaterThan(10);
+    const events = (
+      await t.app.inject({ method: 'GET', url: `/v1/reports/${report.id}/events`, headers: bearer(token) })
+    ).json();
+    expect(events.events[1]).toMatchObject({
+      type: 'validation_failed',
+      toStatus: 'rejected',
+      data: { reasonCode: code },
+    });
+  });
+
+  it('lists every failure in the event, the first one as the reason', async () => {
+    const { report, token } = await fileAndSettle({ plate: 'XX', lat: 0, lon: 0 });
+    expect(report.rejection.code).toBe('OUTSIDE_COUNTRY');
+    const events = (
+      await t.app.inject({ method: 'GET', url: `/v1/reports/${report.id}/events`, headers: bearer(token) })
+    ).json();
+    expect(events.events[1].data.failures.map((f: { code: string }) => f.code)).toEqual([
+      'OUTSIDE_COUNTRY',
+      'PLATE_FORMAT_UNKNOWN',
+    ]);
+  });
+
+  it('treats a report filed just inside the window and a phone clock slightly ahead as valid', async () => {
+    const { report: late } = await fileAndSettle({
+      incidentAt: new Date(Date.now() - 71 * 3600_000).toISOString(),
+    });
+    expect(late.status).toBe('awaiting_review');
+    const { report: skewed } = await fileAndSettle({
+      incidentAt: new Date(Date.now() + 60_000).toISOString(),
+    });
+    expect(skewed.status).toBe('awaiting_review');
+  });
+
+  it('running the stage again for a handled report changes nothing (idempotent)', async () => {
+    const { report } = await fileAndSettle();
+    const { runReportStage } = await import('./runner.js');
+    const { validateStage } = await import('./stages/validate/validate.js');
+    const stage = validateStage({
+      pool: t.deps.pool,
+      reference: t.deps.reference,
+      geo: t.deps.geo,
+      config: t.deps.config,
+    });
+    expect(await runReportStage(t.deps.pool, 'validate', report.id, stage)).toBe('skipped');
+    const events = await listEvents(t.deps.pool, report.id);
+    expect(events).toHaveLength(2);
+  });
+
+  it('two racing runs of the same stage apply exactly one transition', async () => {
+    const c = await citizenWithEvidence(t);
+    // Submit with workers racing the two manual runs below; whichever wins, one validated event results.
+    const { id } = (await submitReport(t, c.token, reportBody([c.evidenceId]))).json();
+    const { runReportStage } = await import('./runner.js');
+    const { validateStage } = await import('./stages/validate/validate.js');
+    const stage = validateStage({
+      pool: t.deps.pool,
+      reference: t.deps.reference,
+      geo: t.deps.geo,
+      config: t.deps.config,
+    });
+    await Promise.all([
+      runReportStage(t.deps.pool, 'validate', id, stage),
+      runReportStage(t.deps.pool, 'validate', id, stage),
+    ]);
+    await settled(id, c.token);
+    const events = await listEvents(t.deps.pool, id);
+    expect(events.map((e) => e.type)).toEqual(['submitted', 'validated']);
+    expect(firstBrokenLink(events)).toBeNull();
+  });
+});
+
+describe('audit trail', () => {
+  it('refuses to update or delete an event, and detects an altered one', async () => {
+    const { report } = await fileAndSettle();
+    await expect(
+      t.deps.pool.query("update report_events set actor = 'x' where report_id = $1", [report.id]),
+    ).rejects.toThrow(/append-only/);
+    await expect(
+      t.deps.pool.query('delete from report_events where report_id = $1', [report.id]),
+    ).rejects.toThrow(/append-only/);
+    const events = await listEvents(t.deps.pool, report.id);
+    events[0]!.data = { evidenceCount: 99 };
+    expect(firstBrokenLink(events)).toBe(1);
+  });
+});
+
+describe('job registry', () => {
+  const noop = async () => {};
+  it('refuses to start with a missing, duplicate or unknown handler', () => {
+    expect(() => buildTaskList([])).toThrow(/no handler for job\(s\): validate/);
+    expect(() =>
+      buildTaskList([
+        { name: 'validate', handle: noop },
+        { name: 'validate', handle: noop },
+      ]),
+    ).toThrow(/two handlers/);
+    expect(() =>
+      buildTaskList([
+        { name: 'validate', handle: noop },
+        { name: 'nope', handle: noop } as unknown as JobHandler,
+      ]),
+    ).toThrow(/unregistered job "nope"/);
+    expect(Object.keys(buildTaskList([{ name: 'validate', handle: noop }]))).toEqual(['validate']);
+  });
+
+  it('refuses a malformed payload before the handler runs', async () => {
+    let ran = false;
+    const handler: JobHandler = {
+      name: 'validate',
+      handle: async () => {
+        ran = true;
+      },
+    };
+    const tasks = buildTaskList([handler]);
+    await expect(tasks.validate!({ reportId: 'not-a-uuid' }, {} as never)).rejects.toThrow(
+      /malformed payload/,
+    );
+    expect(ran).toBe(false);
+  });
+});
