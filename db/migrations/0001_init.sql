@@ -155,3 +155,7 @@ create table idempotency_keys (
   created_at timestamptz not null default now(),
   primary key (citizen_id, key)
 );
+
+-- Reports waiting for a pipeline stage, oldest first: what a stage sweep claims (claimReports). Partial, so it
+-- stays as small as the backlog, not the archive.
+create index reports_waiting on reports (id) where status = 'received';

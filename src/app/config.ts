@@ -52,7 +52,12 @@ export const ConfigSchema = T.Object({
   RATE_LIMIT_SUBMIT_PER_MINUTE: Int(30, 1, 1000000, 'Report submissions and uploads per minute per citizen'),
   WORKER_CONCURRENCY: Int(4, 0, 256, 'Pipeline jobs run at once in this process (0 = no workers)'),
   INTAKE_BATCH_MAX: Int(256, 1, 5000, 'Most submissions committed in one group-commit transaction'),
-  INTAKE_FLUSHERS: Int(4, 1, 64, 'Group-commit transactions in flight at once'),
+  INTAKE_FLUSHERS: Int(
+    2,
+    1,
+    64,
+    'Group-commit transactions in flight at once (a second starts only when 64+ submissions wait)',
+  ),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type DemoAccount, seedDemoStaff } from '../auth/staff.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from '../platform/db/embedded.js';
@@ -35,6 +35,7 @@ export async function startPlatform(
   print: (line: string) => void = console.log,
 ): Promise<Platform> {
   const logger = createLogger(config.LOG_LEVEL);
+  await mkdir(config.JARIMA_DATA_DIR, { recursive: true });
   const secret = await resolveSecret(config);
   const db = await openDatabase(config, print);
   let workers: Workers | null = null;

@@ -1,9 +1,13 @@
 import { type Runner, run, Logger as WorkerLogger } from 'graphile-worker';
 import type { Logger } from 'pino';
+import { enqueueJobs, JOB_NAMES, sweepJob } from '../pipeline/jobs.js';
 import { buildTaskList, type JobHandler } from '../pipeline/registry.js';
-import { runReportStage } from '../pipeline/runner.js';
+import { runBatchStage } from '../pipeline/runner.js';
 import { validateStage } from '../pipeline/stages/validate/validate.js';
 import type { Deps } from './deps.js';
+
+// Reports per sweep transaction: large enough to amortise the commit, small enough to hold locks briefly.
+const SWEEP_BATCH = 100;
 
 /** Every pipeline handler, one per registered job. */
 export function pipelineHandlers(deps: Deps): JobHandler[] {
@@ -16,8 +20,8 @@ export function pipelineHandlers(deps: Deps): JobHandler[] {
   return [
     {
       name: 'validate',
-      handle: async ({ reportId }) => {
-        await runReportStage(deps.pool, 'validate', reportId, validate);
+      handle: async () => {
+        await runBatchStage(deps.pool, 'validate', validate, SWEEP_BATCH);
       },
     },
   ];
@@ -31,6 +35,11 @@ export interface Workers {
 
 export async function startWorkers(deps: Deps): Promise<Workers> {
   const taskList = buildTaskList(pipelineHandlers(deps));
+  // Sweep once at start, for anything left waiting by a process that died before its sweep ran.
+  await enqueueJobs(
+    deps.pool,
+    JOB_NAMES.map((name) => sweepJob(name)),
+  );
   const runner: Runner = await run({
     pgPool: deps.pool,
     taskList,

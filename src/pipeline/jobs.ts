@@ -1,14 +1,15 @@
 import { type Static, Type as T, type TSchema } from '@sinclair/typebox';
 import type { Queryable } from '../platform/db/pool.js';
 
-const ReportJob = T.Object({ reportId: T.String({ format: 'uuid' }) }, { additionalProperties: false });
+/** A sweep: claim every report waiting in the stage's input state, in batches, until none is left. */
+const SweepJob = T.Object({}, { additionalProperties: false });
 
 /**
  * The one registry of pipeline jobs: task name → payload schema. Payload types derive from it; the worker checks
  * at start-up that every name has exactly one handler.
  */
 export const JOB_SCHEMAS = {
-  validate: ReportJob,
+  validate: SweepJob,
 } as const satisfies Record<string, TSchema>;
 
 export type JobName = keyof typeof JOB_SCHEMAS;
@@ -25,9 +26,13 @@ export interface JobSpec<N extends JobName = JobName> {
   priority?: number;
 }
 
-/** The job that moves a report through `stage`, keyed so that enqueueing it twice is harmless. */
-export function reportJob<N extends JobName>(name: N, reportId: string): JobSpec<N> {
-  return { name, payload: { reportId } as JobPayload<N>, jobKey: `${name}:${reportId}` };
+/**
+ * A sweep job for a stage. It carries no job key on purpose: a key is a row that every enqueuing transaction
+ * must lock, which serialised concurrent intake commits (bench/README.md). A sweep that finds nothing waiting
+ * costs one indexed query, so surplus sweeps are cheap.
+ */
+export function sweepJob<N extends JobName>(name: N): JobSpec<N> {
+  return { name, payload: {} as JobPayload<N> };
 }
 
 /**

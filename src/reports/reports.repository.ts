@@ -62,3 +62,19 @@ export async function listCitizenReports(
   );
   return rows;
 }
+
+/**
+ * Locks up to `limit` reports waiting in `status`, oldest first, skipping rows another sweep holds (partial index
+ * reports_waiting; the parameter is planned as a constant, so the planner proves the index predicate).
+ */
+export async function claimReports(
+  trx: Queryable,
+  status: ReportStatus,
+  limit: number,
+): Promise<ReportRow[]> {
+  const { rows } = await trx.query<ReportRow>(
+    `select ${COLUMNS} from reports where status = $1 order by id limit $2 for update skip locked`,
+    [status, limit],
+  );
+  return rows;
+}

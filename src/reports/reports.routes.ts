@@ -21,6 +21,7 @@ import {
   SubmitReportBody,
 } from './reports.schema.js';
 
+const NO_HASH = Buffer.alloc(32);
 const IdParams = T.Object({ id: T.String({ format: 'uuid' }) });
 const links = (id: string) => ({ self: `/v1/reports/${id}`, events: `/v1/reports/${id}/events` });
 
@@ -53,6 +54,7 @@ export function reportRoutes(app: App, deps: Deps): void {
     async (request, reply) => {
       const citizen = principalOf(request);
       const body = request.body;
+      const key = request.headers['idempotency-key'];
       if (!deps.reference.violationType(body.violationCode)) {
         throw new AppError('VIOLATION_TYPE_UNKNOWN', { field: 'violationCode' });
       }

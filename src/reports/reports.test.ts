@@ -25,11 +25,14 @@ describe('POST /v1/reports — happy', () => {
     expect(status).toBe('received');
     expect(links.self).toBe(`/v1/reports/${id}`);
     expect(res.headers.location).toBe(`/v1/reports/${id}`);
+    // The validate sweep job was written by the same transaction as the report (same xmin).
     const { rows: jobs } = await t.deps.pool.query(
-      "select key from graphile_worker.jobs where task_identifier = 'validate' and key = $1",
-      [`validate:${id}`],
+      `select count(*)::int as n from graphile_worker._private_jobs j
+         join graphile_worker._private_tasks k on k.id = j.task_id
+        where k.identifier = 'validate' and j.xmin = (select xmin from reports where id = $1)`,
+      [id],
     );
-    expect(jobs).toEqual([{ key: `validate:${id}` }]);
+    expect(jobs[0].n).toBe(1);
     const events = (await get(`/v1/reports/${id}/events`, c.token)).json();
     expect(events.chainValid).toBe(true);
     expect(events.events).toMatchObject([

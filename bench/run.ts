@@ -1,0 +1,26 @@
+import { intakeBench } from './intake.js';
+
+const USAGE = `usage: npm run bench -- <benchmark> [options]
+
+  intake [--rates 1000,2000,...] [--seconds 5] [--workers 0] [--citizens 1000]
+      POST /v1/reports at constant arrival rates (open model) against \`jarima start\` on a fresh embedded
+      PostgreSQL, beside the raw single-row INSERT commit rate of the same server.
+`;
+
+function option(args: string[], name: string, fallback: string): string {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
+}
+
+const [name, ...args] = process.argv.slice(2);
+if (name === 'intake') {
+  await intakeBench({
+    rates: option(args, 'rates', '1000,2000,3000,4000,5000,6000,7000,8000').split(',').map(Number),
+    seconds: Number(option(args, 'seconds', '5')),
+    workers: Number(option(args, 'workers', '0')),
+    citizens: Number(option(args, 'citizens', '1000')),
+  });
+} else {
+  console.log(USAGE);
+  process.exitCode = name ? 2 : 0;
+}
