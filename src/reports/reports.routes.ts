@@ -68,10 +68,13 @@ export function reportRoutes(app: App, deps: Deps): void {
         incidentAt: new Date(body.incidentAt),
         description: body.description?.trim() || null,
         evidenceIds: body.evidenceIds,
-        idempotencyKey: request.headers['idempotency-key'] ?? null,
-        requestHash: createHash('sha256')
-          .update(JSON.stringify(body, Object.keys(body).sort()))
-          .digest(),
+        idempotencyKey: key ?? null,
+        // Only a keyed request can be replayed, so only it needs the fingerprint of its body.
+        requestHash: key
+          ? createHash('sha256')
+              .update(JSON.stringify(body, Object.keys(body).sort()))
+              .digest()
+          : NO_HASH,
       });
       if (accepted.replayed) void reply.header('idempotent-replayed', 'true');
       return reply
