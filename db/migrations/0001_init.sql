@@ -125,7 +125,6 @@ create index report_evidence_evidence on report_evidence (evidence_id);
 -- Append-only, hash-chained per report: hash = sha256(prev_hash || canonical event), so an edited or
 -- removed row breaks the chain.
 create table report_events (
-  id bigint generated always as identity primary key,
   report_id uuid not null references reports (id),
   seq int not null,
   type text not null,
@@ -136,7 +135,8 @@ create table report_events (
   at timestamptz not null,
   prev_hash bytea,
   hash bytea not null,
-  unique (report_id, seq)
+  -- A report's timeline in order; also the only index, to keep the intake write to one index insert per event.
+  primary key (report_id, seq)
 );
 
 create function report_events_append_only() returns trigger language plpgsql as $$

@@ -39,6 +39,16 @@ describe('configuration', () => {
     expect(() => loadConfig({ JARIMA_SECRET: 'short' })).toThrow(/JARIMA_SECRET/);
   });
 
+  it('in production, demands a secret and an explicit opt-in to the simulators', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      /JARIMA_SECRET[\s\S]*JARIMA_ALLOW_SIMULATORS/,
+    );
+    expect(
+      loadConfig({ NODE_ENV: 'production', JARIMA_SECRET: 'x'.repeat(40), JARIMA_ALLOW_SIMULATORS: 'true' })
+        .NODE_ENV,
+    ).toBe('production');
+  });
+
   it('documents every variable', () => {
     expect(describeConfig().every((l) => / — \S/.test(l))).toBe(true);
   });

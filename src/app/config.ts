@@ -51,6 +51,14 @@ export const ConfigSchema = T.Object({
   RATE_LIMIT_AUTH_PER_MINUTE: Int(20, 1, 100000, 'Sign-in requests per minute per client address'),
   RATE_LIMIT_SUBMIT_PER_MINUTE: Int(30, 1, 1000000, 'Report submissions and uploads per minute per citizen'),
   WORKER_CONCURRENCY: Int(4, 0, 256, 'Pipeline jobs run at once in this process (0 = no workers)'),
+  NODE_ENV: T.String({
+    default: 'development',
+    description: "'production' requires JARIMA_SECRET and refuses simulators",
+  }),
+  JARIMA_ALLOW_SIMULATORS: T.Boolean({
+    default: false,
+    description: 'Allow the local SMS simulator (and its public /v1/dev/outbox) when NODE_ENV=production',
+  }),
   INTAKE_BATCH_MAX: Int(256, 1, 5000, 'Most submissions committed in one group-commit transaction'),
   INTAKE_FLUSHERS: Int(
     2,
@@ -82,7 +90,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     message: `${e.message} (got ${JSON.stringify(raw[e.path.replace(/^\//, '')] ?? null)})`,
   }));
   if (problems.length) throw new ConfigError(dedupeByVariable(problems));
-  return value as Config;
+  const config = value as Config;
+  if (config.NODE_ENV === 'production') {
+    if (!config.JARIMA_SECRET)
+      problems.push({ variable: 'JARIMA_SECRET', message: 'required when NODE_ENV=production' });
+    // No real SMS gateway adapter exists yet, so production would expose sign-in codes at /v1/dev/outbox.
+    if (!config.JARIMA_ALLOW_SIMULATORS) {
+      problems.push({
+        variable: 'JARIMA_ALLOW_SIMULATORS',
+        message:
+          'the SMS simulator publishes sign-in codes at /v1/dev/outbox; set it to true only for a demo',
+      });
+    }
+    if (problems.length) throw new ConfigError(problems);
+  }
+  return config;
 }
 
 function dedupeByVariable<T extends { variable: string }>(items: T[]): T[] {

@@ -8,7 +8,6 @@ export const ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'This content type is not accepted here.' },
   BODY_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   ROUTE_NOT_FOUND: { status: 404, message: 'No such endpoint.' },
-  METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this endpoint.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; try again later.' },
 
   UNAUTHENTICATED: { status: 401, message: 'Sign in first.' },
