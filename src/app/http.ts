@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -10,6 +9,7 @@ import { installAuthentication } from '../auth/guard.js';
 import { evidenceRoutes } from '../evidence/evidence.routes.js';
 import { outboxRoutes } from '../integrations/sms/outbox.routes.js';
 import { installErrorHandler } from '../platform/errors/http.js';
+import { installSecurityHeaders } from '../platform/http/security-headers.js';
 import { type App, ErrorBody } from '../platform/http/types.js';
 import { referenceRoutes } from '../reference/reference.routes.js';
 import { reportRoutes } from '../reports/reports.routes.js';
@@ -40,7 +40,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
 
   installErrorHandler(app);
   app.addSchema(ErrorBody);
-  await app.register(helmet, { contentSecurityPolicy: false, global: true });
+  installSecurityHeaders(app);
   await app.register(rateLimit, { global: false });
   await app.register(multipart, {
     limits: { fileSize: config.EVIDENCE_MAX_BYTES, files: 1, fields: 4, parts: 5 },
