@@ -112,6 +112,9 @@ export async function intakeBench(o: IntakeBenchOptions): Promise<void> {
       `select count(*)::int as reports, count(distinct xmin::text)::int as transactions,
               (select count(*)::int from graphile_worker.jobs) as jobs from reports`,
     );
+    const { rows: byStatus } = await pool.query<{ status: string; n: number }>(
+      'select status, count(*)::int as n from reports group by status order by status',
+    );
     await pool.end();
     const accepted = results.reduce((s, r) => s + r.ok, 0);
     const best = results
@@ -145,6 +148,7 @@ export async function intakeBench(o: IntakeBenchOptions): Promise<void> {
       `stored reports: ${rows[0]!.reports} (202s answered incl. warm-up: ≥ ${accepted}); transactions: ${rows[0]!.transactions} ` +
         `(avg ${(rows[0]!.reports / rows[0]!.transactions).toFixed(1)} reports per commit); queued jobs: ${rows[0]!.jobs}`,
     );
+    console.log(`reports by status at the end: ${byStatus.map((r) => `${r.status} ${r.n}`).join(', ')}`);
     console.log(
       best
         ? `best sustained with p99 < 50 ms and no errors: ${best.achieved.toFixed(0)}/s = ${((100 * best.achieved) / raw).toFixed(0)} % of raw (target ≥ 30 %)`

@@ -12,7 +12,6 @@ const SWEEP_BATCH = 100;
 /** Every pipeline handler, one per registered job. */
 export function pipelineHandlers(deps: Deps): JobHandler[] {
   const validate = validateStage({
-    pool: deps.pool,
     reference: deps.reference,
     geo: deps.geo,
     config: deps.config,

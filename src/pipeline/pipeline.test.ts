@@ -105,7 +105,6 @@ describe('validate stage', () => {
     const { runReportStage } = await import('./runner.js');
     const { validateStage } = await import('./stages/validate/validate.js');
     const stage = validateStage({
-      pool: t.deps.pool,
       reference: t.deps.reference,
       geo: t.deps.geo,
       config: t.deps.config,
@@ -122,7 +121,6 @@ describe('validate stage', () => {
     const { runReportStage } = await import('./runner.js');
     const { validateStage } = await import('./stages/validate/validate.js');
     const stage = validateStage({
-      pool: t.deps.pool,
       reference: t.deps.reference,
       geo: t.deps.geo,
       config: t.deps.config,
@@ -135,6 +133,65 @@ describe('validate stage', () => {
     const events = await listEvents(t.deps.pool, id);
     expect(events.map((e) => e.type)).toEqual(['submitted', 'validated']);
     expect(firstBrokenLink(events)).toBeNull();
+  });
+});
+
+describe('batch sweeps', () => {
+  it('parallel sweeps move every waiting report exactly once', async () => {
+    // A second app whose workers are off, so only the sweeps below touch its reports.
+    const quiet = await createTestApp();
+    const c = await citizenWithEvidence(quiet);
+    const ids: string[] = [];
+    for (let i = 0; i < 60; i++)
+      ids.push((await submitReport(quiet, c.token, reportBody([c.evidenceId]))).json().id);
+    const { runBatchStage } = await import('./runner.js');
+    const { validateStage } = await import('./stages/validate/validate.js');
+    const stage = validateStage({
+      reference: quiet.deps.reference,
+      geo: quiet.deps.geo,
+      config: quiet.deps.config,
+    });
+    const counts = await Promise.all(
+      [1, 2, 3].map(() => runBatchStage(quiet.deps.pool, 'validate', stage, 7)),
+    );
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(60);
+    const { rows } = await quiet.deps.pool.query(
+      `select count(*)::int as n, count(distinct report_id)::int as reports from report_events
+        where type = 'validated' and report_id = any($1::uuid[])`,
+      [ids],
+    );
+    expect(rows[0]).toEqual({ n: 60, reports: 60 });
+    for (const id of ids.slice(0, 5))
+      expect(firstBrokenLink(await listEvents(quiet.deps.pool, id))).toBeNull();
+  });
+
+  it('a stale version in a batch leaves that report alone and moves the others', async () => {
+    const quiet = await createTestApp();
+    const c = await citizenWithEvidence(quiet);
+    const a = (await submitReport(quiet, c.token, reportBody([c.evidenceId]))).json().id;
+    const b = (await submitReport(quiet, c.token, reportBody([c.evidenceId]))).json().id;
+    const { findReport } = await import('../reports/reports.repository.js');
+    const { applyTransitions } = await import('../reports/transition.js');
+    const ra = (await findReport(quiet.deps.pool, a))!;
+    const rb = (await findReport(quiet.deps.pool, b))!;
+    const t = { toStatus: 'awaiting_review' as const, eventType: 'validated', actor: 'test' };
+    expect([...(await applyTransitions(quiet.deps.pool, [{ report: ra, t }]))]).toEqual([a]);
+    // ra is now stale (version moved on); only b moves.
+    const moved = await applyTransitions(quiet.deps.pool, [
+      { report: ra, t: { ...t, toStatus: 'rejected' as const, patch: { reasonCode: 'X' } } },
+      { report: rb, t: { ...t, patch: { regionId: 1 } } },
+    ]);
+    expect([...moved]).toEqual([b]);
+    expect((await findReport(quiet.deps.pool, a))!).toMatchObject({
+      status: 'awaiting_review',
+      reason_code: null,
+      version: 2,
+    });
+    expect((await findReport(quiet.deps.pool, b))!).toMatchObject({
+      status: 'awaiting_review',
+      region_id: 1,
+      version: 2,
+    });
   });
 });
 

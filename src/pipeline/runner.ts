@@ -1,16 +1,19 @@
-import { type Pool, withTransaction } from '../platform/db/pool.js';
+import { type Pool, type Queryable, withTransaction } from '../platform/db/pool.js';
 import { claimReports, findReport, type ReportRow } from '../reports/reports.repository.js';
 import type { ReportStatus } from '../reports/status.js';
-import { applyTransition, type Transition } from '../reports/transition.js';
+import { applyTransitions, type Transition } from '../reports/transition.js';
+
+export type Decision = Omit<Transition, 'actor'>;
 
 export interface ReportStage {
   /** States this stage acts on; a report found in any other state was already handled (a re-run is a no-op). */
   from: readonly ReportStatus[];
   /**
-   * Decides the outcome for a report. In `runReportStage` it runs on a snapshot outside any transaction (so it may
-   * be slow); in `runBatchStage` inside the claiming transaction (so it must be quick).
+   * Decides the outcome for each report, in order, reading what it needs in bulk through `db`. In `runReportStage`
+   * it runs outside any transaction (so it may be slow); in `runBatchStage` inside the claiming transaction (so it
+   * must be quick).
    */
-  decide(report: ReportRow): Promise<Omit<Transition, 'actor'>>;
+  decide(reports: ReportRow[], db: Queryable): Promise<Decision[]>;
 }
 
 export type StageResult = 'applied' | 'skipped';
@@ -28,17 +31,18 @@ export async function runReportStage(
 ): Promise<StageResult> {
   const report = await findReport(pool, reportId);
   if (!report || !stage.from.includes(report.status)) return 'skipped';
-  const outcome = await stage.decide(report);
-  const applied = await withTransaction(pool, (trx) =>
-    applyTransition(trx, report, { ...outcome, actor: `system:${stageName}` }),
+  const [decision] = await stage.decide([report], pool);
+  const moved = await withTransaction(pool, (trx) =>
+    applyTransitions(trx, [{ report, t: { ...decision!, actor: `system:${stageName}` } }]),
   );
-  return applied ? 'applied' : 'skipped';
+  return moved.size ? 'applied' : 'skipped';
 }
 
 /**
  * Sweeps a stage: claims up to `batchSize` reports waiting in its first input state (FOR UPDATE SKIP LOCKED, so
- * parallel sweeps share the work), applies the stage to each in one transaction, and repeats until none is left.
- * A sweep killed midway loses nothing: the claimed rows go back to waiting when its transaction dies.
+ * parallel sweeps share the work), decides and applies them together in one transaction with a fixed number of
+ * statements, and repeats until none is left. A sweep killed midway loses nothing: its claimed rows go back to
+ * waiting when its transaction dies.
  */
 export async function runBatchStage(
   pool: Pool,
@@ -50,10 +54,11 @@ export async function runBatchStage(
   for (;;) {
     const claimed = await withTransaction(pool, async (trx) => {
       const reports = await claimReports(trx, stage.from[0]!, batchSize);
-      for (const report of reports) {
-        const outcome = await stage.decide(report);
-        await applyTransition(trx, report, { ...outcome, actor: `system:${stageName}` });
-      }
+      const decisions = await stage.decide(reports, trx);
+      await applyTransitions(
+        trx,
+        reports.map((report, i) => ({ report, t: { ...decisions[i]!, actor: `system:${stageName}` } })),
+      );
       return reports.length;
     });
     done += claimed;

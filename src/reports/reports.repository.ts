@@ -36,13 +36,20 @@ export interface EvidenceRef {
   bytes: number;
 }
 
-export async function reportEvidence(db: Queryable, reportId: string): Promise<EvidenceRef[]> {
-  const { rows } = await db.query<EvidenceRef>(
-    `select e.id, e.kind, e.mime, e.bytes from report_evidence re join evidence e on e.id = re.evidence_id
-      where re.report_id = $1 order by re.position`,
-    [reportId],
+/** Evidence of several reports in one query, in each report's attachment order. */
+export async function evidenceOfReports(
+  db: Queryable,
+  reportIds: string[],
+): Promise<Map<string, EvidenceRef[]>> {
+  const byReport = new Map<string, EvidenceRef[]>(reportIds.map((id) => [id, []]));
+  if (reportIds.length === 0) return byReport;
+  const { rows } = await db.query<EvidenceRef & { report_id: string }>(
+    `select re.report_id, e.id, e.kind, e.mime, e.bytes from report_evidence re join evidence e on e.id = re.evidence_id
+      where re.report_id = any($1::uuid[]) order by re.report_id, re.position`,
+    [reportIds],
   );
-  return rows;
+  for (const { report_id, ...e } of rows) byReport.get(report_id)?.push(e);
+  return byReport;
 }
 
 /**

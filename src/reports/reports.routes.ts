@@ -10,7 +10,7 @@ import { normalisePlate } from '../reference/plates.js';
 import type { ReferenceData } from '../reference/reference.js';
 import { firstBrokenLink, listEvents } from './events.js';
 import { REJECTION_REASONS, type RejectionReason } from './reasons.js';
-import { findReport, listCitizenReports, type ReportRow, reportEvidence } from './reports.repository.js';
+import { evidenceOfReports, findReport, listCitizenReports, type ReportRow } from './reports.repository.js';
 import {
   AcceptedResponse,
   EventsResponse,
@@ -102,7 +102,8 @@ export function reportRoutes(app: App, deps: Deps): void {
     },
     async (request) => {
       const report = await visibleReport(deps.pool, principalOf(request), request.params.id);
-      return toView(report, deps.reference, await reportEvidence(deps.pool, report.id));
+      const evidence = await evidenceOfReports(deps.pool, [report.id]);
+      return toView(report, deps.reference, evidence.get(report.id) ?? []);
     },
   );
 
@@ -157,9 +158,11 @@ export function reportRoutes(app: App, deps: Deps): void {
         limit: limit + 1,
       });
       const page = rows.slice(0, limit);
-      const items = await Promise.all(
-        page.map(async (r) => toView(r, deps.reference, await reportEvidence(deps.pool, r.id))),
+      const evidence = await evidenceOfReports(
+        deps.pool,
+        page.map((r) => r.id),
       );
+      const items = page.map((r) => toView(r, deps.reference, evidence.get(r.id) ?? []));
       return { items, nextCursor: rows.length > limit ? page.at(-1)!.id : null };
     },
   );

@@ -1,11 +1,10 @@
 import type { Config } from '../../../app/config.js';
 import type { GeoIndex } from '../../../geo/geo-index.js';
-import type { Pool } from '../../../platform/db/pool.js';
 import { matchPlate } from '../../../reference/plates.js';
 import type { ReferenceData } from '../../../reference/reference.js';
 import type { RejectionReason } from '../../../reports/reasons.js';
-import { type EvidenceRef, type ReportRow, reportEvidence } from '../../../reports/reports.repository.js';
-import type { ReportStage } from '../../runner.js';
+import { type EvidenceRef, evidenceOfReports, type ReportRow } from '../../../reports/reports.repository.js';
+import type { Decision, ReportStage } from '../../runner.js';
 
 export interface Failure {
   code: RejectionReason;
@@ -56,32 +55,37 @@ export function checkReport(report: ReportRow, evidence: EvidenceRef[], ctx: Val
 }
 
 /** received → rejected (first failure's reason, all failures in the event) or → awaiting_review. */
-export function validateStage(deps: { pool: Pool } & Omit<ValidateContext, 'allowedKinds'>): ReportStage {
+export function validateStage(deps: Omit<ValidateContext, 'allowedKinds'>): ReportStage {
   const ctx: ValidateContext = { ...deps, allowedKinds: new Set(['photo', 'video']) };
   return {
     from: ['received'],
-    async decide(report) {
-      const failures = checkReport(report, await reportEvidence(deps.pool, report.id), ctx);
-      if (failures.length) {
+    async decide(reports, db) {
+      const evidence = await evidenceOfReports(
+        db,
+        reports.map((r) => r.id),
+      );
+      return reports.map((report): Decision => {
+        const failures = checkReport(report, evidence.get(report.id) ?? [], ctx);
+        if (failures.length) {
+          return {
+            toStatus: 'rejected',
+            eventType: 'validation_failed',
+            data: { reasonCode: failures[0]!.code, failures },
+            patch: { reasonCode: failures[0]!.code },
+          };
+        }
+        const place = ctx.geo.locate(report.lat, report.lon);
         return {
-          toStatus: 'rejected',
-          eventType: 'validation_failed',
-          data: { reasonCode: failures[0]!.code, failures },
-          patch: { reasonCode: failures[0]!.code },
+          toStatus: 'awaiting_review',
+          eventType: 'validated',
+          data: {
+            region: place.region?.name ?? null,
+            district: place.district?.name ?? null,
+            plateFormat: matchPlate(report.plate)?.format,
+          },
+          patch: { regionId: place.region?.id ?? null, districtId: place.district?.id ?? null },
         };
-      }
-      const place = ctx.geo.locate(report.lat, report.lon);
-      return {
-        toStatus: 'awaiting_review',
-        eventType: 'validated',
-        data: {
-          region: place.region?.name ?? null,
-          district: place.district?.name ?? null,
-          plateFormat: matchPlate(report.plate)?.format,
-        },
-        patch: { regionId: place.region?.id ?? null, districtId: place.district?.id ?? null },
-        next: [],
-      };
+      });
     },
   };
 }
