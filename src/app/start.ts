@@ -30,9 +30,12 @@ export async function openDatabase(
  * `jarima start`: everything in one process — database (embedded unless DATABASE_URL), migrations, reference data,
  * demo staff, the HTTP API, the pipeline workers and the local simulators. Stops cleanly on SIGINT/SIGTERM.
  */
+export type Role = 'all' | 'api' | 'worker';
+
 export async function startPlatform(
   config: Config,
   print: (line: string) => void = console.log,
+  role: Role = 'all',
 ): Promise<Platform> {
   const logger = createLogger(config.LOG_LEVEL);
   await mkdir(config.JARIMA_DATA_DIR, { recursive: true });
@@ -46,13 +49,23 @@ export async function startPlatform(
       const prepared = await prepareDatabase(setupPool);
       if (prepared.migrations.length) print(`applied migrations: ${prepared.migrations.join(', ')}`);
       if (prepared.boundariesImported) print('imported the bundled region and district boundaries');
-      demo = await seedDemoStaff(setupPool);
+      demo = role === 'all' ? await seedDemoStaff(setupPool) : [];
     } finally {
       await setupPool.end();
     }
 
     const deps = await createDeps(config, { databaseUrl: db.url, secret, logger });
-    if (config.WORKER_CONCURRENCY > 0) workers = await startWorkers(deps);
+    if (role !== 'api' && config.WORKER_CONCURRENCY > 0) workers = await startWorkers(deps);
+    if (role === 'worker') {
+      print(`Jarima worker running: ${config.WORKER_CONCURRENCY} concurrent jobs (pipeline only, no HTTP)`);
+      return {
+        url: '',
+        stop: async () => {
+          await workers?.stop();
+          await closeDeps(deps);
+        },
+      };
+    }
     const app = await buildApp(deps, { workersRunning: () => workers?.running() ?? false });
     await app.listen({ host: config.HOST, port: config.PORT });
     const address = app.server.address();
@@ -70,10 +83,11 @@ export async function startPlatform(
     }
     banner(print, {
       url,
+      role,
       embedded: db.embedded !== null,
       demo,
       accountsFile,
-      workers: config.WORKER_CONCURRENCY,
+      workers: workers ? config.WORKER_CONCURRENCY : 0,
     });
 
     let stopping: Promise<void> | null = null;
@@ -96,7 +110,14 @@ export async function startPlatform(
 
 function banner(
   print: (line: string) => void,
-  b: { url: string; embedded: boolean; demo: DemoAccount[]; accountsFile: string; workers: number },
+  b: {
+    url: string;
+    role: Role;
+    embedded: boolean;
+    demo: DemoAccount[];
+    accountsFile: string;
+    workers: number;
+  },
 ): void {
   print('');
   print(`Jarima is running at ${b.url}`);
@@ -104,16 +125,15 @@ function banner(
   print(
     `  database:             ${b.embedded ? 'embedded PostgreSQL (data in JARIMA_DATA_DIR/pg)' : 'DATABASE_URL'}`,
   );
-  print(
-    `  pipeline workers:     ${b.workers ? `${b.workers} in this process` : 'off (WORKER_CONCURRENCY=0)'}`,
-  );
+  print(`  pipeline workers:     ${b.workers ? `${b.workers} in this process` : 'none in this process'}`);
   print('  SMS gateway:          LOCAL SIMULATOR — nothing is really sent; read codes at');
   print(`                        ${b.url}/v1/dev/outbox?to=+998901234567`);
-  if (b.demo.length) {
+  // An API-only process leaves accounts to `jarima seed --demo` or an administrator.
+  if (b.role === 'all' && b.demo.length) {
     print(`  demo staff accounts (shown once; also saved to ${b.accountsFile}):`);
     for (const a of b.demo)
       print(`    ${a.role.padEnd(10)} login: ${a.login.padEnd(10)} password: ${a.password}`);
-  } else {
+  } else if (b.role === 'all') {
     print(
       `  demo staff accounts:  already created; their passwords are in ${b.accountsFile} (if this machine created them)`,
     );

@@ -1,128 +1,106 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeJpeg } from '../helpers/media.js';
+import { client, type JarimaProcess, running, spawnJarima, validReport } from '../helpers/process.js';
 
 /**
  * The README's quick start, for real: `jarima start` with no configuration (embedded PostgreSQL in a fresh data
- * directory), then a citizen's whole path over HTTP, then SIGTERM.
+ * directory), a citizen's whole path over HTTP, SIGTERM; then a kill -9 in the middle of work and a restart that
+ * loses nothing.
  */
-let child: ChildProcess;
-let url: string;
-let output = '';
 let dataDir: string;
+let jarima: JarimaProcess;
+let url: string;
+const phone = '+998911234567';
+let token: string;
+const accepted: string[] = [];
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'jarima-e2e-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, JARIMA_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn' };
-  delete env.DATABASE_URL;
-  delete env.JARIMA_SECRET;
-  child = spawn(process.execPath, ['bin/jarima.mjs', 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL printed in 90 s:\n${output}`)), 90_000);
-    const check = () => {
-      const m = /Jarima is running at (http:\/\/\S+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    child.stdout!.on('data', check);
-    child.on('exit', (code) => reject(new Error(`exited ${code}:\n${output}`)));
-  });
+  jarima = spawnJarima(['start'], { JARIMA_DATA_DIR: dataDir, PORT: '0' });
+  url = await running(jarima);
 }, 120_000);
 
 afterAll(async () => {
-  if (child.exitCode === null) child.kill('SIGKILL');
+  await jarima.stop('SIGKILL');
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function api(method: string, p: string, body?: unknown, token?: string) {
-  const res = await fetch(url + p, {
-    method,
-    headers: {
-      ...(body ? { 'content-type': 'application/json' } : {}),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: the test reads many response shapes
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
-}
-
-async function waitForStatus(id: string, token: string) {
-  for (let i = 0; i < 200; i++) {
-    const r = await api('GET', `/v1/reports/${id}`, undefined, token);
-    if (r.body.status !== 'received') return r.body;
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  throw new Error('still received');
-}
-
 describe('npm start', () => {
   it('prints the URL, the docs, the simulator and the demo accounts', async () => {
-    expect(output).toContain('/docs');
-    expect(output).toMatch(/SMS gateway:\s+LOCAL SIMULATOR/);
-    expect(output).toMatch(/inspector\s+login: inspector\s+password: \S+/);
-    expect((await api('GET', '/readyz')).body.ok).toBe(true);
+    const out = jarima.output();
+    expect(out).toContain('/docs');
+    expect(out).toMatch(/SMS gateway:\s+LOCAL SIMULATOR/);
+    expect(out).toMatch(/inspector\s+login: inspector\s+password: \S+/);
+    const api = client(url);
+    expect((await api.call('GET', '/readyz')).body.ok).toBe(true);
     const docs = await fetch(`${url}/docs/json`);
-    expect((await docs.json()).paths['/v1/reports']).toBeDefined();
+    expect(((await docs.json()) as { paths: object }).paths).toHaveProperty(['/v1/reports']);
   });
 
   it('lets a citizen sign in through the outbox, upload, submit and see the outcome', async () => {
-    const phone = '+998911234567';
-    expect((await api('POST', '/v1/auth/otp', { phone })).status).toBe(202);
-    const outbox = await api('GET', `/v1/dev/outbox?to=${encodeURIComponent(phone)}`);
-    const code = /\b(\d{6})\b/.exec(outbox.body.messages[0].text)![1];
-    const { body: session } = await api('POST', '/v1/auth/otp/verify', { phone, code });
-    const token = session.token as string;
+    const api = client(url);
+    token = await api.signIn(phone);
+    const evidence = await api.upload(token);
+    const good = await api.call('POST', '/v1/reports', validReport(evidence), token);
+    expect(good.status).toBe(202);
+    expect((await api.settled(good.body.id, token)).status).toBe('awaiting_review');
 
-    const form = new FormData();
-    form.append(
-      'file',
-      new Blob([new Uint8Array(await makeJpeg(1280, 720))], { type: 'image/jpeg' }),
-      'dashcam.jpg',
+    const abroad = await api.call(
+      'POST',
+      '/v1/reports',
+      validReport(evidence, { lat: 41.0082, lon: 28.9784 }),
+      token,
     );
-    const up = await fetch(`${url}/v1/evidence`, {
-      method: 'POST',
-      body: form,
-      headers: { authorization: `Bearer ${token}` },
-    });
-    expect(up.status).toBe(201);
-    const evidence = (await up.json()) as { id: string };
-
-    const good = {
-      violationCode: '128-4.2',
-      plate: '01 A 777 AA',
-      lat: 41.2995,
-      lon: 69.2401,
-      incidentAt: new Date(Date.now() - 600_000).toISOString(),
-      evidenceIds: [evidence.id],
-    };
-    const accepted = await api('POST', '/v1/reports', good, token);
-    expect(accepted.status).toBe(202);
-    expect((await waitForStatus(accepted.body.id, token)).status).toBe('awaiting_review');
-
-    const abroad = await api('POST', '/v1/reports', { ...good, lat: 41.0082, lon: 28.9784 }, token);
-    const rejected = await waitForStatus(abroad.body.id, token);
+    const rejected = await api.settled(abroad.body.id, token);
     expect(rejected.status).toBe('rejected');
     expect(rejected.rejection.code).toBe('OUTSIDE_COUNTRY');
     expect(rejected.rejection.reason.uz).toBeTruthy();
+    accepted.push(good.body.id, abroad.body.id);
 
-    const mine = await api('GET', '/v1/me/reports', undefined, token);
-    expect(mine.body.items.map((r: { id: string }) => r.id)).toEqual([abroad.body.id, accepted.body.id]);
+    const mine = await api.call('GET', '/v1/me/reports', undefined, token);
+    expect(mine.body.items.map((r: { id: string }) => r.id)).toEqual([abroad.body.id, good.body.id]);
   });
 
   it('stops cleanly on SIGTERM, embedded PostgreSQL included', async () => {
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(output).toContain('stopped.');
+    expect(await jarima.stop('SIGTERM')).toBe(0);
+    expect(jarima.output()).toContain('stopped.');
     expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+  });
+
+  it('loses no accepted report when killed with SIGKILL, and finishes its work after a restart', async () => {
+    // Restart on the same data: earlier reports are still there, and the demo passwords are not printed again.
+    jarima = spawnJarima(['start'], { JARIMA_DATA_DIR: dataDir, PORT: '0' });
+    url = await running(jarima);
+    expect(jarima.output()).toMatch(/demo staff accounts:\s+already created/);
+    let api = client(url);
+    expect((await api.call('GET', `/v1/reports/${accepted[0]}`, undefined, token)).body.status).toBe(
+      'awaiting_review',
+    );
+
+    // A burst of submissions, then kill -9 while the pipeline is working on them. The embedded PostgreSQL child
+    // is left running as an orphan, as it would be after a real crash.
+    const evidence = await api.upload(token);
+    const burst = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        api.call('POST', '/v1/reports', validReport(evidence, { description: `crash ${i}` }), token),
+      ),
+    );
+    expect(burst.every((r) => r.status === 202)).toBe(true);
+    await jarima.stop('SIGKILL');
+
+    jarima = spawnJarima(['start'], { JARIMA_DATA_DIR: dataDir, PORT: '0' });
+    url = await running(jarima);
+    api = client(url);
+    for (const r of burst) {
+      const report = await api.settled(r.body.id, token);
+      expect(report.status).toBe('awaiting_review');
+      const events = await api.call('GET', `/v1/reports/${r.body.id}/events`, undefined, token);
+      expect(events.body.chainValid).toBe(true);
+      expect(events.body.events.map((e: { type: string }) => e.type)).toEqual(['submitted', 'validated']);
+    }
+    expect(await jarima.stop('SIGTERM')).toBe(0);
   });
 });

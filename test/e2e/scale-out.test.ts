@@ -1,0 +1,50 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../helpers/db.js';
+import { client, type JarimaProcess, running, spawnJarima, validReport } from '../helpers/process.js';
+
+/** The scale-out shape: an API process and two worker processes sharing one PostgreSQL. */
+let dataDir: string;
+const procs: JarimaProcess[] = [];
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'jarima-scale-'));
+});
+
+afterAll(async () => {
+  await Promise.all(procs.map((p) => p.stop('SIGKILL')));
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('jarima api + jarima worker', () => {
+  it('refuse to start without a shared DATABASE_URL', async () => {
+    const p = spawnJarima(['api'], { JARIMA_DATA_DIR: dataDir });
+    expect(await new Promise((r) => p.child.on('exit', r))).toBe(78);
+    expect(p.output()).toContain('DATABASE_URL');
+  });
+
+  it('serve submissions from the API process while worker processes run the pipeline', async () => {
+    const db = await createTestDatabase();
+    const env = { DATABASE_URL: db.url, JARIMA_SECRET: 'k'.repeat(48), JARIMA_DATA_DIR: dataDir };
+    const api = spawnJarima(['api'], { ...env, PORT: '0' });
+    const workers = [spawnJarima(['worker'], env), spawnJarima(['worker'], env)];
+    procs.push(api, ...workers);
+    const url = await running(api);
+    expect(api.output()).toMatch(/pipeline workers:\s+none in this process/);
+    await Promise.all(workers.map((w) => w.waitFor(/Jarima worker running/)));
+
+    const c = client(url);
+    const token = await c.signIn('+998935550011');
+    const evidence = await c.upload(token);
+    const ids = await Promise.all(
+      Array.from(
+        { length: 20 },
+        async () => (await c.call('POST', '/v1/reports', validReport(evidence), token)).body.id as string,
+      ),
+    );
+    for (const id of ids) expect((await c.settled(id, token)).status).toBe('awaiting_review');
+    expect(await Promise.all(procs.map((p) => p.stop('SIGTERM')))).toEqual([0, 0, 0]);
+  });
+});
