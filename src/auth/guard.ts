@@ -37,3 +37,18 @@ export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw new AppError('UNAUTHENTICATED');
   return request.principal;
 }
+
+/**
+ * Route config for a per-citizen rate limit of `max` requests a minute, counted after authentication (so it keys
+ * on the citizen, falling back to the address) in a budget named `bucket`.
+ */
+export function perCitizenRateLimit(bucket: string, max: number) {
+  return {
+    rateLimit: {
+      max,
+      timeWindow: 60_000,
+      hook: 'preHandler' as const,
+      keyGenerator: (req: FastifyRequest) => `${bucket}:${req.principal?.id ?? req.ip}`,
+    },
+  };
+}

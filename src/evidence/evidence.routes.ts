@@ -3,7 +3,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Type as T } from '@sinclair/typebox';
 import type { Deps } from '../app/deps.js';
-import { principalOf, requireRole } from '../auth/guard.js';
+import { perCitizenRateLimit, principalOf, requireRole } from '../auth/guard.js';
 import { AppError } from '../platform/errors/catalog.js';
 import { type App, errorResponses } from '../platform/http/types.js';
 import { recordUpload } from './evidence.repository.js';
@@ -22,14 +22,7 @@ export function evidenceRoutes(app: App, deps: Deps): void {
     '/v1/evidence',
     {
       preHandler: requireRole('citizen'),
-      config: {
-        rateLimit: {
-          max: deps.config.RATE_LIMIT_SUBMIT_PER_MINUTE,
-          timeWindow: 60_000,
-          hook: 'preHandler',
-          keyGenerator: (req) => `evidence:${req.principal?.id ?? req.ip}`,
-        },
-      },
+      config: perCitizenRateLimit('evidence', deps.config.RATE_LIMIT_SUBMIT_PER_MINUTE),
       schema: {
         tags: ['evidence'],
         summary:

@@ -8,7 +8,14 @@ import {
   type TestApp,
 } from '../../test/helpers/app.js';
 import { firstBrokenLink, listEvents } from '../reports/events.js';
+import { findReport } from '../reports/reports.repository.js';
+import { applyTransitions } from '../reports/transition.js';
 import { buildTaskList, type JobHandler } from './registry.js';
+import { runBatchStage, runReportStage } from './runner.js';
+import { validateStage } from './stages/validate/validate.js';
+
+const validateFor = (app: TestApp) =>
+  validateStage({ reference: app.deps.reference, geo: app.deps.geo, config: app.deps.config });
 
 let t: TestApp;
 beforeAll(async () => {
@@ -102,13 +109,7 @@ describe('validate stage', () => {
 
   it('running the stage again for a handled report changes nothing (idempotent)', async () => {
     const { report } = await fileAndSettle();
-    const { runReportStage } = await import('./runner.js');
-    const { validateStage } = await import('./stages/validate/validate.js');
-    const stage = validateStage({
-      reference: t.deps.reference,
-      geo: t.deps.geo,
-      config: t.deps.config,
-    });
+    const stage = validateFor(t);
     expect(await runReportStage(t.deps.pool, 'validate', report.id, stage)).toBe('skipped');
     const events = await listEvents(t.deps.pool, report.id);
     expect(events).toHaveLength(2);
@@ -118,13 +119,7 @@ describe('validate stage', () => {
     const c = await citizenWithEvidence(t);
     // Submit with workers racing the two manual runs below; whichever wins, one validated event results.
     const { id } = (await submitReport(t, c.token, reportBody([c.evidenceId]))).json();
-    const { runReportStage } = await import('./runner.js');
-    const { validateStage } = await import('./stages/validate/validate.js');
-    const stage = validateStage({
-      reference: t.deps.reference,
-      geo: t.deps.geo,
-      config: t.deps.config,
-    });
+    const stage = validateFor(t);
     await Promise.all([
       runReportStage(t.deps.pool, 'validate', id, stage),
       runReportStage(t.deps.pool, 'validate', id, stage),
@@ -144,13 +139,7 @@ describe('batch sweeps', () => {
     const ids: string[] = [];
     for (let i = 0; i < 60; i++)
       ids.push((await submitReport(quiet, c.token, reportBody([c.evidenceId]))).json().id);
-    const { runBatchStage } = await import('./runner.js');
-    const { validateStage } = await import('./stages/validate/validate.js');
-    const stage = validateStage({
-      reference: quiet.deps.reference,
-      geo: quiet.deps.geo,
-      config: quiet.deps.config,
-    });
+    const stage = validateFor(quiet);
     const counts = await Promise.all(
       [1, 2, 3].map(() => runBatchStage(quiet.deps.pool, 'validate', stage, 7)),
     );
@@ -170,8 +159,6 @@ describe('batch sweeps', () => {
     const c = await citizenWithEvidence(quiet);
     const a = (await submitReport(quiet, c.token, reportBody([c.evidenceId]))).json().id;
     const b = (await submitReport(quiet, c.token, reportBody([c.evidenceId]))).json().id;
-    const { findReport } = await import('../reports/reports.repository.js');
-    const { applyTransitions } = await import('../reports/transition.js');
     const ra = (await findReport(quiet.deps.pool, a))!;
     const rb = (await findReport(quiet.deps.pool, b))!;
     const t = { toStatus: 'awaiting_review' as const, eventType: 'validated', actor: 'test' };

@@ -1,5 +1,5 @@
 import type { Queryable } from '../platform/db/pool.js';
-import { bhmRateOn, fineInSum } from './reference-data.js';
+import { bhmRateOn, fineInSum, type ViolationTypeRow } from './reference-data.js';
 
 export interface ViolationType {
   code: string;
@@ -45,19 +45,10 @@ export class ReferenceData {
 
   async reload(): Promise<void> {
     const [types, rates] = await Promise.all([
-      this.db.query<{
-        code: string;
-        article: string;
-        part: string;
-        name_en: string;
-        name_uz: string | null;
-        name_ru: string | null;
-        bhm_min: number;
-        bhm_max: number | null;
-        extra_sanction: string | null;
-        camera_recordable: boolean;
-        active: boolean;
-      }>('select * from violation_types order by code'),
+      this.db.query<ViolationTypeRow>(
+        `select code, article, part, name_en, name_uz, name_ru, bhm_min, bhm_max, extra_sanction, camera_recordable, active
+           from violation_types order by code`,
+      ),
       this.db.query<{ effective_from: string; amount_sum: number }>(
         `select to_char(effective_from, 'YYYY-MM-DD') as effective_from, amount_sum from bhm_rates order by effective_from`,
       ),

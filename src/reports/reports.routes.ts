@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Type as T } from '@sinclair/typebox';
 import type { Deps } from '../app/deps.js';
-import { principalOf, requireRole, STAFF_ROLES } from '../auth/guard.js';
+import { perCitizenRateLimit, principalOf, requireRole, STAFF_ROLES } from '../auth/guard.js';
 import type { Principal } from '../auth/tokens.js';
 import type { Queryable } from '../platform/db/pool.js';
 import { AppError } from '../platform/errors/catalog.js';
@@ -32,14 +32,7 @@ export function reportRoutes(app: App, deps: Deps): void {
     '/v1/reports',
     {
       preHandler: requireRole('citizen'),
-      config: {
-        rateLimit: {
-          max: deps.config.RATE_LIMIT_SUBMIT_PER_MINUTE,
-          timeWindow: 60_000,
-          hook: 'preHandler',
-          keyGenerator: (req) => `report:${req.principal?.id ?? req.ip}`,
-        },
-      },
+      config: perCitizenRateLimit('report', deps.config.RATE_LIMIT_SUBMIT_PER_MINUTE),
       schema: {
         tags: ['reports'],
         summary: 'File a report; answered once it is durably stored and queued for checking',
