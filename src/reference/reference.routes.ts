@@ -1,16 +1,13 @@
 import { Type as T } from '@sinclair/typebox';
 import type { Deps } from '../app/deps.js';
 import type { App } from '../platform/http/types.js';
+import { ViolationName } from './reference.schema.js';
 
 const ViolationTypeView = T.Object({
   code: T.String({ description: 'Article.part of the Code of Administrative Responsibility' }),
   article: T.String(),
   part: T.String(),
-  name: T.Object({
-    en: T.String(),
-    uz: T.Union([T.String(), T.Null()]),
-    ru: T.Union([T.String(), T.Null()]),
-  }),
+  name: ViolationName,
   bhmMin: T.Number(),
   bhmMax: T.Union([T.Number(), T.Null()]),
   extraSanction: T.Union([T.String(), T.Null()]),

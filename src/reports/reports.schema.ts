@@ -1,4 +1,5 @@
 import { type Static, Type as T } from '@sinclair/typebox';
+import { ViolationName } from '../reference/reference.schema.js';
 import { REPORT_STATUSES } from './status.js';
 
 const Status = T.Union(
@@ -44,11 +45,7 @@ export const ReportView = T.Object(
     status: Status,
     violation: T.Object({
       code: T.String(),
-      name: T.Object({
-        en: T.String(),
-        uz: T.Union([T.String(), T.Null()]),
-        ru: T.Union([T.String(), T.Null()]),
-      }),
+      name: ViolationName,
     }),
     plate: T.String(),
     location: T.Object({ lat: T.Number(), lon: T.Number() }),
