@@ -44,7 +44,7 @@ export async function startWorkers(deps: Deps): Promise<Workers> {
     taskList,
     concurrency: deps.config.WORKER_CONCURRENCY,
     noHandleSignals: true,
-    crontab: '',
+    parsedCronItems: [],
     pollInterval: 2000,
     logger: workerLogger(deps.logger),
   });
@@ -76,7 +76,7 @@ function workerLogger(log: Logger): WorkerLogger {
     };
     if (level === 'error') log.error(child, message);
     else if (level === 'warning') log.warn(child, message);
-    else if (level === 'info') log.info(child, message);
+    // graphile-worker reports every job at info; that is per-job detail, so it goes to debug here.
     else log.debug(child, message);
   });
 }

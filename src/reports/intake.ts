@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { sweepJob } from '../pipeline/jobs.js';
 import type { Pool, Queryable } from '../platform/db/pool.js';
+import { isDatabaseUnavailable } from '../platform/db/unavailable.js';
 import { AppError, toError } from '../platform/errors/catalog.js';
 import { newId } from '../platform/ids.js';
 import { eventColumns, eventHash, type ReportEvent } from './events.js';
@@ -150,15 +151,9 @@ const PARALLEL_FLUSH_THRESHOLD = 64;
 
 /** A database that is down or restarting is a 503 to retry, not a 500. */
 function classify(err: unknown): Error {
-  const e = toError(err) as Error & { code?: string };
+  const e = toError(err);
   if (e instanceof AppError) return e;
-  if (
-    typeof e.code === 'string' &&
-    (e.code.startsWith('08') || e.code.startsWith('57P') || e.code === 'ECONNREFUSED')
-  ) {
-    return new AppError('SERVICE_UNAVAILABLE', { cause: e });
-  }
-  return e;
+  return isDatabaseUnavailable(e) ? new AppError('SERVICE_UNAVAILABLE', { cause: e }) : e;
 }
 
 /**

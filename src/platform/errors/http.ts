@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { AppError, ERRORS, type ErrorCode } from './catalog.js';
 
 interface ErrorBody {
@@ -67,6 +68,14 @@ export function installErrorHandler(app: FastifyInstance): void {
         code: 'VALIDATION_FAILED',
         message: `${field ?? error.validationContext ?? 'request'}: ${error.validation[0]?.message ?? 'is invalid'}`,
         field,
+        requestId: request.id,
+      };
+    } else if (isDatabaseUnavailable(error)) {
+      status = 503;
+      void reply.header('retry-after', '5');
+      body = {
+        code: 'SERVICE_UNAVAILABLE',
+        message: ERRORS.SERVICE_UNAVAILABLE.message,
         requestId: request.id,
       };
     } else if (PG_BAD_TEXT.has((error as { code?: string }).code ?? '')) {
