@@ -42,10 +42,11 @@ export function evidenceRoutes(app: App, deps: Deps): void {
         throw new AppError('UNSUPPORTED_MEDIA_TYPE', {
           message: 'Send the evidence as multipart/form-data.',
         });
-      const part = await request.file({
-        throwFileSizeLimit: false,
-        limits: { fileSize: deps.config.EVIDENCE_MAX_BYTES, files: 1 },
-      });
+      const part = await request
+        .file({ throwFileSizeLimit: false, limits: { fileSize: deps.config.EVIDENCE_MAX_BYTES, files: 1 } })
+        .catch((err: unknown) => {
+          throw clientStreamError(err);
+        });
       if (part?.fieldname !== 'file') {
         part?.file.resume();
         throw new AppError('EVIDENCE_FILE_MISSING', { field: 'file' });
@@ -85,7 +86,7 @@ export function evidenceRoutes(app: App, deps: Deps): void {
       } catch (err) {
         await upload.discard();
         part.file.resume();
-        throw err;
+        throw clientStreamError(err);
       }
       const digest = hash.digest();
       await upload.commit(digest.toString('hex'));
@@ -111,4 +112,19 @@ export function evidenceRoutes(app: App, deps: Deps): void {
 // Filenames are kept only as a hint for people; control characters (NUL cannot even be stored) are dropped.
 function stripControlChars(name: string): string {
   return [...name].filter((ch) => ch.charCodeAt(0) >= 0x20).join('');
+}
+
+/**
+ * A file-system error (it has a syscall: disk full, permissions) or one Fastify already classified (it has a
+ * code) stays as it is; anything else that broke the upload is the client's body: cut off, or not valid multipart.
+ */
+function clientStreamError(err: unknown): unknown {
+  if (err instanceof AppError) return err;
+  const e = err as NodeJS.ErrnoException;
+  if (e?.syscall || typeof e?.code === 'string') return err;
+  return new AppError('MALFORMED_BODY', {
+    field: 'file',
+    message: 'The upload ended early or is not valid multipart/form-data.',
+    cause: err,
+  });
 }

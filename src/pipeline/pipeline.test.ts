@@ -8,11 +8,11 @@ import {
   type TestApp,
 } from '../../test/helpers/app.js';
 import { firstBrokenLink, listEvents } from '../reports/events.js';
-import { findReport } from '../reports/reports.repository.js';
+import { findReport, type ReportRow } from '../reports/reports.repository.js';
 import { applyTransitions } from '../reports/transition.js';
 import { buildTaskList, type JobHandler } from './registry.js';
 import { runBatchStage, runReportStage } from './runner.js';
-import { validateStage } from './stages/validate/validate.js';
+import { checkReport, validateStage } from './stages/validate/validate.js';
 
 const validateFor = (app: TestApp) =>
   validateStage({ reference: app.deps.reference, geo: app.deps.geo, config: app.deps.config });
@@ -128,6 +128,49 @@ describe('validate stage', () => {
     const events = await listEvents(t.deps.pool, id);
     expect(events.map((e) => e.type)).toEqual(['submitted', 'validated']);
     expect(firstBrokenLink(events)).toBeNull();
+  });
+});
+
+describe('validation rules (pure)', () => {
+  const base = () =>
+    ({
+      id: '01900000-0000-7000-8000-000000000001',
+      violation_code: '128-6.1',
+      plate: '01A123BC',
+      lat: 41.3111,
+      lon: 69.2797,
+      incident_at: new Date(Date.now() - 3600_000),
+      received_at: new Date(),
+    }) as unknown as ReportRow;
+  const photo = { id: 'e1', kind: 'photo' as const, mime: 'image/jpeg', bytes: 10 };
+  const ctx = (kinds: ('photo' | 'video')[] = ['photo', 'video']) => ({
+    reference: t.deps.reference,
+    geo: t.deps.geo,
+    config: t.deps.config,
+    allowedKinds: new Set(kinds),
+  });
+
+  it('passes a valid report', () => {
+    expect(checkReport(base(), [photo], ctx())).toEqual([]);
+  });
+
+  it('requires evidence, of an accepted kind', () => {
+    expect(checkReport(base(), [], ctx()).map((f) => f.code)).toEqual(['EVIDENCE_MISSING']);
+    expect(checkReport(base(), [photo], ctx(['video']))).toEqual([
+      { code: 'EVIDENCE_KIND_NOT_ALLOWED', detail: { kinds: ['photo'] } },
+    ]);
+  });
+
+  it('rejects an unknown violation type', () => {
+    expect(checkReport({ ...base(), violation_code: '999.9' }, [photo], ctx()).map((f) => f.code)).toEqual([
+      'VIOLATION_TYPE_UNKNOWN',
+    ]);
+  });
+
+  it('counts the filing window from receipt, not from when a worker gets to it', () => {
+    const received = new Date(Date.now() - 10 * 24 * 3600_000);
+    const r = { ...base(), received_at: received, incident_at: new Date(received.getTime() - 3600_000) };
+    expect(checkReport(r, [photo], ctx())).toEqual([]);
   });
 });
 
