@@ -19,6 +19,8 @@ export interface BlobStore {
   createUpload(): Promise<BlobUpload>;
   read(sha256Hex: string): Readable;
   has(sha256Hex: string): Promise<boolean>;
+  /** Runs `fn` with a local path to the blob (tools such as ffprobe need a file); a remote store downloads first. */
+  withLocalFile<T>(sha256Hex: string, fn: (path: string) => Promise<T>): Promise<T>;
 }
 
 /** Blobs under DIR/sha256/ab/cd/<hash>; uploads land in DIR/tmp first and are renamed (atomic) into place. */
@@ -52,6 +54,10 @@ export class LocalBlobStore implements BlobStore {
 
   read(sha256Hex: string): Readable {
     return createReadStream(this.pathOf(sha256Hex));
+  }
+
+  withLocalFile<T>(sha256Hex: string, fn: (path: string) => Promise<T>): Promise<T> {
+    return fn(this.pathOf(sha256Hex));
   }
 
   async has(sha256Hex: string): Promise<boolean> {

@@ -1,5 +1,6 @@
 import type { Queryable } from '../platform/db/pool.js';
 import { newId } from '../platform/ids.js';
+import type { MediaFacts } from './probe.js';
 import type { EvidenceKind } from './sniff.js';
 
 export interface EvidenceRow {
@@ -7,11 +8,22 @@ export interface EvidenceRow {
   kind: EvidenceKind;
   mime: string;
   bytes: number;
+  readable: boolean;
+  width: number | null;
+  height: number | null;
+  duration_ms: number | null;
+}
+
+const COLUMNS = 'id, kind, mime, bytes, readable, width, height, duration_ms';
+
+export async function findEvidenceBySha(db: Queryable, sha256: Buffer): Promise<EvidenceRow | null> {
+  const { rows } = await db.query<EvidenceRow>(`select ${COLUMNS} from evidence where sha256 = $1`, [sha256]);
+  return rows[0] ?? null;
 }
 
 /**
- * Records stored bytes (one row per SHA-256, whoever uploaded them first) and that this citizen uploaded them.
- * Returns the evidence row and whether this call created it.
+ * Records stored bytes (one row per SHA-256, whoever uploaded them first) with their media facts, and that this
+ * citizen uploaded them. Returns the evidence row and whether this call created it.
  */
 export async function recordUpload(
   db: Queryable,
@@ -22,19 +34,37 @@ export async function recordUpload(
     bytes: number;
     citizenId: string;
     originalName: string | null;
+    facts: MediaFacts | null;
   },
 ): Promise<EvidenceRow & { created: boolean }> {
+  const f = u.facts;
   const inserted = await db.query<EvidenceRow>(
-    `insert into evidence (id, sha256, kind, mime, bytes) values ($1, $2, $3, $4, $5)
-     on conflict (sha256) do nothing returning id, kind, mime, bytes`,
-    [newId(), u.sha256, u.kind, u.mime, u.bytes],
+    `insert into evidence (id, sha256, kind, mime, bytes, readable, problem, width, height, duration_ms, codec, taken_at,
+                           gps_lat, gps_lon, camera)
+     values ($1, $2, $3, $4, $5, coalesce($6, true), $7, $8, $9, $10, $11, $12, $13, $14, $15)
+     on conflict (sha256) do nothing returning ${COLUMNS}`,
+    [
+      newId(),
+      u.sha256,
+      u.kind,
+      u.mime,
+      u.bytes,
+      f?.readable ?? null,
+      f?.problem ?? null,
+      f?.width ?? null,
+      f?.height ?? null,
+      f?.durationMs ?? null,
+      f?.codec ?? null,
+      f?.takenAt ?? null,
+      f?.gpsLat ?? null,
+      f?.gpsLon ?? null,
+      f?.camera ?? null,
+    ],
   );
   let row = inserted.rows[0];
   const created = row !== undefined;
   // A new statement, so a row committed by a concurrent upload of the same bytes is visible here.
-  row ??= (
-    await db.query<EvidenceRow>('select id, kind, mime, bytes from evidence where sha256 = $1', [u.sha256])
-  ).rows[0]!;
+  row ??= (await findEvidenceBySha(db, u.sha256))!;
   await db.query(
     `insert into evidence_uploads (citizen_id, evidence_id, original_name) values ($1, $2, $3)
      on conflict do nothing`,

@@ -6,7 +6,8 @@ import type { Deps } from '../app/deps.js';
 import { perCitizenRateLimit, principalOf, requireRole } from '../auth/guard.js';
 import { AppError } from '../platform/errors/catalog.js';
 import { type App, errorResponses } from '../platform/http/types.js';
-import { recordUpload } from './evidence.repository.js';
+import { findEvidenceBySha, recordUpload } from './evidence.repository.js';
+import { probeMedia } from './probe.js';
 import { SNIFF_BYTES, type Sniffed, sniff } from './sniff.js';
 
 const EvidenceResponse = T.Object({
@@ -15,6 +16,17 @@ const EvidenceResponse = T.Object({
   mime: T.String(),
   bytes: T.Integer(),
   sha256: T.String(),
+  media: T.Object(
+    {
+      readable: T.Boolean({
+        description: 'False when the file could not be decoded; the report will be rejected',
+      }),
+      width: T.Union([T.Integer(), T.Null()]),
+      height: T.Union([T.Integer(), T.Null()]),
+      durationMs: T.Union([T.Integer(), T.Null()]),
+    },
+    { description: 'What the file really is, read from its content' },
+  ),
 });
 
 export function evidenceRoutes(app: App, deps: Deps): void {
@@ -89,8 +101,13 @@ export function evidenceRoutes(app: App, deps: Deps): void {
         throw clientStreamError(err);
       }
       const digest = hash.digest();
-      await upload.commit(digest.toString('hex'));
+      const hex = digest.toString('hex');
+      await upload.commit(hex);
+      // Read what the file really is once per distinct content; the same bytes uploaded again reuse the facts.
+      const known = await findEvidenceBySha(deps.pool, digest);
+      const facts = known ? null : await deps.blobs.withLocalFile(hex, (file) => probeMedia(file, sniffed!));
       const row = await recordUpload(deps.pool, {
+        facts,
         sha256: digest,
         kind: sniffed.kind,
         mime: sniffed.mime,
@@ -103,7 +120,8 @@ export function evidenceRoutes(app: App, deps: Deps): void {
         kind: row.kind,
         mime: row.mime,
         bytes: row.bytes,
-        sha256: digest.toString('hex'),
+        sha256: hex,
+        media: { readable: row.readable, width: row.width, height: row.height, durationMs: row.duration_ms },
       });
     },
   );

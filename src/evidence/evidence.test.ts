@@ -45,7 +45,13 @@ describe('POST /v1/evidence — happy', () => {
     expect(res.statusCode).toBe(201);
     const body = res.json();
     const sha = createHash('sha256').update(jpeg).digest('hex');
-    expect(body).toMatchObject({ kind: 'photo', mime: 'image/jpeg', bytes: jpeg.length, sha256: sha });
+    expect(body).toMatchObject({
+      kind: 'photo',
+      mime: 'image/jpeg',
+      bytes: jpeg.length,
+      sha256: sha,
+      media: { readable: true, width: 320, height: 240, durationMs: null },
+    });
     const store = t.deps.blobs as LocalBlobStore;
     expect(await store.has(sha)).toBe(true);
     const chunks: Buffer[] = [];
@@ -71,7 +77,13 @@ describe('POST /v1/evidence — happy', () => {
   it('accepts video by its content', async () => {
     const res = await uploadEvidence(t, citizen.token, mp4Head(8192), 'clip.bin');
     expect(res.statusCode).toBe(201);
-    expect(res.json()).toMatchObject({ kind: 'video', mime: 'video/mp4', bytes: 8192 });
+    // Only its first bytes are an MP4: accepted as video by type, but marked unreadable for the validate stage.
+    expect(res.json()).toMatchObject({
+      kind: 'video',
+      mime: 'video/mp4',
+      bytes: 8192,
+      media: { readable: false },
+    });
   });
 });
 

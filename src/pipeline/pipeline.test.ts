@@ -4,11 +4,14 @@ import {
   citizenWithEvidence,
   createTestApp,
   reportBody,
+  signInCitizen,
   submitReport,
   type TestApp,
+  uploadEvidence,
 } from '../../test/helpers/app.js';
+import { makeJpeg, makeVideo } from '../../test/helpers/media.js';
 import { firstBrokenLink, listEvents } from '../reports/events.js';
-import { findReport, type ReportRow } from '../reports/reports.repository.js';
+import { type EvidenceRef, findReport, type ReportRow } from '../reports/reports.repository.js';
 import { applyTransitions } from '../reports/transition.js';
 import { buildTaskList, type JobHandler } from './registry.js';
 import { runBatchStage, runReportStage } from './runner.js';
@@ -131,6 +134,36 @@ describe('validate stage', () => {
   });
 });
 
+describe('validate stage on real media', () => {
+  async function fileWith(content: Buffer) {
+    const c = await signInCitizen(t);
+    const up = await uploadEvidence(t, c.token, content);
+    expect(up.statusCode).toBe(201);
+    const res = await submitReport(t, c.token, reportBody([up.json().id]));
+    return settled(res.json().id, c.token);
+  }
+
+  it('accepts a real 1280×720 video of a few seconds', async () => {
+    expect((await fileWith(await makeVideo({ width: 1280, height: 720, seconds: 2 }))).status).toBe(
+      'awaiting_review',
+    );
+  });
+
+  it.each([
+    ['VIDEO_TOO_SMALL', () => makeVideo({ width: 640, height: 360, seconds: 2 })],
+    ['VIDEO_TOO_LONG', () => makeVideo({ width: 720, height: 480, seconds: 121, fps: 1 })],
+    ['PHOTO_TOO_SMALL', () => makeJpeg(320, 240)],
+    [
+      'EVIDENCE_UNREADABLE',
+      async () => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(4000, 9)]),
+    ],
+  ])('rejects with %s', async (code, make) => {
+    const report = await fileWith(await make());
+    expect(report.status).toBe('rejected');
+    expect(report.rejection.code).toBe(code);
+  });
+});
+
 describe('validation rules (pure)', () => {
   const base = () =>
     ({
@@ -142,7 +175,26 @@ describe('validation rules (pure)', () => {
       incident_at: new Date(Date.now() - 3600_000),
       received_at: new Date(),
     }) as unknown as ReportRow;
-  const photo = { id: 'e1', kind: 'photo' as const, mime: 'image/jpeg', bytes: 10 };
+  const photo: EvidenceRef = {
+    id: 'e1',
+    kind: 'photo',
+    mime: 'image/jpeg',
+    bytes: 10,
+    readable: true,
+    problem: null,
+    width: 1280,
+    height: 720,
+    duration_ms: null,
+  };
+  const video: EvidenceRef = {
+    ...photo,
+    id: 'v1',
+    kind: 'video',
+    mime: 'video/mp4',
+    width: 720,
+    height: 480,
+    duration_ms: 30_000,
+  };
   const ctx = (kinds: ('photo' | 'video')[] = ['photo', 'video']) => ({
     reference: t.deps.reference,
     geo: t.deps.geo,
@@ -159,6 +211,20 @@ describe('validation rules (pure)', () => {
     expect(checkReport(base(), [photo], ctx(['video']))).toEqual([
       { code: 'EVIDENCE_KIND_NOT_ALLOWED', detail: { kinds: ['photo'] } },
     ]);
+  });
+
+  it('checks media facts: readable, large enough, short enough, in either orientation', () => {
+    const codes = (e: EvidenceRef[]) => checkReport(base(), e, ctx()).map((f) => f.code);
+    expect(
+      codes([photo, video, { ...photo, width: 480, height: 640 }, { ...video, width: 480, height: 720 }]),
+    ).toEqual([]);
+    expect(
+      codes([{ ...photo, readable: false, problem: 'image decoder: bad', width: null, height: null }]),
+    ).toEqual(['EVIDENCE_UNREADABLE']);
+    expect(codes([{ ...photo, width: 639, height: 480 }])).toEqual(['PHOTO_TOO_SMALL']);
+    expect(codes([{ ...video, width: 720, height: 479 }])).toEqual(['VIDEO_TOO_SMALL']);
+    expect(codes([{ ...video, duration_ms: 120_001 }])).toEqual(['VIDEO_TOO_LONG']);
+    expect(codes([{ ...video, duration_ms: 120_000 }])).toEqual([]);
   });
 
   it('rejects an unknown violation type', () => {

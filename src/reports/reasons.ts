@@ -43,6 +43,26 @@ export const REJECTION_REASONS = {
     ru: 'Такой вид доказательства не принимается для этого нарушения.',
     uz: 'Bu qoidabuzarlik uchun bunday dalil turi qabul qilinmaydi.',
   },
+  EVIDENCE_UNREADABLE: {
+    en: 'A photo or video could not be opened: it is damaged or not what its type claims.',
+    ru: 'Не удалось открыть фото или видео: файл повреждён или не соответствует своему типу.',
+    uz: "Rasm yoki videoni ochib bo'lmadi: fayl buzilgan yoki turi mos kelmaydi.",
+  },
+  PHOTO_TOO_SMALL: {
+    en: 'Photos must be at least 640×480 pixels.',
+    ru: 'Фото должно быть не меньше 640×480 пикселей.',
+    uz: "Rasm kamida 640×480 piksel bo'lishi kerak.",
+  },
+  VIDEO_TOO_SMALL: {
+    en: 'Videos must be at least 720×480 pixels.',
+    ru: 'Видео должно быть не меньше 720×480 пикселей.',
+    uz: "Video kamida 720×480 piksel bo'lishi kerak.",
+  },
+  VIDEO_TOO_LONG: {
+    en: 'Videos must be at most 120 seconds long; trim it to the violation.',
+    ru: 'Видео должно быть не длиннее 120 секунд; обрежьте его до момента нарушения.',
+    uz: 'Video 120 soniyadan oshmasligi kerak; uni qoidabuzarlik lahzasigacha qisqartiring.',
+  },
 } as const satisfies Record<string, Record<Language, string>>;
 
 export type Language = 'uz' | 'ru' | 'en';

@@ -34,6 +34,11 @@ export interface EvidenceRef {
   kind: 'photo' | 'video';
   mime: string;
   bytes: number;
+  readable: boolean;
+  problem: string | null;
+  width: number | null;
+  height: number | null;
+  duration_ms: number | null;
 }
 
 /** Evidence of several reports in one query, in each report's attachment order. */
@@ -44,7 +49,8 @@ export async function evidenceOfReports(
   const byReport = new Map<string, EvidenceRef[]>(reportIds.map((id) => [id, []]));
   if (reportIds.length === 0) return byReport;
   const { rows } = await db.query<EvidenceRef & { report_id: string }>(
-    `select re.report_id, e.id, e.kind, e.mime, e.bytes from report_evidence re join evidence e on e.id = re.evidence_id
+    `select re.report_id, e.id, e.kind, e.mime, e.bytes, e.readable, e.problem, e.width, e.height, e.duration_ms
+       from report_evidence re join evidence e on e.id = re.evidence_id
       where re.report_id = any($1::uuid[]) order by re.report_id, re.position`,
     [reportIds],
   );

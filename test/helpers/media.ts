@@ -23,3 +23,96 @@ export function mp4Head(size = 4096): Buffer {
   b.write('isomiso2avc1mp41', 16, 'latin1');
   return b;
 }
+
+/** A JPEG carrying EXIF time (and optionally GPS and camera), as a phone would write it. */
+export async function makeJpegWithExif(opts: {
+  width?: number;
+  height?: number;
+  takenAt?: string; // "YYYY:MM:DD HH:MM:SS", local time
+  offset?: string; // "+05:00"
+  gps?: { lat: number; lon: number };
+  camera?: { make: string; model: string };
+}): Promise<Buffer> {
+  const dms = (v: number) => {
+    const a = Math.abs(v);
+    const d = Math.floor(a);
+    const m = Math.floor((a - d) * 60);
+    const s = Math.round(((a - d) * 60 - m) * 60 * 100);
+    return `${d}/1 ${m}/1 ${s}/100`;
+  };
+  const raw = Buffer.alloc((opts.width ?? 1280) * (opts.height ?? 720) * 3);
+  for (let i = 0; i < raw.length; i += 613) raw[i] = Math.floor(Math.random() * 256);
+  return sharp(raw, { raw: { width: opts.width ?? 1280, height: opts.height ?? 720, channels: 3 } })
+    .jpeg({ quality: 80 })
+    .withExif({
+      IFD0: opts.camera ? { Make: opts.camera.make, Model: opts.camera.model } : {},
+      IFD2: {
+        ...(opts.takenAt ? { DateTimeOriginal: opts.takenAt } : {}),
+        ...(opts.offset ? { OffsetTimeOriginal: opts.offset } : {}),
+      },
+      IFD3: opts.gps
+        ? {
+            GPSLatitudeRef: opts.gps.lat >= 0 ? 'N' : 'S',
+            GPSLatitude: dms(opts.gps.lat),
+            GPSLongitudeRef: opts.gps.lon >= 0 ? 'E' : 'W',
+            GPSLongitude: dms(opts.gps.lon),
+          }
+        : {},
+    })
+    .toBuffer();
+}
+
+/**
+ * A real video from ffmpeg's lavfi test source (the ffmpeg that ships in node_modules): H.264 in MP4, or VP8 in
+ * WebM. `fps` low keeps long clips cheap to make. Optional creation time and ISO 6709 location tags.
+ */
+export async function makeVideo(opts: {
+  width: number;
+  height: number;
+  seconds: number;
+  fps?: number;
+  format?: 'mp4' | 'webm';
+  creationTime?: string;
+  location?: string;
+}): Promise<Buffer> {
+  const { execFile } = await import('node:child_process');
+  const { mkdtemp, readFile, rm } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { FFMPEG } = await import('../../src/evidence/probe.js');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'jarima-video-'));
+  const format = opts.format ?? 'mp4';
+  const out = path.join(dir, `clip.${format}`);
+  const codec =
+    format === 'mp4'
+      ? ['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-preset', 'ultrafast']
+      : ['-c:v', 'libvpx', '-b:v', '200k'];
+  const tags = [
+    ...(opts.creationTime ? ['-metadata', `creation_time=${opts.creationTime}`] : []),
+    ...(opts.location ? ['-metadata', `location=${opts.location}`] : []),
+  ];
+  const args = [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc=size=${opts.width}x${opts.height}:rate=${opts.fps ?? 5}`,
+    '-t',
+    String(opts.seconds),
+    ...codec,
+    ...tags,
+    '-y',
+    out,
+  ];
+  await new Promise<void>((resolve, reject) =>
+    execFile(FFMPEG, args, { timeout: 120_000 }, (err, _o, stderr) =>
+      err ? reject(new Error(`ffmpeg: ${stderr || err.message}`)) : resolve(),
+    ),
+  );
+  try {
+    return await readFile(out);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -45,6 +45,7 @@ export function checkReport(report: ReportRow, evidence: EvidenceRef[], ctx: Val
     failures.push({ code: 'PLATE_FORMAT_UNKNOWN', detail: { plate: report.plate } });
 
   if (evidence.length === 0) failures.push({ code: 'EVIDENCE_MISSING' });
+  failures.push(...checkMedia(evidence));
   const refused = evidence.filter((e) => !ctx.allowedKinds.has(e.kind));
   if (refused.length)
     failures.push({
@@ -53,6 +54,42 @@ export function checkReport(report: ReportRow, evidence: EvidenceRef[], ctx: Val
     });
   return failures;
 }
+
+/** Minimums and maximums for evidence (E-Jarima's published rules). Either orientation counts. */
+export const MEDIA_RULES = {
+  photo: { long: 640, short: 480 },
+  video: { long: 720, short: 480, maxMs: 120_000 },
+};
+
+/** Media facts read at upload: readable, big enough, short enough. One failure per rule, with the offending files. */
+export function checkMedia(evidence: EvidenceRef[]): Failure[] {
+  const failures: Failure[] = [];
+  const unreadable = evidence.filter((e) => !e.readable);
+  if (unreadable.length) {
+    failures.push({
+      code: 'EVIDENCE_UNREADABLE',
+      detail: { evidence: unreadable.map((e) => ({ id: e.id, problem: e.problem })) },
+    });
+  }
+  const small = (e: EvidenceRef, min: { long: number; short: number }) =>
+    Math.max(e.width ?? 0, e.height ?? 0) < min.long || Math.min(e.width ?? 0, e.height ?? 0) < min.short;
+  const readable = evidence.filter((e) => e.readable);
+  const smallPhotos = readable.filter((e) => e.kind === 'photo' && small(e, MEDIA_RULES.photo));
+  if (smallPhotos.length)
+    failures.push({ code: 'PHOTO_TOO_SMALL', detail: { evidence: smallPhotos.map(sizeOf) } });
+  const smallVideos = readable.filter((e) => e.kind === 'video' && small(e, MEDIA_RULES.video));
+  if (smallVideos.length)
+    failures.push({ code: 'VIDEO_TOO_SMALL', detail: { evidence: smallVideos.map(sizeOf) } });
+  const long = readable.filter((e) => e.kind === 'video' && (e.duration_ms ?? 0) > MEDIA_RULES.video.maxMs);
+  if (long.length)
+    failures.push({
+      code: 'VIDEO_TOO_LONG',
+      detail: { evidence: long.map((e) => ({ id: e.id, durationMs: e.duration_ms })) },
+    });
+  return failures;
+}
+
+const sizeOf = (e: EvidenceRef) => ({ id: e.id, width: e.width, height: e.height });
 
 /** received → rejected (first failure's reason, all failures in the event) or → awaiting_review. */
 export function validateStage(deps: Omit<ValidateContext, 'allowedKinds'>): ReportStage {
