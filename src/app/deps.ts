@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type BlobStore, LocalBlobStore } from '../evidence/blob-store.js';
-import { GeoIndex } from '../geo/geo-index.js';
+import { BoundariesCache } from '../geo/boundaries-cache.js';
 import type { SmsGateway } from '../integrations/sms/port.js';
 import { SmsSimulator } from '../integrations/sms/simulator.js';
 import { createPool, type Pool } from '../platform/db/pool.js';
@@ -24,7 +24,8 @@ export interface Deps {
   smsSimulator: SmsSimulator | null;
   blobs: BlobStore;
   reference: ReferenceData;
-  geo: GeoIndex;
+  /** Region and district boundaries as an in-memory spatial index. */
+  boundaries: BoundariesCache;
   intake: GroupCommitIntake;
 }
 
@@ -40,7 +41,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
   const smsSimulator = new SmsSimulator((sms) =>
     log.info({ simulator: 'sms', to: `${sms.to.slice(0, 6)}…` }, `[SMS SIMULATOR] ${sms.to}: ${sms.text}`),
   );
-  const [reference, geo] = await Promise.all([ReferenceData.load(pool), GeoIndex.load(pool)]);
+  const [reference, boundaries] = await Promise.all([ReferenceData.load(pool), BoundariesCache.load(pool)]);
   return {
     config,
     logger: log,
@@ -50,7 +51,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     smsSimulator,
     blobs: new LocalBlobStore(path.join(config.JARIMA_DATA_DIR, 'blobs')),
     reference,
-    geo,
+    boundaries,
     intake: new GroupCommitIntake(
       pool,
       { maxBatch: config.INTAKE_BATCH_MAX, maxInFlight: config.INTAKE_FLUSHERS },

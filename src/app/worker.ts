@@ -2,28 +2,32 @@ import { type Runner, run, Logger as WorkerLogger } from 'graphile-worker';
 import type { Logger } from 'pino';
 import { enqueueJobs, JOB_NAMES, sweepJob } from '../pipeline/jobs.js';
 import { buildTaskList, type JobHandler } from '../pipeline/registry.js';
-import { runBatchStage } from '../pipeline/runner.js';
+import { type ReportStage, runBatchStage } from '../pipeline/runner.js';
+import { analyzeStage } from '../pipeline/stages/analyze/analyze.js';
+import { dedupeStage } from '../pipeline/stages/dedupe/dedupe.js';
+import { enrichStage } from '../pipeline/stages/enrich/enrich.js';
 import { validateStage } from '../pipeline/stages/validate/validate.js';
 import type { Deps } from './deps.js';
 
 // Reports per sweep transaction: large enough to amortise the commit, small enough to hold locks briefly.
 const SWEEP_BATCH = 100;
 
-/** Every pipeline handler, one per registered job. */
+/** Every pipeline handler, one per registered job: each stage is a sweep over the reports waiting for it. */
 export function pipelineHandlers(deps: Deps): JobHandler[] {
-  const validate = validateStage({
-    reference: deps.reference,
-    geo: deps.geo,
-    config: deps.config,
-  });
-  return [
-    {
-      name: 'validate',
-      handle: async () => {
-        await runBatchStage(deps.pool, 'validate', validate, SWEEP_BATCH);
-      },
-    },
+  const { reference, boundaries, config, blobs, pool } = deps;
+  const stages: [JobHandler['name'], ReportStage, number][] = [
+    ['validate', validateStage({ reference, boundaries, config }), SWEEP_BATCH],
+    ['dedupe', dedupeStage(config), SWEEP_BATCH],
+    ['enrich', enrichStage({ reference, boundaries, config }), SWEEP_BATCH],
+    // Media analysis is slow per report: smaller claims keep each transaction and look-ahead short.
+    ['analyze', analyzeStage({ blobs, config }), 10],
   ];
+  return stages.map(([name, stage, batch]) => ({
+    name,
+    handle: async () => {
+      await runBatchStage(pool, name, stage, batch);
+    },
+  }));
 }
 
 export interface Workers {

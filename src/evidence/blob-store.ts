@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { access, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,6 +19,8 @@ export interface BlobStore {
   createUpload(): Promise<BlobUpload>;
   read(sha256Hex: string): Readable;
   has(sha256Hex: string): Promise<boolean>;
+  /** Stores derived bytes (a thumbnail, a poster frame) under their own hash; returns it. */
+  putBuffer(content: Buffer): Promise<string>;
   /** Runs `fn` with a local path to the blob (tools such as ffprobe need a file); a remote store downloads first. */
   withLocalFile<T>(sha256Hex: string, fn: (path: string) => Promise<T>): Promise<T>;
 }
@@ -54,6 +56,16 @@ export class LocalBlobStore implements BlobStore {
 
   read(sha256Hex: string): Readable {
     return createReadStream(this.pathOf(sha256Hex));
+  }
+
+  async putBuffer(content: Buffer): Promise<string> {
+    const sha = createHash('sha256').update(content).digest('hex');
+    const upload = await this.createUpload();
+    await new Promise<void>((resolve, reject) =>
+      upload.stream.end(content, () => resolve()).once('error', reject),
+    );
+    await upload.commit(sha);
+    return sha;
   }
 
   withLocalFile<T>(sha256Hex: string, fn: (path: string) => Promise<T>): Promise<T> {

@@ -10,6 +10,9 @@ const SweepJob = T.Object({}, { additionalProperties: false });
  */
 export const JOB_SCHEMAS = {
   validate: SweepJob,
+  dedupe: SweepJob,
+  enrich: SweepJob,
+  analyze: SweepJob,
 } as const satisfies Record<string, TSchema>;
 
 export type JobName = keyof typeof JOB_SCHEMAS;

@@ -13,23 +13,27 @@ import { makeJpeg, makeVideo } from '../../test/helpers/media.js';
 import { firstBrokenLink, listEvents } from '../reports/events.js';
 import { type EvidenceRef, findReport, type ReportRow } from '../reports/reports.repository.js';
 import { applyTransitions } from '../reports/transition.js';
+import { JOB_NAMES } from './jobs.js';
 import { buildTaskList, type JobHandler } from './registry.js';
 import { runBatchStage, runReportStage } from './runner.js';
 import { checkReport, validateStage } from './stages/validate/validate.js';
 
 const validateFor = (app: TestApp) =>
-  validateStage({ reference: app.deps.reference, geo: app.deps.geo, config: app.deps.config });
+  validateStage({ reference: app.deps.reference, boundaries: app.deps.boundaries, config: app.deps.config });
 
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp({}, { workers: true });
 });
 
-/** Polls the report until it leaves `received` (the workers pick jobs up by LISTEN/NOTIFY within milliseconds). */
+const WAITING = ['received', 'validated', 'deduplicated', 'enriched'];
+const FULL_CHAIN = ['submitted', 'validated', 'deduplicated', 'enriched', 'analyzed'];
+
+/** Polls the report until it leaves the automated stages (the workers pick jobs up by LISTEN/NOTIFY within milliseconds). */
 async function settled(id: string, token: string) {
   for (let i = 0; i < 200; i++) {
     const res = await t.app.inject({ method: 'GET', url: `/v1/reports/${id}`, headers: bearer(token) });
-    if (res.json().status !== 'received') return res.json();
+    if (!WAITING.includes(res.json().status)) return res.json();
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`report ${id} still received`);
@@ -43,7 +47,7 @@ async function fileAndSettle(override: Record<string, unknown> = {}) {
 }
 
 describe('validate stage', () => {
-  it('moves a valid report to awaiting_review with its region and district', async () => {
+  it('moves a valid report through every stage to awaiting_review, enriched and prioritised', async () => {
     const { report, token } = await fileAndSettle();
     expect(report.status).toBe('awaiting_review');
     expect(report.rejection).toBeNull();
@@ -51,18 +55,34 @@ describe('validate stage', () => {
       await t.app.inject({ method: 'GET', url: `/v1/reports/${report.id}/events`, headers: bearer(token) })
     ).json();
     expect(events.chainValid).toBe(true);
-    expect(events.events.map((e: { type: string }) => e.type)).toEqual(['submitted', 'validated']);
-    expect(events.events[1]).toMatchObject({
-      fromStatus: 'received',
-      toStatus: 'awaiting_review',
-      actor: 'system:validate',
-    });
-    expect(events.events[1].data.region).toBeTruthy();
-    const { rows } = await t.deps.pool.query('select region_id, district_id from reports where id = $1', [
-      report.id,
+    expect(events.events.map((e: { type: string }) => e.type)).toEqual(FULL_CHAIN);
+    expect(events.events.map((e: { actor: string }) => e.actor)).toEqual([
+      'citizen',
+      'system:validate',
+      'system:dedupe',
+      'system:enrich',
+      'system:analyze',
     ]);
+    expect(events.events[1]).toMatchObject({ fromStatus: 'received', toStatus: 'validated' });
+    expect(events.events[3].data).toMatchObject({
+      region: expect.any(String),
+      district: expect.any(String),
+      plateRegion: expect.stringContaining('Toshkent'),
+    });
+    const { rows } = await t.deps.pool.query(
+      'select region_id, district_id, plate_region_code, fine_sum_min, bhm_rate, sla_due_at, reporter_trust, priority, findings from reports where id = $1',
+      [report.id],
+    );
+    expect(rows[0]).toMatchObject({
+      plate_region_code: '01',
+      fine_sum_min: 824000,
+      bhm_rate: 412000,
+      reporter_trust: 0.5,
+    });
     expect(rows[0].region_id).not.toBeNull();
     expect(rows[0].district_id).not.toBeNull();
+    expect(rows[0].priority).toBeGreaterThan(0);
+    expect(rows[0].findings.map((f: { type: string }) => f.type)).toContain('no_camera_time');
   });
 
   it.each([
@@ -115,7 +135,7 @@ describe('validate stage', () => {
     const stage = validateFor(t);
     expect(await runReportStage(t.deps.pool, 'validate', report.id, stage)).toBe('skipped');
     const events = await listEvents(t.deps.pool, report.id);
-    expect(events).toHaveLength(2);
+    expect(events).toHaveLength(FULL_CHAIN.length);
   });
 
   it('two racing runs of the same stage apply exactly one transition', async () => {
@@ -129,7 +149,7 @@ describe('validate stage', () => {
     ]);
     await settled(id, c.token);
     const events = await listEvents(t.deps.pool, id);
-    expect(events.map((e) => e.type)).toEqual(['submitted', 'validated']);
+    expect(events.map((e) => e.type)).toEqual(FULL_CHAIN);
     expect(firstBrokenLink(events)).toBeNull();
   });
 });
@@ -197,7 +217,7 @@ describe('validation rules (pure)', () => {
   };
   const ctx = (kinds: ('photo' | 'video')[] = ['photo', 'video']) => ({
     reference: t.deps.reference,
-    geo: t.deps.geo,
+    geo: t.deps.boundaries.current(),
     config: t.deps.config,
     allowedKinds: new Set(kinds),
   });
@@ -308,32 +328,35 @@ describe('audit trail', () => {
 
 describe('job registry', () => {
   const noop = async () => {};
+  const all = (): JobHandler[] => JOB_NAMES.map((name) => ({ name, handle: noop }));
+
   it('refuses to start with a missing, duplicate or unknown handler', () => {
-    expect(() => buildTaskList([])).toThrow(/no handler for job\(s\): validate/);
-    expect(() =>
-      buildTaskList([
-        { name: 'validate', handle: noop },
-        { name: 'validate', handle: noop },
-      ]),
-    ).toThrow(/two handlers/);
-    expect(() =>
-      buildTaskList([
-        { name: 'validate', handle: noop },
-        { name: 'nope', handle: noop } as unknown as JobHandler,
-      ]),
-    ).toThrow(/unregistered job "nope"/);
-    expect(Object.keys(buildTaskList([{ name: 'validate', handle: noop }]))).toEqual(['validate']);
+    expect(() => buildTaskList([])).toThrow(/no handler for job\(s\): validate, dedupe, enrich, analyze/);
+    expect(() => buildTaskList(all().filter((h) => h.name !== 'enrich'))).toThrow(
+      /no handler for job\(s\): enrich$/,
+    );
+    expect(() => buildTaskList([...all(), { name: 'validate', handle: noop }])).toThrow(
+      /two handlers for job "validate"/,
+    );
+    expect(() => buildTaskList([...all(), { name: 'nope', handle: noop } as unknown as JobHandler])).toThrow(
+      /unregistered job "nope"/,
+    );
+    expect(Object.keys(buildTaskList(all()))).toEqual(['validate', 'dedupe', 'enrich', 'analyze']);
   });
 
   it('refuses a malformed payload before the handler runs', async () => {
     let ran = false;
-    const handler: JobHandler = {
-      name: 'validate',
-      handle: async () => {
-        ran = true;
-      },
-    };
-    const tasks = buildTaskList([handler]);
+    const handlers = all().map((h) =>
+      h.name === 'validate'
+        ? {
+            ...h,
+            handle: async () => {
+              ran = true;
+            },
+          }
+        : h,
+    );
+    const tasks = buildTaskList(handlers);
     await expect(tasks.validate!({ reportId: 'not-a-uuid' }, {} as never)).rejects.toThrow(
       /malformed payload/,
     );

@@ -1,5 +1,5 @@
 import { type Pool, type Queryable, withTransaction } from '../platform/db/pool.js';
-import { claimReports, findReport, type ReportRow } from '../reports/reports.repository.js';
+import { claimReports, findReport, peekReports, type ReportRow } from '../reports/reports.repository.js';
 import type { ReportStatus } from '../reports/status.js';
 import { applyTransitions, type Transition } from '../reports/transition.js';
 
@@ -14,6 +14,11 @@ export interface ReportStage {
    * must be quick).
    */
   decide(reports: ReportRow[], db: Queryable): Promise<Decision[]>;
+  /**
+   * Optional slow, idempotent preparation (media analysis) run outside any transaction on the reports a sweep is
+   * about to claim, so the claiming transaction stays short.
+   */
+  prepare?(reports: ReportRow[], db: Queryable): Promise<void>;
 }
 
 export type StageResult = 'applied' | 'skipped';
@@ -31,6 +36,7 @@ export async function runReportStage(
 ): Promise<StageResult> {
   const report = await findReport(pool, reportId);
   if (!report || !stage.from.includes(report.status)) return 'skipped';
+  await stage.prepare?.([report], pool);
   const [decision] = await stage.decide([report], pool);
   const moved = await withTransaction(pool, (trx) =>
     applyTransitions(trx, [{ report, t: { ...decision!, actor: `system:${stageName}` } }]),
@@ -52,6 +58,7 @@ export async function runBatchStage(
 ): Promise<number> {
   let done = 0;
   for (;;) {
+    if (stage.prepare) await stage.prepare(await peekReports(pool, stage.from[0]!, batchSize), pool);
     const claimed = await withTransaction(pool, async (trx) => {
       const reports = await claimReports(trx, stage.from[0]!, batchSize);
       const decisions = await stage.decide(reports, trx);

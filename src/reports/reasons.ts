@@ -63,6 +63,16 @@ export const REJECTION_REASONS = {
     ru: 'Видео должно быть не длиннее 120 секунд; обрежьте его до момента нарушения.',
     uz: 'Video 120 soniyadan oshmasligi kerak; uni qoidabuzarlik lahzasigacha qisqartiring.',
   },
+  DUPLICATE_EVIDENCE: {
+    en: 'This photo or video was already sent with another report, which is being handled.',
+    ru: 'Это фото или видео уже отправлено с другим сообщением, которое рассматривается.',
+    uz: "Bu rasm yoki video boshqa xabar bilan yuborilgan va u ko'rib chiqilmoqda.",
+  },
+  DUPLICATE_REPORT: {
+    en: 'The same vehicle and violation at the same place and time was already reported.',
+    ru: 'Об этом же нарушении этого автомобиля в том же месте и в то же время уже сообщили.',
+    uz: 'Shu avtomobilning shu joy va vaqtdagi qoidabuzarligi haqida allaqachon xabar berilgan.',
+  },
 } as const satisfies Record<string, Record<Language, string>>;
 
 export type Language = 'uz' | 'ru' | 'en';

@@ -19,10 +19,23 @@ export interface ReportRow {
   last_event_hash: Buffer;
   received_at: Date;
   updated_at: Date;
+  duplicate_of: string | null;
+  plate_region_code: string | null;
+  fine_bhm_min: number | null;
+  fine_bhm_max: number | null;
+  bhm_rate: number | null;
+  fine_sum_min: number | null;
+  fine_sum_max: number | null;
+  sla_due_at: Date | null;
+  reporter_trust: number | null;
+  findings: unknown[];
+  priority: number | null;
 }
 
 const COLUMNS = `id, citizen_id, violation_code, plate, plate_input, lat, lon, incident_at, description, status,
-  reason_code, region_id, district_id, version, last_event_hash, received_at, updated_at`;
+  reason_code, region_id, district_id, version, last_event_hash, received_at, updated_at, duplicate_of,
+  plate_region_code, fine_bhm_min, fine_bhm_max, bhm_rate, fine_sum_min, fine_sum_max, sla_due_at, reporter_trust,
+  findings, priority`;
 
 export async function findReport(db: Queryable, id: string): Promise<ReportRow | null> {
   const { rows } = await db.query<ReportRow>(`select ${COLUMNS} from reports where id = $1`, [id]);
@@ -87,6 +100,15 @@ export async function claimReports(
 ): Promise<ReportRow[]> {
   const { rows } = await trx.query<ReportRow>(
     `select ${COLUMNS} from reports where status = $1 order by id limit $2 for update skip locked`,
+    [status, limit],
+  );
+  return rows;
+}
+
+/** The oldest reports waiting in `status`, without locking them (a sweep's look-ahead for slow preparation). */
+export async function peekReports(db: Queryable, status: ReportStatus, limit: number): Promise<ReportRow[]> {
+  const { rows } = await db.query<ReportRow>(
+    `select ${COLUMNS} from reports where status = $1 order by id limit $2`,
     [status, limit],
   );
   return rows;

@@ -1,6 +1,10 @@
 /** Every state a report can be in (see ARCHITECTURE.md, "The pipeline"); later stages add their transitions. */
 export const REPORT_STATUSES = [
   'received',
+  // Waiting for the next automated stage (each is a sweep's input): validate → dedupe → enrich → analyze.
+  'validated',
+  'deduplicated',
+  'enriched',
   'awaiting_review',
   'in_review',
   'needs_info',

@@ -4,10 +4,35 @@ import { eventColumns, eventHash, INSERT_EVENTS_SQL, type ReportEvent } from './
 import type { ReportRow } from './reports.repository.js';
 import type { ReportStatus } from './status.js';
 
-export interface ReportPatch {
-  reasonCode?: string | null;
-  regionId?: number | null;
-  districtId?: number | null;
+/** Report columns a transition may set besides its status: name in code → column. Values are always parameters. */
+const PATCHABLE = {
+  reasonCode: 'reason_code',
+  regionId: 'region_id',
+  districtId: 'district_id',
+  duplicateOf: 'duplicate_of',
+  plateRegionCode: 'plate_region_code',
+  fineBhmMin: 'fine_bhm_min',
+  fineBhmMax: 'fine_bhm_max',
+  bhmRate: 'bhm_rate',
+  fineSumMin: 'fine_sum_min',
+  fineSumMax: 'fine_sum_max',
+  slaDueAt: 'sla_due_at',
+  reporterTrust: 'reporter_trust',
+  findings: 'findings',
+  priority: 'priority',
+} as const;
+const PATCH_COLUMNS = Object.values(PATCHABLE).join(', ');
+
+/** A field left undefined keeps its column; null clears it. */
+export type ReportPatch = { [K in keyof typeof PATCHABLE]?: string | number | Date | unknown[] | null };
+
+function patchJson(patch: ReportPatch | undefined): string {
+  const out: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(PATCHABLE)) {
+    const v = patch?.[key as keyof ReportPatch];
+    if (v !== undefined) out[column] = v;
+  }
+  return JSON.stringify(out);
 }
 
 export interface Transition {
@@ -45,18 +70,12 @@ export async function applyTransitions(
     };
     return { ...e, prevHash: report.last_event_hash, hash: eventHash(report.last_event_hash, e) };
   });
-  // A patch field left undefined keeps the column; null clears it. The `has_*` flags say which.
-  const col = <K extends keyof ReportPatch>(k: K) => items.map(({ t }) => t.patch?.[k] ?? null);
-  const has = (k: keyof ReportPatch) => items.map(({ t }) => t.patch?.[k] !== undefined);
+  // jsonb_populate_record(r, patch) is the row with the patch's columns replaced: absent keys keep their value.
   const { rows } = await trx.query<{ id: string }>(
     `update reports r set
-        status = v.status, version = r.version + 1, last_event_hash = v.hash, updated_at = $11,
-        reason_code = case when v.has_reason then v.reason_code else r.reason_code end,
-        region_id = case when v.has_region then v.region_id else r.region_id end,
-        district_id = case when v.has_district then v.district_id else r.district_id end
-       from unnest($1::uuid[], $2::int[], $3::text[], $4::bytea[], $5::text[], $6::bool[], $7::int[], $8::bool[],
-                   $9::int[], $10::bool[])
-            as v(id, version, status, hash, reason_code, has_reason, region_id, has_region, district_id, has_district)
+        status = v.status, version = r.version + 1, last_event_hash = v.hash, updated_at = $6,
+        (${PATCH_COLUMNS}) = (select ${PATCH_COLUMNS} from jsonb_populate_record(r, v.patch))
+       from unnest($1::uuid[], $2::int[], $3::text[], $4::bytea[], $5::jsonb[]) as v(id, version, status, hash, patch)
       where r.id = v.id and r.version = v.version
       returning r.id`,
     [
@@ -64,12 +83,7 @@ export async function applyTransitions(
       items.map(({ report }) => report.version),
       items.map(({ t }) => t.toStatus),
       events.map((e) => e.hash),
-      col('reasonCode'),
-      has('reasonCode'),
-      col('regionId'),
-      has('regionId'),
-      col('districtId'),
-      has('districtId'),
+      items.map(({ t }) => patchJson(t.patch)),
       at,
     ],
   );
@@ -78,7 +92,16 @@ export async function applyTransitions(
   if (movedEvents.length) await trx.query(INSERT_EVENTS_SQL, eventColumns(movedEvents));
   await enqueueJobs(
     trx,
-    items.filter(({ report }) => moved.has(report.id)).flatMap(({ t }) => t.next ?? []),
+    distinctJobs(items.filter(({ report }) => moved.has(report.id)).flatMap(({ t }) => t.next ?? [])),
   );
   return moved;
+}
+
+/** A batch moving 100 reports to the same next stage needs one sweep of it, not 100. */
+function distinctJobs(specs: JobSpec[]): JobSpec[] {
+  const seen = new Set<string>();
+  return specs.filter((s) => {
+    const key = `${s.name}\0${s.jobKey ?? ''}\0${JSON.stringify(s.payload)}\0${s.runAt?.getTime() ?? ''}`;
+    return !seen.has(key) && seen.add(key);
+  });
 }

@@ -122,11 +122,14 @@ export async function uploadEvidence(t: TestApp, token: string, content: Buffer,
   });
 }
 
-/** A report body that passes every check: parking violation in central Tashkent an hour ago. */
+/**
+ * A report body that passes every check: parking violation in central Tashkent an hour ago, by a car with a plate
+ * of its own (so two bodies are never duplicates of each other unless a test makes them so).
+ */
 export function reportBody(evidenceIds: string[], overrides: Record<string, unknown> = {}) {
   return {
     violationCode: '128-6.1',
-    plate: '01 A 123 BC',
+    plate: `01 A ${String(Math.floor(Math.random() * 1000)).padStart(3, '0')} ${randomPlateLetters()}`,
     lat: 41.3111,
     lon: 69.2797,
     incidentAt: new Date(Date.now() - 3600_000).toISOString(),
@@ -158,4 +161,9 @@ export async function submitReport(
     payload: body,
     headers: { ...bearer(token), ...headers },
   });
+}
+
+function randomPlateLetters(): string {
+  const letters = 'ABCDEFGHIJKLMNOPRSTUVXYZ';
+  return Array.from({ length: 2 }, () => letters[Math.floor(Math.random() * letters.length)]).join('');
 }

@@ -96,11 +96,11 @@ export function client(base: string) {
       });
       return ((await res.json()) as { id: string }).id;
     },
-    /** Polls until the report leaves `received`. */
+    /** Polls until the report is through the automated stages. */
     async settled(id: string, token: string) {
       for (let i = 0; i < 400; i++) {
         const r = await call('GET', `/v1/reports/${id}`, undefined, token);
-        if (r.body.status !== 'received') return r.body;
+        if (!['received', 'validated', 'deduplicated', 'enriched'].includes(r.body.status)) return r.body;
         await new Promise((res) => setTimeout(res, 50));
       }
       throw new Error(`report ${id} still received`);

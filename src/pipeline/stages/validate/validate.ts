@@ -1,9 +1,11 @@
 import type { Config } from '../../../app/config.js';
+import type { BoundariesCache } from '../../../geo/boundaries-cache.js';
 import type { GeoIndex } from '../../../geo/geo-index.js';
 import { matchPlate } from '../../../reference/plates.js';
 import type { ReferenceData } from '../../../reference/reference.js';
 import type { RejectionReason } from '../../../reports/reasons.js';
 import { type EvidenceRef, evidenceOfReports, type ReportRow } from '../../../reports/reports.repository.js';
+import { sweepJob } from '../../jobs.js';
 import type { Decision, ReportStage } from '../../runner.js';
 
 export interface Failure {
@@ -91,12 +93,18 @@ export function checkMedia(evidence: EvidenceRef[]): Failure[] {
 
 const sizeOf = (e: EvidenceRef) => ({ id: e.id, width: e.width, height: e.height });
 
-/** received → rejected (first failure's reason, all failures in the event) or → awaiting_review. */
-export function validateStage(deps: Omit<ValidateContext, 'allowedKinds'>): ReportStage {
-  const ctx: ValidateContext = { ...deps, allowedKinds: new Set(['photo', 'video']) };
+/** received → rejected (first failure's reason, all failures in the event) or → validated. */
+export function validateStage(
+  deps: Omit<ValidateContext, 'allowedKinds' | 'geo'> & { boundaries: BoundariesCache },
+): ReportStage {
   return {
     from: ['received'],
     async decide(reports, db) {
+      const ctx: ValidateContext = {
+        ...deps,
+        geo: await deps.boundaries.fresh(db),
+        allowedKinds: ALLOWED_KINDS,
+      };
       const evidence = await evidenceOfReports(
         db,
         reports.map((r) => r.id),
@@ -111,18 +119,15 @@ export function validateStage(deps: Omit<ValidateContext, 'allowedKinds'>): Repo
             patch: { reasonCode: failures[0]!.code },
           };
         }
-        const place = ctx.geo.locate(report.lat, report.lon);
         return {
-          toStatus: 'awaiting_review',
+          toStatus: 'validated',
           eventType: 'validated',
-          data: {
-            region: place.region?.name ?? null,
-            district: place.district?.name ?? null,
-            plateFormat: matchPlate(report.plate)?.format,
-          },
-          patch: { regionId: place.region?.id ?? null, districtId: place.district?.id ?? null },
+          data: { plateFormat: matchPlate(report.plate)?.format },
+          next: [sweepJob('dedupe')],
         };
       });
     },
   };
 }
+
+const ALLOWED_KINDS: ReadonlySet<EvidenceRef['kind']> = new Set(['photo', 'video']);

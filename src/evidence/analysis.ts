@@ -1,0 +1,112 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import type { Queryable } from '../platform/db/pool.js';
+import type { BlobStore } from './blob-store.js';
+import { FFMPEG } from './probe.js';
+
+const run = promisify(execFile);
+// sharp-phash is CommonJS with `module.exports = fn`; its typings describe an ES default export.
+const phash: (image: Buffer) => Promise<string> = createRequire(import.meta.url)('sharp-phash');
+
+export interface MediaAnalysis {
+  sharpness: number;
+  brightness: number;
+  phash: string;
+  thumbSha256: string;
+  posterSha256: string | null;
+}
+
+/**
+ * Looks at the picture: a video's poster frame (ffmpeg, 1 s in or the middle of a shorter clip), a 320 px thumbnail,
+ * sharpness (variance of the Laplacian — blur flattens edges), brightness (mean luma) and a perceptual hash.
+ */
+export async function analyzeMedia(
+  blobs: BlobStore,
+  e: { sha256: string; kind: 'photo' | 'video'; duration_ms: number | null },
+): Promise<MediaAnalysis> {
+  const source =
+    e.kind === 'video'
+      ? await blobs.withLocalFile(e.sha256, (file) => posterFrame(file, e.duration_ms))
+      : await blobs.withLocalFile(e.sha256, (file) => readFile(file));
+  const oriented = sharp(source).rotate();
+  const grey = oriented.clone().resize({ width: 512, height: 512, fit: 'inside' }).greyscale();
+  const [levels, edges, hash, thumb] = await Promise.all([
+    grey.clone().stats(),
+    // offset 128 keeps the Laplacian's negative half instead of clipping it at 0
+    grey
+      .clone()
+      .convolve({ width: 3, height: 3, kernel: [0, 1, 0, 1, -4, 1, 0, 1, 0], offset: 128 })
+      .stats(),
+    phash(source),
+    oriented.clone().resize({ width: 320, withoutEnlargement: true }).jpeg({ quality: 70 }).toBuffer(),
+  ]);
+  return {
+    sharpness: Math.round(edges.channels[0]!.stdev ** 2 * 10) / 10,
+    brightness: Math.round(levels.channels[0]!.mean * 10) / 10,
+    phash: hash,
+    thumbSha256: await blobs.putBuffer(thumb),
+    posterSha256: e.kind === 'video' ? await blobs.putBuffer(source) : null,
+  };
+}
+
+async function posterFrame(file: string, durationMs: number | null): Promise<Buffer> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'jarima-poster-'));
+  const out = path.join(dir, 'poster.jpg');
+  const at = Math.min(1, (durationMs ?? 0) / 2000);
+  try {
+    await run(
+      FFMPEG,
+      ['-v', 'error', '-ss', at.toFixed(2), '-i', file, '-frames:v', '1', '-q:v', '3', '-y', out],
+      {
+        timeout: 60_000,
+      },
+    );
+    return await readFile(out);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export interface AnalyzedEvidence {
+  id: string;
+  sha256: string;
+  kind: 'photo' | 'video';
+  duration_ms: number | null;
+  analyzed_at: Date | null;
+}
+
+/** Evidence of these reports that has not been analysed yet. */
+export async function unanalyzedEvidence(db: Queryable, reportIds: string[]): Promise<AnalyzedEvidence[]> {
+  const { rows } = await db.query<AnalyzedEvidence>(
+    `select distinct e.id, encode(e.sha256, 'hex') as sha256, e.kind, e.duration_ms, e.analyzed_at
+       from report_evidence re join evidence e on e.id = re.evidence_id
+      where re.report_id = any($1::uuid[]) and e.analyzed_at is null and e.readable`,
+    [reportIds],
+  );
+  return rows;
+}
+
+/** Analyses the evidence and stores the result on it (idempotent: the same bytes always give the same answer). */
+export async function analyzeAndStore(db: Queryable, blobs: BlobStore, e: AnalyzedEvidence): Promise<void> {
+  let a: MediaAnalysis;
+  try {
+    a = await analyzeMedia(blobs, e);
+  } catch (err) {
+    // A file ffprobe could read but the decoder cannot render: record it as analysed with no picture measures.
+    await db.query(`update evidence set analyzed_at = now(), problem = coalesce(problem, $2) where id = $1`, [
+      e.id,
+      `analysis: ${(err as Error).message}`.slice(0, 300),
+    ]);
+    return;
+  }
+  await db.query(
+    `update evidence set analyzed_at = now(), sharpness = $2, brightness = $3, phash = $4, thumb_sha256 = $5,
+            poster_sha256 = $6 where id = $1`,
+    [e.id, a.sharpness, a.brightness, a.phash, a.thumbSha256, a.posterSha256],
+  );
+}

@@ -1,0 +1,239 @@
+import type { Config } from '../../../app/config.js';
+import { analyzeAndStore, unanalyzedEvidence } from '../../../evidence/analysis.js';
+import type { BlobStore } from '../../../evidence/blob-store.js';
+import { distanceMeters } from '../../../geo/distance.js';
+import type { Queryable } from '../../../platform/db/pool.js';
+import type { ReportRow } from '../../../reports/reports.repository.js';
+import type { Decision, ReportStage } from '../../runner.js';
+
+export type AnalyzeConfig = Pick<
+  Config,
+  | 'ANALYZE_TIME_TOLERANCE_MINUTES'
+  | 'ANALYZE_DISTANCE_TOLERANCE_METERS'
+  | 'PHASH_MAX_DISTANCE'
+  | 'FORWARD_DEADLINE_HOURS'
+>;
+
+/** What the inspector is told about the evidence; `severity` orders them in the console. */
+export interface Finding {
+  type: string;
+  severity: 'info' | 'warning';
+  evidenceId?: string;
+  detail?: Record<string, unknown>;
+}
+
+interface EvidenceFacts {
+  report_id: string;
+  id: string;
+  kind: 'photo' | 'video';
+  width: number | null;
+  height: number | null;
+  taken_at: Date | null;
+  gps_lat: number | null;
+  gps_lon: number | null;
+  sharpness: number | null;
+  brightness: number | null;
+  phash: string | null;
+}
+
+// Below these the picture is probably unusable; measured on sharp-made test images and phone photos.
+const BLURRY_BELOW = 40;
+const DARK_BELOW = 35;
+
+/**
+ * enriched → awaiting_review with findings and a priority. The slow part — poster frames, thumbnails, sharpness,
+ * brightness, perceptual hashes — runs in `prepare`, outside any transaction, once per distinct file; `decide` only
+ * compares: camera time and GPS against the claim, picture quality, near-identical images in other reports.
+ */
+export function analyzeStage(deps: { blobs: BlobStore; config: AnalyzeConfig }): ReportStage {
+  const { config } = deps;
+  const prepare = async (reports: ReportRow[], db: Queryable) => {
+    for (const e of await unanalyzedEvidence(
+      db,
+      reports.map((r) => r.id),
+    )) {
+      await analyzeAndStore(db, deps.blobs, e);
+    }
+  };
+  return {
+    from: ['enriched'],
+    prepare,
+    async decide(reports, db) {
+      // Reports this sweep claimed but did not look ahead at (another sweep took those) are analysed here: rare.
+      await prepare(reports, db);
+      const evidence = await evidenceFacts(
+        db,
+        reports.map((r) => r.id),
+      );
+      const similar = await nearIdentical(db, reports, evidence, config.PHASH_MAX_DISTANCE);
+      return reports.map((r): Decision => {
+        const mine = evidence.filter((e) => e.report_id === r.id);
+        const findings = [
+          ...compareWithClaim(r, mine, config),
+          ...quality(mine),
+          ...(similar.get(r.id) ?? []),
+        ];
+        const priority = priorityOf(r, mine, findings, config);
+        return {
+          toStatus: 'awaiting_review',
+          eventType: 'analyzed',
+          data: { findings: findings.map((f) => f.type), priority },
+          patch: { findings, priority },
+        };
+      });
+    },
+  };
+}
+
+async function evidenceFacts(db: Queryable, reportIds: string[]): Promise<EvidenceFacts[]> {
+  const { rows } = await db.query<EvidenceFacts>(
+    `select re.report_id, e.id, e.kind, e.width, e.height, e.taken_at, e.gps_lat, e.gps_lon, e.sharpness, e.brightness, e.phash
+       from report_evidence re join evidence e on e.id = re.evidence_id
+      where re.report_id = any($1::uuid[]) order by re.report_id, re.position`,
+    [reportIds],
+  );
+  return rows;
+}
+
+/** Camera time and GPS against the citizen's claim. */
+export function compareWithClaim(r: ReportRow, evidence: EvidenceFacts[], config: AnalyzeConfig): Finding[] {
+  const findings: Finding[] = [];
+  const timed = evidence.filter((e) => e.taken_at);
+  for (const e of timed) {
+    const minutes = Math.abs(e.taken_at!.getTime() - r.incident_at.getTime()) / 60_000;
+    if (minutes > config.ANALYZE_TIME_TOLERANCE_MINUTES) {
+      findings.push({
+        type: 'time_mismatch',
+        severity: 'warning',
+        evidenceId: e.id,
+        detail: { minutes: Math.round(minutes), cameraTime: e.taken_at!.toISOString() },
+      });
+    }
+  }
+  if (evidence.length && timed.length === 0) findings.push({ type: 'no_camera_time', severity: 'info' });
+  for (const e of evidence.filter((x) => x.gps_lat !== null && x.gps_lon !== null)) {
+    const meters = distanceMeters(r.lat, r.lon, e.gps_lat!, e.gps_lon!);
+    if (meters > config.ANALYZE_DISTANCE_TOLERANCE_METERS) {
+      findings.push({
+        type: 'place_mismatch',
+        severity: 'warning',
+        evidenceId: e.id,
+        detail: { meters: Math.round(meters) },
+      });
+    }
+  }
+  return findings;
+}
+
+export function quality(evidence: EvidenceFacts[]): Finding[] {
+  const findings: Finding[] = [];
+  for (const e of evidence) {
+    if (e.sharpness !== null && e.sharpness < BLURRY_BELOW) {
+      findings.push({
+        type: 'blurry',
+        severity: 'warning',
+        evidenceId: e.id,
+        detail: { sharpness: e.sharpness },
+      });
+    }
+    if (e.brightness !== null && e.brightness < DARK_BELOW) {
+      findings.push({
+        type: 'dark',
+        severity: 'warning',
+        evidenceId: e.id,
+        detail: { brightness: e.brightness },
+      });
+    }
+    if ((e.width ?? 0) * (e.height ?? 0) < 1280 * 720) {
+      findings.push({
+        type: 'low_resolution',
+        severity: 'info',
+        evidenceId: e.id,
+        detail: { width: e.width, height: e.height },
+      });
+    }
+  }
+  return findings;
+}
+
+/**
+ * Images within PHASH_MAX_DISTANCE bits of an image in another report filed near it (±3 days, ~2 km): flagged
+ * for the inspector, never auto-rejected — two honest witnesses can photograph the same car.
+ */
+async function nearIdentical(
+  db: Queryable,
+  reports: ReportRow[],
+  evidence: EvidenceFacts[],
+  maxDistance: number,
+): Promise<Map<string, Finding[]>> {
+  const out = new Map<string, Finding[]>();
+  const hashed = evidence.filter((e) => e.phash);
+  if (!hashed.length) return out;
+  const { rows } = await db.query<{
+    report_id: string;
+    other_report: string;
+    other_evidence: string;
+    phash: string;
+  }>(
+    `select r.id as report_id, o.id as other_report, e.id as other_evidence, e.phash
+       from unnest($1::uuid[], $2::timestamptz[], $3::float8[], $4::float8[]) as r(id, incident_at, lat, lon)
+       join reports o on o.incident_at between r.incident_at - interval '3 days' and r.incident_at + interval '3 days'
+                     and o.lat between r.lat - 0.02 and r.lat + 0.02 and o.lon between r.lon - 0.025 and r.lon + 0.025
+                     and o.id <> r.id
+       join report_evidence oe on oe.report_id = o.id
+       join evidence e on e.id = oe.evidence_id and e.phash is not null`,
+    [
+      reports.map((r) => r.id),
+      reports.map((r) => r.incident_at),
+      reports.map((r) => r.lat),
+      reports.map((r) => r.lon),
+    ],
+  );
+  for (const mine of hashed) {
+    for (const other of rows) {
+      if (other.report_id !== mine.report_id || other.other_evidence === mine.id) continue;
+      const d = hamming(mine.phash!, other.phash);
+      if (d <= maxDistance) {
+        const list = out.get(mine.report_id) ?? [];
+        if (!list.some((f) => f.detail?.otherReportId === other.other_report)) {
+          list.push({
+            type: 'near_identical',
+            severity: 'warning',
+            evidenceId: mine.id,
+            detail: { otherReportId: other.other_report, distance: d },
+          });
+        }
+        out.set(mine.report_id, list);
+      }
+    }
+  }
+  return out;
+}
+
+function hamming(a: string, b: string): number {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) d++;
+  return d;
+}
+
+/**
+ * 0–100, higher first in the review queue: the violation's weight (its fine in BHM, log-scaled: 0.5 → low,
+ * 50 → top), the evidence's usefulness (warnings cost), the reporter's trust, and urgency (the less time left
+ * before the forwarding deadline, the higher).
+ */
+export function priorityOf(
+  r: ReportRow,
+  evidence: EvidenceFacts[],
+  findings: Finding[],
+  config: AnalyzeConfig,
+): number {
+  const bhm = r.fine_bhm_max ?? r.fine_bhm_min ?? 1;
+  const severity = Math.min(1, Math.log1p(bhm) / Math.log1p(50));
+  const warnings = findings.filter((f) => f.severity === 'warning').length;
+  const usefulness = evidence.length ? Math.max(0, 1 - 0.25 * warnings) : 0;
+  const trust = r.reporter_trust ?? 0.5;
+  const due = r.sla_due_at ?? new Date(r.incident_at.getTime() + config.FORWARD_DEADLINE_HOURS * 3600_000);
+  const hoursLeft = (due.getTime() - Date.now()) / 3600_000;
+  const urgency = 1 - Math.min(1, Math.max(0, hoursLeft / config.FORWARD_DEADLINE_HOURS));
+  return Math.round(100 * (0.35 * severity + 0.2 * usefulness + 0.25 * trust + 0.2 * urgency));
+}
