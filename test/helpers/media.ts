@@ -116,3 +116,18 @@ export async function makeVideo(opts: {
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** A photo-like scene (random shapes on a gradient) whose perceptual hash survives re-encoding. */
+export async function makeScene(width = 1280, height = 720): Promise<Buffer> {
+  const r = () => Math.floor(Math.random() * 255);
+  const shapes = Array.from(
+    { length: 12 },
+    () =>
+      `<rect x="${r() * 4}" y="${r() * 2}" width="${80 + r()}" height="${60 + r()}" fill="rgb(${r()},${r()},${r()})"/>` +
+      `<circle cx="${r() * 5}" cy="${r() * 3}" r="${20 + r() / 3}" fill="rgb(${r()},${r()},${r()})"/>`,
+  ).join('');
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
+    <defs><linearGradient id="g"><stop offset="0" stop-color="rgb(${r()},${r()},${r()})"/><stop offset="1" stop-color="rgb(${r()},${r()},${r()})"/></linearGradient></defs>
+    <rect width="100%" height="100%" fill="url(#g)"/>${shapes}</svg>`;
+  return sharp(Buffer.from(svg)).jpeg({ quality: 90 }).toBuffer();
+}
