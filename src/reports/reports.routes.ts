@@ -96,7 +96,8 @@ export function reportRoutes(app: App, deps: Deps): void {
     async (request) => {
       const report = await visibleReport(deps.pool, principalOf(request), request.params.id);
       const evidence = await evidenceOfReports(deps.pool, [report.id]);
-      return toView(report, deps.reference, evidence.get(report.id) ?? []);
+      const who = principalOf(request);
+      return toView(report, deps.reference, evidence.get(report.id) ?? [], who.role !== 'citizen');
     },
   );
 
@@ -173,6 +174,7 @@ export function toView(
   r: ReportRow,
   reference: ReferenceData,
   evidence: { id: string; kind: string; mime: string; bytes: number }[],
+  forStaff = false,
 ): ReportView {
   const type = reference.violationType(r.violation_code);
   const reason = r.reason_code ? REJECTION_REASONS[r.reason_code as RejectionReason] : undefined;
@@ -193,5 +195,19 @@ export function toView(
     evidence,
     version: r.version,
     links: links(r.id),
+    // What the automated stages found, for the people who review it; never the reporter's identity.
+    ...(forStaff
+      ? {
+          review: {
+            priority: r.priority,
+            findings: r.findings as Record<string, unknown>[],
+            duplicateOf: r.duplicate_of,
+            slaDueAt: r.sla_due_at?.toISOString() ?? null,
+            plateRegionCode: r.plate_region_code,
+            regionId: r.region_id,
+            districtId: r.district_id,
+          },
+        }
+      : {}),
   };
 }

@@ -68,6 +68,27 @@ export const ReportView = T.Object(
     evidence: T.Array(T.Object({ id: T.String(), kind: T.String(), mime: T.String(), bytes: T.Integer() })),
     version: T.Integer(),
     links: T.Object({ self: T.String(), events: T.String() }),
+    review: T.Optional(
+      T.Object(
+        {
+          priority: T.Union([T.Integer(), T.Null()], {
+            description: '0–100; the review queue serves higher first',
+          }),
+          findings: T.Array(T.Record(T.String(), T.Unknown()), {
+            description:
+              'What the automated checks noticed: time_mismatch, place_mismatch, blurry, dark, near_identical, …',
+          }),
+          duplicateOf: T.Union([T.String(), T.Null()]),
+          slaDueAt: T.Union([T.String({ format: 'date-time' }), T.Null()], {
+            description: 'When the violation must have reached the registry',
+          }),
+          plateRegionCode: T.Union([T.String(), T.Null()]),
+          regionId: T.Union([T.Integer(), T.Null()]),
+          districtId: T.Union([T.Integer(), T.Null()]),
+        },
+        { description: 'Staff only' },
+      ),
+    ),
   },
   { $id: 'Report' },
 );

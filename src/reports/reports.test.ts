@@ -235,6 +235,8 @@ describe('reports — security', () => {
     const { id } = (await submitReport(t, owner.token, reportBody([owner.evidenceId]))).json();
     const res = await get(`/v1/reports/${id}`, await staffToken(t, 'inspector'));
     expect(res.statusCode).toBe(200);
+    expect(res.json().review).toMatchObject({ findings: [], duplicateOf: null });
+    expect((await get(`/v1/reports/${id}`, owner.token)).json().review).toBeUndefined();
     expect(res.body).not.toContain(owner.id);
     expect(res.body).not.toMatch(/phone|citizen/i);
   });
