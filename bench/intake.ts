@@ -67,7 +67,7 @@ export async function intakeBench(o: IntakeBenchOptions): Promise<void> {
       JARIMA_DATA_DIR: path.join(tmp, 'data'),
       PORT: '0',
       LOG_LEVEL: 'warn',
-      WORKER_CONCURRENCY: String(o.workers),
+      JARIMA_WORKERS: o.workers ? `validate:${o.workers},dedupe:1,enrich:1,analyze:2` : 'none',
       RATE_LIMIT_SUBMIT_PER_MINUTE: '1000000',
     });
     child = proc;

@@ -1,5 +1,6 @@
 import { type Static, Type as T } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { parseWorkerPools } from '../pipeline/pools.js';
 
 const Int = (def: number, min: number, max: number, description: string) =>
   T.Integer({ default: def, minimum: min, maximum: max, description });
@@ -81,7 +82,11 @@ export const ConfigSchema = T.Object({
   TOKEN_TTL_HOURS: Int(12, 1, 24 * 90, 'Lifetime of a sign-in token'),
   RATE_LIMIT_AUTH_PER_MINUTE: Int(20, 1, 100000, 'Sign-in requests per minute per client address'),
   RATE_LIMIT_SUBMIT_PER_MINUTE: Int(30, 1, 1000000, 'Report submissions and uploads per minute per citizen'),
-  WORKER_CONCURRENCY: Int(4, 0, 256, 'Pipeline jobs run at once in this process (0 = no workers)'),
+  JARIMA_WORKERS: T.String({
+    default: 'validate:2,dedupe:1,enrich:1,analyze:2',
+    pattern: '^(none|\\s*|(\\s*[a-z_]+\\s*:\\s*\\d{1,3}\\s*)(,\\s*[a-z_]+\\s*:\\s*\\d{1,3}\\s*)*)$',
+    description: 'Pipeline worker pools in this process, <stage>:<size>,… ("none" = no workers)',
+  }),
   NODE_ENV: T.String({
     default: 'development',
     description: "'production' requires JARIMA_SECRET and refuses simulators",
@@ -122,6 +127,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }));
   if (problems.length) throw new ConfigError(dedupeByVariable(problems));
   const config = value as Config;
+  try {
+    parseWorkerPools(config.JARIMA_WORKERS);
+  } catch (err) {
+    throw new ConfigError([
+      { variable: 'JARIMA_WORKERS', message: (err as Error).message.replace(/^JARIMA_WORKERS: /, '') },
+    ]);
+  }
   if (config.NODE_ENV === 'production') {
     if (!config.JARIMA_SECRET)
       problems.push({ variable: 'JARIMA_SECRET', message: 'required when NODE_ENV=production' });

@@ -41,7 +41,7 @@ export function healthRoutes(app: App, deps: Deps, workersRunning: () => boolean
         checks.database = { ok: false, detail: (err as Error).message };
       }
       checks.workers =
-        deps.config.WORKER_CONCURRENCY === 0
+        deps.config.JARIMA_WORKERS.trim() === 'none' || deps.config.JARIMA_WORKERS.trim() === ''
           ? { ok: true, detail: 'disabled in this process' }
           : workersRunning()
             ? { ok: true }

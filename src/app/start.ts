@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type DemoAccount, seedDemoStaff } from '../auth/staff.js';
+import { parseWorkerPools } from '../pipeline/pools.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from '../platform/db/embedded.js';
 import { createPool } from '../platform/db/pool.js';
 import { createLogger } from '../platform/logger.js';
@@ -55,9 +56,10 @@ export async function startPlatform(
     }
 
     const deps = await createDeps(config, { databaseUrl: db.url, secret, logger });
-    if (role !== 'api' && config.WORKER_CONCURRENCY > 0) workers = await startWorkers(deps);
+    const pools = parseWorkerPools(config.JARIMA_WORKERS);
+    if (role !== 'api' && Object.values(pools).some((n) => n > 0)) workers = await startWorkers(deps);
     if (role === 'worker') {
-      print(`Jarima worker running: ${config.WORKER_CONCURRENCY} concurrent jobs (pipeline only, no HTTP)`);
+      print(`Jarima worker running: ${describePools(workers)} (pipeline only, no HTTP)`);
       return {
         url: '',
         stop: async () => {
@@ -87,7 +89,7 @@ export async function startPlatform(
       embedded: db.embedded !== null,
       demo,
       accountsFile,
-      workers: workers ? config.WORKER_CONCURRENCY : 0,
+      workers: describePools(workers),
     });
 
     let stopping: Promise<void> | null = null;
@@ -116,7 +118,7 @@ function banner(
     embedded: boolean;
     demo: DemoAccount[];
     accountsFile: string;
-    workers: number;
+    workers: string;
   },
 ): void {
   print('');
@@ -140,4 +142,10 @@ function banner(
   }
   print('Press Ctrl-C to stop.');
   print('');
+}
+
+/** "validate×2 dedupe×1 …", or "none in this process". */
+function describePools(workers: Workers | null): string {
+  const sizes = Object.entries(workers?.sizes() ?? {}).filter(([, n]) => n > 0);
+  return sizes.length ? sizes.map(([stage, n]) => `${stage}×${n}`).join(' ') : 'none in this process';
 }

@@ -1,6 +1,7 @@
 import { type Runner, run, Logger as WorkerLogger } from 'graphile-worker';
 import type { Logger } from 'pino';
-import { enqueueJobs, JOB_NAMES, sweepJob } from '../pipeline/jobs.js';
+import { enqueueJobs, JOB_NAMES, type JobName, sweepJob } from '../pipeline/jobs.js';
+import { parseWorkerPools } from '../pipeline/pools.js';
 import { buildTaskList, type JobHandler } from '../pipeline/registry.js';
 import { type ReportStage, runBatchStage } from '../pipeline/runner.js';
 import { analyzeStage } from '../pipeline/stages/analyze/analyze.js';
@@ -32,42 +33,63 @@ export function pipelineHandlers(deps: Deps): JobHandler[] {
 
 export interface Workers {
   running(): boolean;
+  /** Current pool size per stage. */
+  sizes(): Record<JobName, number>;
+  /** Resizes one stage's pool while running (0 stops it); in-flight jobs of the old pool finish first. */
+  resize(stage: JobName, size: number): Promise<void>;
   /** Stops taking jobs and waits for the running ones to finish. */
   stop(): Promise<void>;
 }
 
+/**
+ * One graphile-worker pool per stage, each with its own concurrency (JARIMA_WORKERS), so a slow stage (analyze)
+ * cannot starve a fast one (validate) and each can be sized — and resized while running — on its own.
+ */
 export async function startWorkers(deps: Deps): Promise<Workers> {
   const taskList = buildTaskList(pipelineHandlers(deps));
+  const wanted = parseWorkerPools(deps.config.JARIMA_WORKERS);
   // Sweep once at start, for anything left waiting by a process that died before its sweep ran.
   await enqueueJobs(
     deps.pool,
-    JOB_NAMES.map((name) => sweepJob(name)),
+    JOB_NAMES.filter((name) => wanted[name] > 0).map((name) => sweepJob(name)),
   );
-  const runner: Runner = await run({
-    pgPool: deps.pool,
-    taskList,
-    concurrency: deps.config.WORKER_CONCURRENCY,
-    noHandleSignals: true,
-    parsedCronItems: [],
-    pollInterval: 2000,
-    logger: workerLogger(deps.logger),
-  });
-  let alive = true;
-  runner.promise.then(
-    () => {
-      alive = false;
-    },
-    (err) => {
-      alive = false;
-      deps.logger.error({ err }, 'pipeline workers stopped with an error');
-    },
-  );
+  const logger = workerLogger(deps.logger);
+  const pools = new Map<JobName, { size: number; runner: Runner }>();
+  let stopped = false;
+
+  const startPool = async (stage: JobName, size: number) => {
+    const runner = await run({
+      pgPool: deps.pool,
+      taskList: { [stage]: taskList[stage]! },
+      concurrency: size,
+      noHandleSignals: true,
+      parsedCronItems: [],
+      pollInterval: 2000,
+      logger,
+    });
+    runner.promise.catch((err) => deps.logger.error({ err, stage }, 'pipeline pool stopped with an error'));
+    pools.set(stage, { size, runner });
+  };
+  for (const stage of JOB_NAMES) if (wanted[stage] > 0) await startPool(stage, wanted[stage]);
+
   return {
-    running: () => alive,
-    stop: async () => {
-      if (!alive) return;
-      await runner.stop();
-      alive = false;
+    running: () => !stopped && pools.size > 0,
+    sizes: () =>
+      Object.fromEntries(JOB_NAMES.map((n) => [n, pools.get(n)?.size ?? 0])) as Record<JobName, number>,
+    async resize(stage, size) {
+      if (stopped) throw new Error('workers are stopped');
+      const old = pools.get(stage);
+      if ((old?.size ?? 0) === size) return;
+      pools.delete(stage);
+      if (size > 0) await startPool(stage, size);
+      await old?.runner.stop();
+      deps.logger.info({ stage, from: old?.size ?? 0, to: size }, 'resized pipeline pool');
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await Promise.all([...pools.values()].map((p) => p.runner.stop()));
+      pools.clear();
     },
   };
 }

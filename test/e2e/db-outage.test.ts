@@ -29,7 +29,7 @@ beforeAll(async () => {
   const setup = createPool(db.url, 2);
   await prepareDatabase(setup);
   await setup.end();
-  const config = loadConfig({ JARIMA_DATA_DIR: tmp, LOG_LEVEL: 'silent', WORKER_CONCURRENCY: '0' });
+  const config = loadConfig({ JARIMA_DATA_DIR: tmp, LOG_LEVEL: 'silent', JARIMA_WORKERS: 'none' });
   deps = await createDeps(config, {
     databaseUrl: db.url,
     secret: randomBytes(32).toString('hex'),

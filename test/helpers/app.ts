@@ -33,7 +33,7 @@ export async function createTestApp(
   const config: Config = loadConfig({
     JARIMA_DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
-    WORKER_CONCURRENCY: opts.workers ? '2' : '0',
+    JARIMA_WORKERS: opts.workers ? 'validate:1,dedupe:1,enrich:1,analyze:2' : 'none',
     // Tests sign many citizens in from one address; the limits have tests of their own.
     RATE_LIMIT_AUTH_PER_MINUTE: '100000',
     RATE_LIMIT_SUBMIT_PER_MINUTE: '100000',

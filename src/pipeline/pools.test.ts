@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../app/config.js';
+import { parseWorkerPools } from './pools.js';
+
+describe('JARIMA_WORKERS', () => {
+  it('parses per-stage pool sizes; stages not named run nowhere in this process', () => {
+    expect(parseWorkerPools('validate:4, dedupe:2,enrich:4,analyze:2')).toEqual({
+      validate: 4,
+      dedupe: 2,
+      enrich: 4,
+      analyze: 2,
+    });
+    expect(parseWorkerPools('analyze:3')).toEqual({ validate: 0, dedupe: 0, enrich: 0, analyze: 3 });
+    expect(parseWorkerPools('none')).toEqual({ validate: 0, dedupe: 0, enrich: 0, analyze: 0 });
+  });
+
+  it('refuses unknown stages and malformed entries, naming the variable', () => {
+    expect(() => parseWorkerPools('validate:4,forward:2')).toThrow(/"forward:2"/);
+    expect(() => loadConfig({ JARIMA_WORKERS: 'validate:4,bogus:1' })).toThrow(ConfigError);
+    expect(() => loadConfig({ JARIMA_WORKERS: 'validate=4' })).toThrow(/JARIMA_WORKERS/);
+  });
+});
+
+describe('stage pools', () => {
+  it('resize while running: a stage sized to 0 holds its reports until it is sized up again', async () => {
+    const { bearer, citizenWithEvidence, createTestApp, reportBody, submitReport } = await import(
+      '../../test/helpers/app.js'
+    );
+    const t = await createTestApp({}, { workers: true });
+    await t.workers!.resize('analyze', 0);
+    expect(t.workers!.sizes()).toMatchObject({ validate: 1, analyze: 0 });
+    const c = await citizenWithEvidence(t);
+    const { id } = (await submitReport(t, c.token, reportBody([c.evidenceId]))).json();
+    const status = async () =>
+      (await t.app.inject({ method: 'GET', url: `/v1/reports/${id}`, headers: bearer(c.token) })).json()
+        .status;
+    for (let i = 0; i < 200 && (await status()) !== 'enriched'; i++)
+      await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await status()).toBe('enriched');
+    await t.workers!.resize('analyze', 3);
+    for (let i = 0; i < 200 && (await status()) !== 'awaiting_review'; i++)
+      await new Promise((r) => setTimeout(r, 25));
+    expect(await status()).toBe('awaiting_review');
+  });
+});
