@@ -9,7 +9,10 @@ let code = 1;
 try {
   code = await main(process.argv.slice(2));
 } catch (err) {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  // Errors from our catalog (a wrong id, say) are for people: code and message; anything else gets its stack.
+  if (err && typeof err === 'object' && 'code' in err && 'status' in err)
+    console.error(`${err.code}: ${err.message}`);
+  else console.error(err instanceof Error ? (err.stack ?? err.message) : err);
 }
 // Exit explicitly with the command's status, whatever handles or timers are still open.
 process.exit(code);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { seedDemoStaff } from '../auth/staff.js';
 import { importBoundaries } from '../geo/boundaries.js';
+import { discardDeadLetter, listDeadLetters, retryDeadLetter } from '../pipeline/dlq.js';
 import { createPool } from '../platform/db/pool.js';
 import { type Config, ConfigError, describeConfig, loadConfig } from './config.js';
 import { prepareDatabase } from './setup.js';
@@ -15,6 +16,9 @@ const USAGE = `usage: jarima <command>
   migrate                   apply database migrations and load reference data
   seed --demo               create the demo staff accounts (prints their passwords)
   import-boundaries FILE    import region (ADM1) or district (ADM2) boundaries from a GeoJSON file
+  dlq list                  the pipeline's dead letters (jobs out of attempts, reports a stage failed)
+  dlq retry ID              run a dead job again / send a failed report back to its stage
+  dlq discard ID            delete a dead job / reject a failed report for good
   config                    list the environment variables and their defaults
 `;
 
@@ -117,6 +121,29 @@ export async function main(argv: string[]): Promise<number> {
         console.log('running processes pick up new boundaries when restarted');
       });
       return 0;
+    }
+    case 'dlq': {
+      const [action, id] = args;
+      if (action === 'list') {
+        await withDatabase(config, async (pool) => {
+          const items = await listDeadLetters(pool, 1000);
+          if (!items.length) console.log('no dead letters');
+          for (const d of items)
+            console.log(`${d.id}\t${d.stage}\t${d.since}\t${(d.error ?? '').split('\n')[0]}`);
+        });
+        return 0;
+      }
+      if ((action === 'retry' || action === 'discard') && id) {
+        await withDatabase(config, (pool) =>
+          action === 'retry'
+            ? retryDeadLetter(pool, id, 'operator:cli')
+            : discardDeadLetter(pool, id, 'operator:cli'),
+        );
+        console.log(`${action === 'retry' ? 'retried' : 'discarded'} ${id}`);
+        return 0;
+      }
+      console.error('usage: jarima dlq list | dlq retry ID | dlq discard ID');
+      return 2;
     }
     default:
       console.error(`unknown command: ${command}\n\n${USAGE}`);

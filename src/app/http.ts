@@ -8,6 +8,7 @@ import { authRoutes } from '../auth/auth.routes.js';
 import { installAuthentication } from '../auth/guard.js';
 import { evidenceRoutes } from '../evidence/evidence.routes.js';
 import { outboxRoutes } from '../integrations/sms/outbox.routes.js';
+import { dlqRoutes } from '../pipeline/dlq.routes.js';
 import { installErrorHandler } from '../platform/errors/http.js';
 import { installSecurityHeaders } from '../platform/http/security-headers.js';
 import { type App, ErrorBody } from '../platform/http/types.js';
@@ -65,6 +66,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   evidenceRoutes(app, deps);
   reportRoutes(app, deps);
   referenceRoutes(app, deps);
+  dlqRoutes(app, deps);
   if (deps.smsSimulator) outboxRoutes(app, deps.smsSimulator);
   return app;
 }

@@ -1,5 +1,12 @@
 import { type Pool, type Queryable, withTransaction } from '../platform/db/pool.js';
-import { claimReports, findReport, peekReports, type ReportRow } from '../reports/reports.repository.js';
+import { isDatabaseUnavailable } from '../platform/db/unavailable.js';
+import {
+  claimReports,
+  findReport,
+  lockReport,
+  peekReports,
+  type ReportRow,
+} from '../reports/reports.repository.js';
 import type { ReportStatus } from '../reports/status.js';
 import { applyTransitions, type Transition } from '../reports/transition.js';
 
@@ -57,18 +64,69 @@ export async function runBatchStage(
   batchSize: number,
 ): Promise<number> {
   let done = 0;
+  const from = stage.from[0]!;
   for (;;) {
-    if (stage.prepare) await stage.prepare(await peekReports(pool, stage.from[0]!, batchSize), pool);
-    const claimed = await withTransaction(pool, async (trx) => {
-      const reports = await claimReports(trx, stage.from[0]!, batchSize);
-      const decisions = await stage.decide(reports, trx);
-      await applyTransitions(
-        trx,
-        reports.map((report, i) => ({ report, t: { ...decisions[i]!, actor: `system:${stageName}` } })),
-      );
-      return reports.length;
-    });
+    if (stage.prepare) await stage.prepare(await peekReports(pool, from, batchSize), pool);
+    let claimed: number;
+    try {
+      claimed = await withTransaction(pool, async (trx) => {
+        const reports = await claimReports(trx, from, batchSize);
+        await decideAndApply(trx, stageName, stage, reports);
+        return reports.length;
+      });
+    } catch (err) {
+      // The database itself is away: retryable, so the job fails and graphile-worker retries it with backoff.
+      if (isDatabaseUnavailable(err)) throw err;
+      // Otherwise one report may be poison: go one by one, and set aside only those that fail on their own.
+      claimed = await oneByOne(pool, stageName, stage, await peekReports(pool, from, batchSize));
+    }
     done += claimed;
     if (claimed < batchSize) return done;
   }
+}
+
+async function decideAndApply(trx: Queryable, stageName: string, stage: ReportStage, reports: ReportRow[]) {
+  const decisions = await stage.decide(reports, trx);
+  await applyTransitions(
+    trx,
+    reports.map((report, i) => ({ report, t: { ...decisions[i]!, actor: `system:${stageName}` } })),
+  );
+}
+
+/**
+ * A report the stage cannot handle (a permanent error) moves to `failed` with the stage and the error in its
+ * event, out of the stage's way; operators see it in the dead-letter list and can send it back.
+ */
+async function oneByOne(
+  pool: Pool,
+  stageName: string,
+  stage: ReportStage,
+  reports: ReportRow[],
+): Promise<number> {
+  for (const report of reports) {
+    try {
+      await withTransaction(pool, async (trx) => {
+        const [locked] = await lockReport(trx, report.id, report.status);
+        if (locked) await decideAndApply(trx, stageName, stage, [locked]);
+      });
+    } catch (err) {
+      if (isDatabaseUnavailable(err)) throw err;
+      const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
+      await withTransaction(pool, (trx) =>
+        applyTransitions(trx, [
+          {
+            report,
+            t: {
+              toStatus: 'failed',
+              eventType: 'stage_failed',
+              actor: `system:${stageName}`,
+              data: { stage: stageName, from: report.status, error: message },
+              patch: { reasonCode: 'PIPELINE_ERROR' },
+            },
+          },
+        ]),
+      );
+    }
+  }
+  return reports.length;
 }

@@ -63,6 +63,11 @@ export const REJECTION_REASONS = {
     ru: 'Видео должно быть не длиннее 120 секунд; обрежьте его до момента нарушения.',
     uz: 'Video 120 soniyadan oshmasligi kerak; uni qoidabuzarlik lahzasigacha qisqartiring.',
   },
+  PIPELINE_ERROR: {
+    en: 'Our automatic checks could not process this report. Staff have been alerted and will look at it.',
+    ru: 'Автоматическая проверка не смогла обработать сообщение. Сотрудники уведомлены и рассмотрят его.',
+    uz: "Avtomatik tekshiruv xabarni qayta ishlay olmadi. Xodimlar xabardor qilindi va uni ko'rib chiqadi.",
+  },
   DUPLICATE_EVIDENCE: {
     en: 'This photo or video was already sent with another report, which is being handled.',
     ru: 'Это фото или видео уже отправлено с другим сообщением, которое рассматривается.',

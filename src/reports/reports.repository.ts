@@ -113,3 +113,12 @@ export async function peekReports(db: Queryable, status: ReportStatus, limit: nu
   );
   return rows;
 }
+
+/** Locks one report if it is still in `status` and nobody else holds it. */
+export async function lockReport(trx: Queryable, id: string, status: ReportStatus): Promise<ReportRow[]> {
+  const { rows } = await trx.query<ReportRow>(
+    `select ${COLUMNS} from reports where id = $1 and status = $2 for update skip locked`,
+    [id, status],
+  );
+  return rows;
+}

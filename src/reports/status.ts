@@ -15,6 +15,8 @@ export const REPORT_STATUSES = [
   'rewarded',
   'rejected',
   'duplicate',
+  // An automated stage could not handle it (a permanent error); waits for an operator (jarima dlq).
+  'failed',
 ] as const;
 export type ReportStatus = (typeof REPORT_STATUSES)[number];
 

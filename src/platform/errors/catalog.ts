@@ -36,6 +36,11 @@ export const ERRORS = {
   REPORT_NOT_FOUND: { status: 404, message: 'No such report.' },
   IDEMPOTENCY_KEY_REUSED: { status: 409, message: 'This Idempotency-Key was used with a different request.' },
 
+  DEAD_LETTER_NOT_FOUND: {
+    status: 404,
+    message: 'No such dead letter (it may have been retried or discarded).',
+  },
+
   SERVICE_UNAVAILABLE: { status: 503, message: 'The service is temporarily unavailable; try again shortly.' },
   INTERNAL: { status: 500, message: 'Something went wrong on our side.' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -1,0 +1,137 @@
+import { type Pool, withTransaction } from '../platform/db/pool.js';
+import { AppError } from '../platform/errors/catalog.js';
+import { lockReport } from '../reports/reports.repository.js';
+import type { ReportStatus } from '../reports/status.js';
+import { applyTransitions } from '../reports/transition.js';
+import { JOB_NAMES, type JobName, sweepJob } from './jobs.js';
+
+/**
+ * The dead-letter view: what the pipeline gave up on. Two kinds — a job that used up its attempts (an outside
+ * cause kept failing it), and a report a stage could not handle (a permanent error, status `failed`). Ids are
+ * `job:<n>` and `report:<uuid>`.
+ */
+export interface DeadLetter {
+  id: string;
+  kind: 'job' | 'report';
+  stage: string;
+  attempts: number | null;
+  error: string | null;
+  since: string;
+}
+
+export async function listDeadLetters(pool: Pool, limit = 100): Promise<DeadLetter[]> {
+  const [jobs, reports] = await Promise.all([
+    pool.query<{
+      id: string;
+      task_identifier: string;
+      attempts: number;
+      last_error: string | null;
+      updated_at: Date;
+    }>(
+      `select id::text, task_identifier, attempts, last_error, updated_at from graphile_worker.jobs
+        where attempts >= max_attempts and locked_at is null order by id limit $1`,
+      [limit],
+    ),
+    pool.query<{ id: string; stage: string; error: string; updated_at: Date }>(
+      `select r.id, e.data->>'stage' as stage, e.data->>'error' as error, r.updated_at
+         from reports r join report_events e on e.report_id = r.id and e.seq = r.version
+        where r.status = 'failed' order by r.id limit $1`,
+      [limit],
+    ),
+  ]);
+  return [
+    ...jobs.rows.map((j) => ({
+      id: `job:${j.id}`,
+      kind: 'job' as const,
+      stage: j.task_identifier,
+      attempts: j.attempts,
+      error: j.last_error,
+      since: j.updated_at.toISOString(),
+    })),
+    ...reports.rows.map((r) => ({
+      id: `report:${r.id}`,
+      kind: 'report' as const,
+      stage: r.stage,
+      attempts: null,
+      error: r.error,
+      since: r.updated_at.toISOString(),
+    })),
+  ];
+}
+
+/** Sends a dead letter back: a job runs again from attempt 0; a failed report returns to the stage that failed it. */
+export async function retryDeadLetter(pool: Pool, id: string, actor: string): Promise<void> {
+  const target = parseId(id);
+  if (target.kind === 'job') {
+    const { rows } = await pool.query<{ n: number }>(
+      `select count(*)::int as n from graphile_worker.reschedule_jobs(array(
+         select id from graphile_worker.jobs where id = $1::bigint and attempts >= max_attempts),
+         run_at := now(), attempts := 0)`,
+      [target.id],
+    );
+    if (!rows[0]?.n) throw new AppError('DEAD_LETTER_NOT_FOUND');
+    return;
+  }
+  await moveFailedReport(pool, target.id, actor, async (stage, from) => ({
+    toStatus: from,
+    eventType: 'requeued',
+    next: [sweepJob(stage)],
+  }));
+}
+
+/** Gives up for good: a job is deleted; a failed report is rejected with the pipeline-error reason. */
+export async function discardDeadLetter(pool: Pool, id: string, actor: string): Promise<void> {
+  const target = parseId(id);
+  if (target.kind === 'job') {
+    const { rows } = await pool.query<{ n: number }>(
+      `select count(*)::int as n from graphile_worker.complete_jobs(array(
+         select id from graphile_worker.jobs where id = $1::bigint and attempts >= max_attempts))`,
+      [target.id],
+    );
+    if (!rows[0]?.n) throw new AppError('DEAD_LETTER_NOT_FOUND');
+    return;
+  }
+  await moveFailedReport(pool, target.id, actor, async () => ({
+    toStatus: 'rejected',
+    eventType: 'discarded',
+    patch: { reasonCode: 'PIPELINE_ERROR' },
+  }));
+}
+
+async function moveFailedReport(
+  pool: Pool,
+  reportId: string,
+  actor: string,
+  next: (
+    stage: JobName,
+    from: ReportStatus,
+  ) => Promise<{
+    toStatus: ReportStatus;
+    eventType: string;
+    next?: ReturnType<typeof sweepJob>[];
+    patch?: { reasonCode: string };
+  }>,
+): Promise<void> {
+  await withTransaction(pool, async (trx) => {
+    const [report] = await lockReport(trx, reportId, 'failed');
+    if (!report) throw new AppError('DEAD_LETTER_NOT_FOUND');
+    const { rows } = await trx.query<{ stage: string; from: ReportStatus }>(
+      `select data->>'stage' as stage, data->>'from' as "from" from report_events where report_id = $1 and seq = $2`,
+      [report.id, report.version],
+    );
+    const stage = rows[0]?.stage as JobName;
+    if (!JOB_NAMES.includes(stage)) throw new AppError('DEAD_LETTER_NOT_FOUND');
+    const t = await next(stage, rows[0]!.from);
+    await applyTransitions(trx, [{ report, t: { ...t, actor, patch: t.patch ?? { reasonCode: null } } }]);
+  });
+}
+
+function parseId(id: string): { kind: 'job' | 'report'; id: string } {
+  const m = /^(job):(\d{1,18})$|^(report):([0-9a-f-]{36})$/i.exec(id);
+  if (!m)
+    throw new AppError('VALIDATION_FAILED', {
+      field: 'id',
+      message: 'id: expected job:<number> or report:<uuid>',
+    });
+  return m[1] ? { kind: 'job', id: m[2]! } : { kind: 'report', id: m[4]! };
+}
