@@ -95,6 +95,18 @@ export const ConfigSchema = T.Object({
     default: false,
     description: 'Allow the local SMS simulator (and its public /v1/dev/outbox) when NODE_ENV=production',
   }),
+  WORKER_DEAD_AFTER_SECONDS: Int(
+    30,
+    1,
+    3600,
+    'A worker silent this long is dead: its locked jobs are unlocked to run again',
+  ),
+  SHUTDOWN_TIMEOUT_SECONDS: Int(
+    30,
+    1,
+    3600,
+    'On SIGTERM, running jobs get this long to finish before they are failed back to the queue',
+  ),
   INTAKE_BATCH_MAX: Int(256, 1, 5000, 'Most submissions committed in one group-commit transaction'),
   INTAKE_FLUSHERS: Int(
     2,

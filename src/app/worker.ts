@@ -1,5 +1,7 @@
-import { type Runner, run, Logger as WorkerLogger } from 'graphile-worker';
+import { EventEmitter } from 'node:events';
+import { type Runner, run, type WorkerEvents, Logger as WorkerLogger } from 'graphile-worker';
 import type { Logger } from 'pino';
+import { HeartbeatRegistry } from '../pipeline/heartbeat.js';
 import { enqueueJobs, JOB_NAMES, type JobName, sweepJob } from '../pipeline/jobs.js';
 import { parseWorkerPools } from '../pipeline/pools.js';
 import { buildTaskList, type JobHandler } from '../pipeline/registry.js';
@@ -56,8 +58,15 @@ export async function startWorkers(deps: Deps): Promise<Workers> {
   const logger = workerLogger(deps.logger);
   const pools = new Map<JobName, { size: number; runner: Runner }>();
   let stopped = false;
+  const heartbeats = new HeartbeatRegistry(deps.pool, {
+    deadAfterMs: deps.config.WORKER_DEAD_AFTER_SECONDS * 1000,
+    log: deps.logger,
+  });
 
   const startPool = async (stage: JobName, size: number) => {
+    const events: WorkerEvents = new EventEmitter();
+    events.on('worker:create', ({ worker }) => heartbeats.track(worker.workerId));
+    events.on('worker:release', ({ worker }) => heartbeats.untrack(worker.workerId));
     const runner = await run({
       pgPool: deps.pool,
       taskList: { [stage]: taskList[stage]! },
@@ -66,11 +75,15 @@ export async function startWorkers(deps: Deps): Promise<Workers> {
       parsedCronItems: [],
       pollInterval: 2000,
       logger,
+      events,
     });
     runner.promise.catch((err) => deps.logger.error({ err, stage }, 'pipeline pool stopped with an error'));
     pools.set(stage, { size, runner });
   };
   for (const stage of JOB_NAMES) if (wanted[stage] > 0) await startPool(stage, wanted[stage]);
+  heartbeats.start();
+  const stopPool = (p: { runner: Runner }) =>
+    stopWithin(p.runner, deps.config.SHUTDOWN_TIMEOUT_SECONDS * 1000, deps.logger);
 
   return {
     running: () => !stopped && pools.size > 0,
@@ -82,16 +95,34 @@ export async function startWorkers(deps: Deps): Promise<Workers> {
       if ((old?.size ?? 0) === size) return;
       pools.delete(stage);
       if (size > 0) await startPool(stage, size);
-      await old?.runner.stop();
+      if (old) await stopPool(old);
       deps.logger.info({ stage, from: old?.size ?? 0, to: size }, 'resized pipeline pool');
     },
     async stop() {
       if (stopped) return;
       stopped = true;
-      await Promise.all([...pools.values()].map((p) => p.runner.stop()));
+      await Promise.all([...pools.values()].map(stopPool));
       pools.clear();
+      await heartbeats.stop();
     },
   };
+}
+
+/**
+ * Graceful stop: running jobs may finish; after `ms` the rest are failed back to the queue (they run again later,
+ * elsewhere — handlers are idempotent) so shutdown never hangs.
+ */
+async function stopWithin(runner: Runner, ms: number, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  const outcome = await Promise.race([runner.stop().then(() => 'done' as const), late]);
+  clearTimeout(timer);
+  if (outcome === 'late') {
+    log.warn({ ms }, 'jobs still running at the shutdown timeout: failing them back to the queue');
+    await runner.kill('shutdown timeout').catch(() => {});
+  }
 }
 
 function workerLogger(log: Logger): WorkerLogger {
