@@ -344,6 +344,43 @@ describe('job registry', () => {
     expect(Object.keys(buildTaskList(all()))).toEqual(['validate', 'dedupe', 'enrich', 'analyze']);
   });
 
+  it('retries transient failures in place with backoff, and lets other errors through at once', async () => {
+    let calls = 0;
+    const flaky = buildTaskList(
+      all().map((h) =>
+        h.name === 'validate'
+          ? {
+              ...h,
+              handle: async () => {
+                calls++;
+                if (calls < 3)
+                  throw Object.assign(new Error('Connection terminated unexpectedly'), { code: '57P01' });
+              },
+            }
+          : h,
+      ),
+    );
+    await flaky.validate!({}, {} as never);
+    expect(calls).toBe(3);
+
+    let bugs = 0;
+    const buggy = buildTaskList(
+      all().map((h) =>
+        h.name === 'dedupe'
+          ? {
+              ...h,
+              handle: async () => {
+                bugs++;
+                throw new TypeError('undefined is not a function');
+              },
+            }
+          : h,
+      ),
+    );
+    await expect(buggy.dedupe!({}, {} as never)).rejects.toThrow(TypeError);
+    expect(bugs).toBe(1);
+  });
+
   it('refuses a malformed payload before the handler runs', async () => {
     let ran = false;
     const handlers = all().map((h) =>
