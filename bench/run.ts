@@ -1,10 +1,15 @@
 import { intakeBench } from './intake.js';
+import { pipelineBench } from './pipeline.js';
 
 const USAGE = `usage: npm run bench -- <benchmark> [options]
 
   intake [--rates 1000,2000,...] [--seconds 5] [--workers 0] [--citizens 1000]
       POST /v1/reports at constant arrival rates (open model) against \`jarima start\` on a fresh embedded
       PostgreSQL, beside the raw single-row INSERT commit rate of the same server.
+
+  pipeline [--rate 50] [--seconds 20] [--burst 1000] [--workers validate:2,dedupe:1,enrich:1,analyze:2]
+      real photos through validate → dedupe → enrich → analyze: 202→awaiting-review latency at a steady rate,
+      then throughput on a burst, with the time spent before each stage.
 `;
 
 function option(args: string[], name: string, fallback: string): string {
@@ -19,6 +24,13 @@ if (name === 'intake') {
     seconds: Number(option(args, 'seconds', '5')),
     workers: Number(option(args, 'workers', '0')),
     citizens: Number(option(args, 'citizens', '1000')),
+  });
+} else if (name === 'pipeline') {
+  await pipelineBench({
+    rate: Number(option(args, 'rate', '50')),
+    seconds: Number(option(args, 'seconds', '20')),
+    burst: Number(option(args, 'burst', '1000')),
+    workers: option(args, 'workers', 'validate:2,dedupe:1,enrich:1,analyze:2'),
   });
 } else {
   console.log(USAGE);

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -10,12 +9,11 @@ import type { BlobStore } from './blob-store.js';
 import { FFMPEG } from './probe.js';
 
 const run = promisify(execFile);
-// sharp-phash is CommonJS with `module.exports = fn`; its typings describe an ES default export.
-const phash: (image: Buffer) => Promise<string> = createRequire(import.meta.url)('sharp-phash');
 
 export interface MediaAnalysis {
   sharpness: number;
   brightness: number;
+  /** 64-bit difference hash as a 0/1 string. */
   phash: string;
   thumbSha256: string;
   posterSha256: string | null;
@@ -23,7 +21,7 @@ export interface MediaAnalysis {
 
 /**
  * Looks at the picture: a video's poster frame (ffmpeg, 1 s in or the middle of a shorter clip), a 320 px thumbnail,
- * sharpness (variance of the Laplacian — blur flattens edges), brightness (mean luma) and a perceptual hash.
+ * sharpness (variance of the Laplacian — blur flattens edges), brightness (mean luma) and a perceptual hash (dHash).
  */
 export async function analyzeMedia(
   blobs: BlobStore,
@@ -42,7 +40,7 @@ export async function analyzeMedia(
       .clone()
       .convolve({ width: 3, height: 3, kernel: [0, 1, 0, 1, -4, 1, 0, 1, 0], offset: 128 })
       .stats(),
-    phash(source),
+    differenceHash(source),
     oriented.clone().resize({ width: 320, withoutEnlargement: true }).jpeg({ quality: 70 }).toBuffer(),
   ]);
   return {
@@ -52,6 +50,19 @@ export async function analyzeMedia(
     thumbSha256: await blobs.putBuffer(thumb),
     posterSha256: e.kind === 'video' ? await blobs.putBuffer(source) : null,
   };
+}
+
+/**
+ * dHash: the picture shrunk to 9×8 grey pixels, one bit per horizontal neighbour pair (is the left one brighter?).
+ * Re-encoding, resizing and small edits change few bits; a different scene changes about half. It replaced
+ * sharp-phash, whose pure-JavaScript 32×32 DCT made analysis the pipeline's bottleneck (bench/README.md).
+ */
+export async function differenceHash(image: Buffer): Promise<string> {
+  const pixels = await sharp(image).rotate().greyscale().resize(9, 8, { fit: 'fill' }).raw().toBuffer();
+  let bits = '';
+  for (let y = 0; y < 8; y++)
+    for (let x = 0; x < 8; x++) bits += pixels[y * 9 + x]! > pixels[y * 9 + x + 1]! ? '1' : '0';
+  return bits;
 }
 
 async function posterFrame(file: string, durationMs: number | null): Promise<Buffer> {

@@ -36,7 +36,9 @@ async function settled(id: string, token: string) {
     if (!WAITING.includes(res.json().status)) return res.json();
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`report ${id} still received`);
+  throw new Error(
+    `report ${id} still in the pipeline: ${(await t.deps.pool.query('select status from reports where id = $1', [id])).rows[0]?.status}`,
+  );
 }
 
 async function fileAndSettle(override: Record<string, unknown> = {}) {

@@ -9,6 +9,7 @@ import {
 } from '../reports/reports.repository.js';
 import type { ReportStatus } from '../reports/status.js';
 import { applyTransitions, type Transition } from '../reports/transition.js';
+import { enqueueJobs, type JobName, sweepJob } from './jobs.js';
 
 export type Decision = Omit<Transition, 'actor'>;
 
@@ -22,8 +23,8 @@ export interface ReportStage {
    */
   decide(reports: ReportRow[], db: Queryable): Promise<Decision[]>;
   /**
-   * Optional slow, idempotent preparation (media analysis) run outside any transaction on the reports a sweep is
-   * about to claim, so the claiming transaction stays short.
+   * Optional slow, idempotent preparation (media analysis) of claimed reports. It writes through the pool, not the
+   * claiming transaction, so its results survive even if the claim is rolled back.
    */
   prepare?(reports: ReportRow[], db: Queryable): Promise<void>;
 }
@@ -59,18 +60,20 @@ export async function runReportStage(
  */
 export async function runBatchStage(
   pool: Pool,
-  stageName: string,
+  stageName: JobName,
   stage: ReportStage,
   batchSize: number,
 ): Promise<number> {
   let done = 0;
   const from = stage.from[0]!;
   for (;;) {
-    if (stage.prepare) await stage.prepare(await peekReports(pool, from, batchSize), pool);
     let claimed: number;
     try {
       claimed = await withTransaction(pool, async (trx) => {
         const reports = await claimReports(trx, from, batchSize);
+        // Slow preparation runs on the claimed rows (so parallel sweeps never duplicate it) through other
+        // connections, while this transaction only holds the row locks.
+        await stage.prepare?.(reports, pool);
         await decideAndApply(trx, stageName, stage, reports);
         return reports.length;
       });
@@ -81,8 +84,21 @@ export async function runBatchStage(
       claimed = await oneByOne(pool, stageName, stage, await peekReports(pool, from, batchSize));
     }
     done += claimed;
-    if (claimed < batchSize) return done;
+    if (claimed < batchSize) break;
   }
+  // SKIP LOCKED passes over rows another transaction holds at that instant (a parallel sweep, or a transition that
+  // is about to lose its version race). If any are still waiting, look again shortly, so none is left behind; the
+  // key keeps it to one pending re-check per stage.
+  const { rows } = await pool.query<{ waiting: boolean }>(
+    'select exists (select 1 from reports where status = $1) as waiting',
+    [from],
+  );
+  if (rows[0]?.waiting) {
+    await enqueueJobs(pool, [
+      { ...sweepJob(stageName), jobKey: `${stageName}:recheck`, runAt: new Date(Date.now() + 1000) },
+    ]);
+  }
+  return done;
 }
 
 async function decideAndApply(trx: Queryable, stageName: string, stage: ReportStage, reports: ReportRow[]) {
@@ -107,7 +123,9 @@ async function oneByOne(
     try {
       await withTransaction(pool, async (trx) => {
         const [locked] = await lockReport(trx, report.id, report.status);
-        if (locked) await decideAndApply(trx, stageName, stage, [locked]);
+        if (!locked) return;
+        await stage.prepare?.([locked], pool);
+        await decideAndApply(trx, stageName, stage, [locked]);
       });
     } catch (err) {
       if (isDatabaseUnavailable(err)) throw err;

@@ -42,7 +42,7 @@ const DARK_BELOW = 35;
 
 /**
  * enriched → awaiting_review with findings and a priority. The slow part — poster frames, thumbnails, sharpness,
- * brightness, perceptual hashes — runs in `prepare`, outside any transaction, once per distinct file; `decide` only
+ * brightness, perceptual hashes — runs in `prepare`, once per distinct file, stored on the evidence; `decide` only
  * compares: camera time and GPS against the claim, picture quality, near-identical images in other reports.
  */
 export function analyzeStage(deps: { blobs: BlobStore; config: AnalyzeConfig }): ReportStage {
@@ -59,8 +59,6 @@ export function analyzeStage(deps: { blobs: BlobStore; config: AnalyzeConfig }):
     from: ['enriched'],
     prepare,
     async decide(reports, db) {
-      // Reports this sweep claimed but did not look ahead at (another sweep took those) are analysed here: rare.
-      await prepare(reports, db);
       const evidence = await evidenceFacts(
         db,
         reports.map((r) => r.id),

@@ -1,0 +1,250 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { prepareDatabase } from '../src/app/setup.js';
+import { startEmbeddedPostgres } from '../src/platform/db/embedded.js';
+import { createPool, type Pool } from '../src/platform/db/pool.js';
+import { clientPool, type OpenLoopResult, openLoop, table } from './lib/open-loop.js';
+
+export interface PipelineBenchOptions {
+  rate: number;
+  seconds: number;
+  burst: number;
+  workers: string;
+}
+
+/**
+ * `npm run bench -- pipeline`: real small photos through every automated stage (validate, dedupe, enrich,
+ * analyze) on `jarima start` with a fresh embedded PostgreSQL. Phase 1 submits at a steady rate and measures, per
+ * report, the time from its `submitted` event (the 202) to its `analyzed` event (awaiting review). Phase 2 submits a
+ * burst and measures the sustained throughput through all stages. Times come from the event rows themselves.
+ */
+export async function pipelineBench(o: PipelineBenchOptions): Promise<void> {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'jarima-bench-pipe-'));
+  const db = await startEmbeddedPostgres({ dir: path.join(tmp, 'pg') });
+  let child: ChildProcess | undefined;
+  const pool = createPool(db.url, 4);
+  try {
+    await prepareDatabase(pool);
+    const secret = randomBytes(32).toString('hex');
+    const started = await startServer({
+      DATABASE_URL: db.url,
+      JARIMA_SECRET: secret,
+      JARIMA_DATA_DIR: path.join(tmp, 'data'),
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      JARIMA_WORKERS: o.workers,
+      RATE_LIMIT_SUBMIT_PER_MINUTE: '1000000',
+      RATE_LIMIT_AUTH_PER_MINUTE: '100000',
+    });
+    child = started.proc;
+    const url = started.url;
+    const http = clientPool(url, 32);
+    const token = await signIn(url);
+
+    const total = Math.round(o.rate * o.seconds) + o.burst;
+    console.log(`uploading ${total} distinct 640×480 photos …`);
+    const evidence = await uploadPhotos(url, token, total);
+
+    let n = 0;
+    const next = () => {
+      const i = n++;
+      return {
+        method: 'POST' as const,
+        path: '/v1/reports',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          violationCode: '128-6.1',
+          plate: `${String(10 + (i % 80)).padStart(2, '0')} A ${String(i % 1000).padStart(3, '0')} ${String.fromCharCode(65 + ((i / 1000) | 0))}B`,
+          lat: 41.2 + (i % 97) / 1000,
+          lon: 69.2 + (i % 89) / 1000,
+          incidentAt: new Date(Date.now() - 20 * 60_000).toISOString(),
+          evidenceIds: [evidence[i]],
+        }),
+      };
+    };
+
+    console.log(`phase 1: ${o.rate} reports/s for ${o.seconds} s …`);
+    const steady = await openLoop({ pool: http, rate: o.rate, seconds: o.seconds, okStatus: 202, next });
+    await waitAllDone(pool, steady.ok);
+    const steadyStats = await latencies(pool, 0, steady.ok);
+
+    console.log(`phase 2: a burst of ${o.burst} reports …`);
+    const burst = await openLoop({ pool: http, rate: 1000, seconds: o.burst / 1000, okStatus: 202, next });
+    await waitAllDone(pool, steady.ok + burst.ok);
+    const burstStats = await latencies(pool, steady.ok, burst.ok);
+    await http.close();
+
+    console.log('');
+    console.log(
+      `machine: ${os.cpus()[0]?.model} × ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+    );
+    console.log(`workers: JARIMA_WORKERS=${o.workers}`);
+    print('steady', steady, steadyStats);
+    print('burst', burst, burstStats);
+  } finally {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child!.on('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await pool.end();
+    await db.stop();
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+interface Stats {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  spanSeconds: number;
+  stageMs: Record<string, number>;
+}
+
+function print(name: string, load: OpenLoopResult, s: Stats) {
+  console.log(
+    `\n${name}: submitted ${load.ok} (${load.errors} errors) at ${load.achieved.toFixed(0)}/s; submit p99 ${load.p99.toFixed(1)} ms`,
+  );
+  console.log(
+    table(
+      [
+        'reports',
+        '202→review p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'throughput /s',
+        ...Object.keys(s.stageMs).map((k) => `${k} ms`),
+      ],
+      [
+        [
+          s.count,
+          s.p50.toFixed(0),
+          s.p95.toFixed(0),
+          s.p99.toFixed(0),
+          (s.count / s.spanSeconds).toFixed(1),
+          ...Object.values(s.stageMs).map((v) => v.toFixed(0)),
+        ],
+      ],
+    ),
+  );
+}
+
+/** From the event rows: 202 (submitted) → awaiting review (analyzed), and the mean time spent before each stage's event. */
+async function latencies(pool: Pool, offset: number, count: number): Promise<Stats> {
+  const { rows } = await pool.query<{
+    total: number;
+    v: number;
+    d: number;
+    e: number;
+    a: number;
+    first: Date;
+    last: Date;
+  }>(
+    `with r as (select id from reports order by id offset $1 limit $2),
+     t as (select e.report_id,
+                  max(at) filter (where type = 'submitted') as s, max(at) filter (where type = 'validated') as v,
+                  max(at) filter (where type = 'deduplicated') as d, max(at) filter (where type = 'enriched') as e,
+                  max(at) filter (where type = 'analyzed') as a
+             from report_events e join r on r.id = e.report_id group by e.report_id)
+     select extract(epoch from a - s) * 1000 as total, extract(epoch from v - s) * 1000 as v,
+            extract(epoch from d - v) * 1000 as d, extract(epoch from e - d) * 1000 as e, extract(epoch from a - e) * 1000 as a,
+            s as first, a as last
+       from t where a is not null`,
+    [offset, count],
+  );
+  const totals = rows.map((r) => r.total).sort((a, b) => a - b);
+  const q = (p: number) => totals[Math.min(totals.length - 1, Math.floor(p * totals.length))] ?? 0;
+  const mean = (k: 'v' | 'd' | 'e' | 'a') =>
+    rows.reduce((sum, r) => sum + r[k], 0) / Math.max(1, rows.length);
+  const first = Math.min(...rows.map((r) => r.first.getTime()));
+  const last = Math.max(...rows.map((r) => r.last.getTime()));
+  return {
+    count: rows.length,
+    p50: q(0.5),
+    p95: q(0.95),
+    p99: q(0.99),
+    spanSeconds: (last - first) / 1000,
+    stageMs: {
+      '→validated': mean('v'),
+      '→deduplicated': mean('d'),
+      '→enriched': mean('e'),
+      '→analyzed': mean('a'),
+    },
+  };
+}
+
+async function waitAllDone(pool: Pool, expected: number): Promise<void> {
+  for (let i = 0; i < 6000; i++) {
+    const { rows } = await pool.query<{ n: number }>(
+      `select count(*)::int as n from reports where status not in ('received', 'validated', 'deduplicated', 'enriched')`,
+    );
+    if (rows[0]!.n >= expected) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('pipeline did not finish in 10 minutes');
+}
+
+async function signIn(url: string): Promise<string> {
+  const phone = '+998900000001';
+  const post = (p: string, body: unknown) =>
+    fetch(url + p, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  await post('/v1/auth/otp', { phone });
+  const outbox = (await (await fetch(`${url}/v1/dev/outbox?to=${encodeURIComponent(phone)}`)).json()) as {
+    messages: { text: string }[];
+  };
+  const code = /\b(\d{6})\b/.exec(outbox.messages[0]!.text)![1];
+  return ((await (await post('/v1/auth/otp/verify', { phone, code })).json()) as { token: string }).token;
+}
+
+/** Distinct photos (random shapes), uploaded 8 at a time through the real endpoint. */
+async function uploadPhotos(url: string, token: string, count: number): Promise<string[]> {
+  const ids: string[] = new Array(count);
+  let next = 0;
+  const r = () => Math.floor(Math.random() * 255);
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < count) {
+        const i = next++;
+        const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="480"><rect width="640" height="480" fill="rgb(${r()},${r()},${r()})"/><circle cx="${r() * 2}" cy="${r()}" r="${40 + r() / 4}" fill="rgb(${r()},${r()},${r()})"/><rect x="${r()}" y="${r()}" width="${60 + r()}" height="${40 + r() / 2}" fill="rgb(${r()},${r()},${r()})"/></svg>`;
+        const jpeg = await sharp(Buffer.from(svg)).jpeg({ quality: 80 }).toBuffer();
+        const form = new FormData();
+        form.append('file', new Blob([new Uint8Array(jpeg)], { type: 'image/jpeg' }), `p${i}.jpg`);
+        const res = await fetch(`${url}/v1/evidence`, {
+          method: 'POST',
+          body: form,
+          headers: { authorization: `Bearer ${token}` },
+        });
+        ids[i] = ((await res.json()) as { id: string }).id;
+      }
+    }),
+  );
+  return ids;
+}
+
+async function startServer(env: Record<string, string>): Promise<{ url: string; proc: ChildProcess }> {
+  const root = path.resolve(import.meta.dirname, '..');
+  const proc = spawn(process.execPath, [path.join(root, 'bin/jarima.mjs'), 'start'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stderr!.on('data', (d) => (out += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    proc.stdout!.on('data', (d) => {
+      out += d;
+      const m = /Jarima is running at (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    proc.on('exit', (code) => reject(new Error(`server exited ${code}:\n${out}`)));
+  });
+  return { url, proc };
+}
