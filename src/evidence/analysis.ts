@@ -31,30 +31,34 @@ export async function analyzeMedia(
     e.kind === 'video'
       ? await blobs.withLocalFile(e.sha256, (file) => posterFrame(file, e.duration_ms))
       : await blobs.withLocalFile(e.sha256, (file) => readFile(file));
+  // Two decodes, both small enough for libjpeg's shrink-on-load: a 320 px grey rendering for every measure and the
+  // hash, and the thumbnail.
   const oriented = sharp(source).rotate();
-  const grey = oriented.clone().resize({ width: 512, height: 512, fit: 'inside' }).greyscale();
-  const [levels, edges, hash, thumb] = await Promise.all([
-    grey.clone().stats(),
-    // offset 128 keeps the Laplacian's negative half instead of clipping it at 0
-    grey
+  const [grey, thumb] = await Promise.all([
+    oriented
       .clone()
-      .convolve({ width: 3, height: 3, kernel: [0, 1, 0, 1, -4, 1, 0, 1, 0], offset: 128 })
-      .stats(),
-    differenceHash(source),
+      .resize({ width: MEASURE_SIZE, height: MEASURE_SIZE, fit: 'inside', withoutEnlargement: true })
+      .greyscale()
+      .raw()
+      .toBuffer({ resolveWithObject: true }),
     oriented.clone().resize({ width: 320, withoutEnlargement: true }).jpeg({ quality: 70 }).toBuffer(),
   ]);
+  const measures = pictureMeasures(grey.data, grey.info.width, grey.info.height);
+  const hash = dHashOf(grey.data, grey.info.width, grey.info.height);
   return {
-    sharpness: Math.round(edges.channels[0]!.stdev ** 2 * 10) / 10,
-    brightness: Math.round(levels.channels[0]!.mean * 10) / 10,
+    sharpness: Math.round(measures.sharpness * 10) / 10,
+    brightness: Math.round(measures.brightness * 10) / 10,
     phash: hash,
     thumbSha256: await blobs.putBuffer(thumb),
     posterSha256: e.kind === 'video' ? await blobs.putBuffer(source) : null,
   };
 }
 
+const MEASURE_SIZE = 320;
+
 /**
- * Mean luma and the variance of the 4-neighbour Laplacian over a greyscale rendering, in one pass. Computed here
- * rather than with sharp's stats(), which took 34 ms per 512 px image against ~2 ms for this loop (bench/README.md).
+ * Mean luma and the variance of the 4-neighbour Laplacian (blur flattens edges) over a greyscale rendering.
+ * Computed here rather than with sharp's stats(), which took 34 ms per 512 px image (bench/README.md).
  */
 export function pictureMeasures(
   px: Buffer,
@@ -80,15 +84,28 @@ export function pictureMeasures(
 }
 
 /**
- * dHash: the picture shrunk to 9×8 grey pixels, one bit per horizontal neighbour pair (is the left one brighter?).
- * Re-encoding, resizing and small edits change few bits; a different scene changes about half. It replaced
- * sharp-phash, whose pure-JavaScript 32×32 DCT made analysis the pipeline's bottleneck (bench/README.md).
+ * dHash: the picture averaged down to 9×8 grey cells, one bit per horizontal neighbour pair (is the left one
+ * brighter?). Re-encoding, resizing and small edits change few bits; a different scene changes about half. It
+ * replaced sharp-phash, whose pure-JavaScript 32×32 DCT made analysis the pipeline's bottleneck (bench/README.md).
  */
-export async function differenceHash(image: Buffer): Promise<string> {
-  const pixels = await sharp(image).rotate().greyscale().resize(9, 8, { fit: 'fill' }).raw().toBuffer();
+export function dHashOf(px: Buffer, width: number, height: number): string {
+  const cells = new Float64Array(72);
+  const counts = new Uint32Array(72);
+  for (let y = 0; y < height; y++) {
+    const cy = Math.min(7, Math.floor((y * 8) / height));
+    for (let x = 0; x < width; x++) {
+      const c = cy * 9 + Math.min(8, Math.floor((x * 9) / width));
+      cells[c]! += px[y * width + x]!;
+      counts[c]!++;
+    }
+  }
   let bits = '';
-  for (let y = 0; y < 8; y++)
-    for (let x = 0; x < 8; x++) bits += pixels[y * 9 + x]! > pixels[y * 9 + x + 1]! ? '1' : '0';
+  for (let y = 0; y < 8; y++) {
+    for (let x = 0; x < 8; x++) {
+      const a = y * 9 + x;
+      bits += cells[a]! / Math.max(1, counts[a]!) > cells[a + 1]! / Math.max(1, counts[a + 1]!) ? '1' : '0';
+    }
+  }
   return bits;
 }
 
