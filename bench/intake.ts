@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -11,6 +11,7 @@ import { newId } from '../src/platform/ids.js';
 import { deriveKeys } from '../src/platform/security/keys.js';
 import { clientPool, type OpenLoopResult, openLoop, table } from './lib/open-loop.js';
 import { rawInsertCommitsPerSecond } from './lib/raw-insert.js';
+import { startServer, stopServer } from './lib/server.js';
 
 export interface IntakeBenchOptions {
   rates: number[];
@@ -155,31 +156,8 @@ export async function intakeBench(o: IntakeBenchOptions): Promise<void> {
         : 'no step met p99 < 50 ms with no errors',
     );
   } finally {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child!.on('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await stopServer(child);
     await db.stop();
     await rm(tmp, { recursive: true, force: true });
   }
-}
-
-async function startServer(env: Record<string, string>): Promise<{ url: string; proc: ChildProcess }> {
-  const root = path.resolve(import.meta.dirname, '..');
-  const proc = spawn(process.execPath, [path.join(root, 'bin/jarima.mjs'), 'start'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stderr!.on('data', (d) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    proc.stdout!.on('data', (d) => {
-      out += d;
-      const m = /Jarima is running at (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    proc.on('exit', (code) => reject(new Error(`server exited ${code}:\n${out}`)));
-  });
-  return { url, proc };
 }

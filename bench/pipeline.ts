@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -8,6 +8,7 @@ import { prepareDatabase } from '../src/app/setup.js';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded.js';
 import { createPool, type Pool } from '../src/platform/db/pool.js';
 import { clientPool, type OpenLoopResult, openLoop, table } from './lib/open-loop.js';
+import { startServer, stopServer } from './lib/server.js';
 
 export interface PipelineBenchOptions {
   rate: number;
@@ -86,11 +87,7 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<void> {
     print('steady', steady, steadyStats);
     print('burst', burst, burstStats);
   } finally {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child!.on('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await stopServer(child);
     await pool.end();
     await db.stop();
     await rm(tmp, { recursive: true, force: true });
@@ -228,23 +225,4 @@ async function uploadPhotos(url: string, token: string, count: number): Promise<
     }),
   );
   return ids;
-}
-
-async function startServer(env: Record<string, string>): Promise<{ url: string; proc: ChildProcess }> {
-  const root = path.resolve(import.meta.dirname, '..');
-  const proc = spawn(process.execPath, [path.join(root, 'bin/jarima.mjs'), 'start'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stderr!.on('data', (d) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    proc.stdout!.on('data', (d) => {
-      out += d;
-      const m = /Jarima is running at (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    proc.on('exit', (code) => reject(new Error(`server exited ${code}:\n${out}`)));
-  });
-  return { url, proc };
 }

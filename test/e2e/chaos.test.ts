@@ -36,7 +36,8 @@ describe('killing a worker mid-job', () => {
     };
     const api = spawnJarima(['api'], { ...env, PORT: '0' });
     procs.push(api);
-    const c = client(await running(api));
+    const url = await running(api);
+    const c = client(url);
     const token = await c.signIn('+998977770000');
 
     // Distinct photos and plates, so every report is expected to reach review.
@@ -49,7 +50,7 @@ describe('killing a worker mid-job', () => {
         new Blob([new Uint8Array(await makeJpeg(640, 480))], { type: 'image/jpeg' }),
         `p${i}.jpg`,
       );
-      const res = await fetch(`${await running(api)}/v1/evidence`, {
+      const res = await fetch(`${url}/v1/evidence`, {
         method: 'POST',
         body: form,
         headers: { authorization: `Bearer ${token}` },

@@ -34,6 +34,8 @@ export function spawnJarima(args: string[], env: Record<string, string>): Jarima
           const m = pattern.exec(out);
           if (m) {
             clearTimeout(timer);
+            child.stdout!.off('data', check);
+            child.stderr!.off('data', check);
             resolve(m);
           }
         };
