@@ -31,18 +31,17 @@ export async function analyzeMedia(
     e.kind === 'video'
       ? await blobs.withLocalFile(e.sha256, (file) => posterFrame(file, e.duration_ms))
       : await blobs.withLocalFile(e.sha256, (file) => readFile(file));
-  // Two decodes, both small enough for libjpeg's shrink-on-load: a 320 px grey rendering for every measure and the
-  // hash, and the thumbnail.
-  const oriented = sharp(source).rotate();
-  const [grey, thumb] = await Promise.all([
-    oriented
-      .clone()
-      .resize({ width: MEASURE_SIZE, height: MEASURE_SIZE, fit: 'inside', withoutEnlargement: true })
-      .greyscale()
-      .raw()
-      .toBuffer({ resolveWithObject: true }),
-    oriented.clone().resize({ width: 320, withoutEnlargement: true }).jpeg({ quality: 70 }).toBuffer(),
-  ]);
+  // One decode, small enough for libjpeg's shrink-on-load: the thumbnail is encoded from it, and the grey rendering
+  // for every measure and the hash is derived from it (bench/README.md, "analyze").
+  const rgb = await sharp(source)
+    .rotate()
+    .resize({ width: MEASURE_SIZE, height: MEASURE_SIZE, fit: 'inside', withoutEnlargement: true })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const { width, height, channels } = rgb.info;
+  const thumb = await sharp(rgb.data, { raw: { width, height, channels } }).jpeg({ quality: 70 }).toBuffer();
+  const grey = { data: toGrey(rgb.data, channels), info: { width, height } };
   const measures = pictureMeasures(grey.data, grey.info.width, grey.info.height);
   const hash = dHashOf(grey.data, grey.info.width, grey.info.height);
   return {
@@ -54,7 +53,18 @@ export async function analyzeMedia(
   };
 }
 
+/** Longest side of the rendering that is measured and kept as the thumbnail. */
 const MEASURE_SIZE = 320;
+
+/** ITU-R BT.601 luma of packed RGB (or single-channel) pixels. */
+function toGrey(px: Buffer, channels: number): Buffer {
+  if (channels === 1) return px;
+  const out = Buffer.allocUnsafe(px.length / channels);
+  for (let i = 0, o = 0; i < px.length; i += channels, o++) {
+    out[o] = (px[i]! * 299 + px[i + 1]! * 587 + px[i + 2]! * 114) / 1000;
+  }
+  return out;
+}
 
 /**
  * Mean luma and the variance of the 4-neighbour Laplacian (blur flattens edges) over a greyscale rendering.

@@ -36,6 +36,8 @@ interface EvidenceFacts {
   phash: string | null;
 }
 
+const ANALYZE_PARALLEL = 4;
+
 // Below these the picture is probably unusable; measured on sharp-made test images and phone photos.
 const BLURRY_BELOW = 40;
 const DARK_BELOW = 35;
@@ -48,12 +50,17 @@ const DARK_BELOW = 35;
 export function analyzeStage(deps: { blobs: BlobStore; config: AnalyzeConfig }): ReportStage {
   const { config } = deps;
   const prepare = async (reports: ReportRow[], db: Queryable) => {
-    for (const e of await unanalyzedEvidence(
+    const todo = await unanalyzedEvidence(
       db,
       reports.map((r) => r.id),
-    )) {
-      await analyzeAndStore(db, deps.blobs, e);
-    }
+    );
+    // Image work runs on libuv's threads: a few files at once keep both cores busy while this thread waits.
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(ANALYZE_PARALLEL, todo.length) }, async () => {
+        while (next < todo.length) await analyzeAndStore(db, deps.blobs, todo[next++]!);
+      }),
+    );
   };
   return {
     from: ['enriched'],
