@@ -50,6 +50,14 @@ export interface Workers {
 export async function startWorkers(deps: Deps): Promise<Workers> {
   const taskList = buildTaskList(pipelineHandlers(deps));
   const wanted = parseWorkerPools(deps.config.JARIMA_WORKERS);
+  // Each running job holds a connection for its claim and may use another to prepare; each pool also keeps one for
+  // LISTEN. Too small a pool would deadlock the workers on each other, so refuse to start instead.
+  const needed = Object.values(wanted).reduce((sum, n) => sum + (n > 0 ? 2 * n + 1 : 0), 0);
+  if (needed > deps.config.DB_POOL_MAX) {
+    throw new Error(
+      `DB_POOL_MAX=${deps.config.DB_POOL_MAX} is too small for JARIMA_WORKERS=${deps.config.JARIMA_WORKERS}: it needs at least ${needed}`,
+    );
+  }
   // Sweep once at start, for anything left waiting by a process that died before its sweep ran.
   await enqueueJobs(
     deps.pool,

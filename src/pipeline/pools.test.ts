@@ -44,3 +44,14 @@ describe('stage pools', () => {
     expect(await status()).toBe('awaiting_review');
   });
 });
+
+describe('pool sizing', () => {
+  it('refuses worker pools the database pool cannot serve, instead of deadlocking', async () => {
+    const { createTestApp } = await import('../../test/helpers/app.js');
+    const { startWorkers } = await import('../app/worker.js');
+    const t = await createTestApp({ DB_POOL_MAX: '8', JARIMA_WORKERS: 'none' });
+    await expect(
+      startWorkers({ ...t.deps, config: { ...t.deps.config, JARIMA_WORKERS: 'analyze:8' } }),
+    ).rejects.toThrow(/DB_POOL_MAX=8 is too small for JARIMA_WORKERS=analyze:8: it needs at least 17/);
+  });
+});
