@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { prepareDatabase } from '../src/app/setup.js';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded.js';
 import { createPool, type Pool } from '../src/platform/db/pool.js';
+import { PIPELINE_WAITING } from '../src/reports/status.js';
 import { clientPool, type OpenLoopResult, openLoop, table } from './lib/open-loop.js';
 import { startServer, stopServer } from './lib/server.js';
 
@@ -178,7 +179,8 @@ async function latencies(pool: Pool, offset: number, count: number): Promise<Sta
 async function waitAllDone(pool: Pool, expected: number): Promise<void> {
   for (let i = 0; i < 6000; i++) {
     const { rows } = await pool.query<{ n: number }>(
-      `select count(*)::int as n from reports where status not in ('received', 'validated', 'deduplicated', 'enriched')`,
+      'select count(*)::int as n from reports where status <> all($1::text[])',
+      [PIPELINE_WAITING],
     );
     if (rows[0]!.n >= expected) return;
     await new Promise((r) => setTimeout(r, 100));

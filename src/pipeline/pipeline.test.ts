@@ -4,6 +4,7 @@ import {
   citizenWithEvidence,
   createTestApp,
   reportBody,
+  settledReport,
   signInCitizen,
   submitReport,
   type TestApp,
@@ -26,20 +27,9 @@ beforeAll(async () => {
   t = await createTestApp({}, { workers: true });
 });
 
-const WAITING = ['received', 'validated', 'deduplicated', 'enriched'];
 const FULL_CHAIN = ['submitted', 'validated', 'deduplicated', 'enriched', 'analyzed'];
 
-/** Polls the report until it leaves the automated stages (the workers pick jobs up by LISTEN/NOTIFY within milliseconds). */
-async function settled(id: string, token: string) {
-  for (let i = 0; i < 200; i++) {
-    const res = await t.app.inject({ method: 'GET', url: `/v1/reports/${id}`, headers: bearer(token) });
-    if (!WAITING.includes(res.json().status)) return res.json();
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(
-    `report ${id} still in the pipeline: ${(await t.deps.pool.query('select status from reports where id = $1', [id])).rows[0]?.status}`,
-  );
-}
+const settled = (id: string, token: string) => settledReport(t, id, token);
 
 async function fileAndSettle(override: Record<string, unknown> = {}) {
   const c = await citizenWithEvidence(t);

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  bearer,
   createTestApp,
   reportBody,
+  settledReport,
   signInCitizen,
   submitReport,
   type TestApp,
@@ -16,16 +16,7 @@ beforeAll(async () => {
   t = await createTestApp({}, { workers: true });
 });
 
-const WAITING = ['received', 'validated', 'deduplicated', 'enriched'];
-
-async function settled(id: string, token: string) {
-  for (let i = 0; i < 400; i++) {
-    const res = await t.app.inject({ method: 'GET', url: `/v1/reports/${id}`, headers: bearer(token) });
-    if (!WAITING.includes(res.json().status)) return res.json();
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`report ${id} still in the pipeline`);
-}
+const settled = (id: string, token: string) => settledReport(t, id, token);
 
 async function file(token: string, content: Buffer | string, over: Record<string, unknown> = {}) {
   const evidenceId =

@@ -11,6 +11,7 @@ import { createStaff } from '../../src/auth/staff.js';
 import type { StaffRole } from '../../src/auth/tokens.js';
 import type { App } from '../../src/platform/http/types.js';
 import { createLogger } from '../../src/platform/logger.js';
+import { PIPELINE_WAITING } from '../../src/reports/status.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
 export interface TestApp {
@@ -166,4 +167,16 @@ export async function submitReport(
 function randomPlateLetters(): string {
   const letters = 'ABCDEFGHIJKLMNOPRSTUVXYZ';
   return Array.from({ length: 2 }, () => letters[Math.floor(Math.random() * letters.length)]).join('');
+}
+
+/** Polls a report until it leaves the automated stages (workers pick jobs up by LISTEN/NOTIFY within milliseconds). */
+// biome-ignore lint/suspicious/noExplicitAny: tests read the report's JSON freely
+export async function settledReport(t: TestApp, id: string, token: string): Promise<any> {
+  for (let i = 0; i < 400; i++) {
+    const res = await t.app.inject({ method: 'GET', url: `/v1/reports/${id}`, headers: bearer(token) });
+    if (!PIPELINE_WAITING.includes(res.json().status)) return res.json();
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const { rows } = await t.deps.pool.query('select status from reports where id = $1', [id]);
+  throw new Error(`report ${id} still in the pipeline: ${rows[0]?.status}`);
 }

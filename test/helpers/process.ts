@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { PIPELINE_WAITING } from '../../src/reports/status.js';
 import { makeJpeg } from './media.js';
 
 export interface JarimaProcess {
@@ -102,7 +103,7 @@ export function client(base: string) {
     async settled(id: string, token: string) {
       for (let i = 0; i < 400; i++) {
         const r = await call('GET', `/v1/reports/${id}`, undefined, token);
-        if (!['received', 'validated', 'deduplicated', 'enriched'].includes(r.body.status)) return r.body;
+        if (!PIPELINE_WAITING.includes(r.body.status)) return r.body;
         await new Promise((res) => setTimeout(res, 50));
       }
       throw new Error(`report ${id} still received`);
