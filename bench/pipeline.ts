@@ -9,13 +9,15 @@ import { startEmbeddedPostgres } from '../src/platform/db/embedded.js';
 import { createPool, type Pool } from '../src/platform/db/pool.js';
 import { PIPELINE_WAITING } from '../src/reports/status.js';
 import { clientPool, type OpenLoopResult, openLoop, table } from './lib/open-loop.js';
-import { startServer, stopServer } from './lib/server.js';
+import { startServer, startWorkerProcess, stopServer } from './lib/server.js';
 
 export interface PipelineBenchOptions {
   rate: number;
   seconds: number;
   burst: number;
   workers: string;
+  /** Pools to run in a separate `jarima worker` process (e.g. "analyze:2"), beside the server's own. */
+  separate: string | null;
 }
 
 /**
@@ -28,6 +30,7 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<void> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'jarima-bench-pipe-'));
   const db = await startEmbeddedPostgres({ dir: path.join(tmp, 'pg') });
   let child: ChildProcess | undefined;
+  let worker: ChildProcess | undefined;
   const pool = createPool(db.url, 4);
   try {
     await prepareDatabase(pool);
@@ -43,6 +46,15 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<void> {
       RATE_LIMIT_AUTH_PER_MINUTE: '100000',
     });
     child = started.proc;
+    if (o.separate) {
+      worker = await startWorkerProcess({
+        DATABASE_URL: db.url,
+        JARIMA_SECRET: secret,
+        JARIMA_DATA_DIR: path.join(tmp, 'data'),
+        LOG_LEVEL: 'warn',
+        JARIMA_WORKERS: o.separate,
+      });
+    }
     const url = started.url;
     const http = clientPool(url, 32);
     const token = await signIn(url);
@@ -84,10 +96,13 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<void> {
     console.log(
       `machine: ${os.cpus()[0]?.model} × ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
     );
-    console.log(`workers: JARIMA_WORKERS=${o.workers}`);
+    console.log(
+      `workers: JARIMA_WORKERS=${o.workers}${o.separate ? `; separate worker process: ${o.separate}` : ''}`,
+    );
     print('steady', steady, steadyStats);
     print('burst', burst, burstStats);
   } finally {
+    await stopServer(worker);
     await stopServer(child);
     await pool.end();
     await db.stop();

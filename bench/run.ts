@@ -8,6 +8,7 @@ const USAGE = `usage: npm run bench -- <benchmark> [options]
       PostgreSQL, beside the raw single-row INSERT commit rate of the same server.
 
   pipeline [--rate 50] [--seconds 20] [--burst 1000] [--workers validate:2,dedupe:1,enrich:1,analyze:2]
+           [--separate analyze:2]   (run these pools in a separate \`jarima worker\` process)
       real photos through validate → dedupe → enrich → analyze: 202→awaiting-review latency at a steady rate,
       then throughput on a burst, with the time spent before each stage.
 `;
@@ -31,6 +32,7 @@ if (name === 'intake') {
     seconds: Number(option(args, 'seconds', '20')),
     burst: Number(option(args, 'burst', '1000')),
     workers: option(args, 'workers', 'validate:2,dedupe:1,enrich:1,analyze:2'),
+    separate: args.includes('--separate') ? option(args, 'separate', 'analyze:2') : null,
   });
 } else {
   console.log(USAGE);

@@ -3,22 +3,36 @@ import path from 'node:path';
 
 /** Starts `jarima start` as a separate process with `env` and resolves with the URL it printed. */
 export async function startServer(env: Record<string, string>): Promise<{ url: string; proc: ChildProcess }> {
+  const { proc, match } = await startJarima('start', env, /Jarima is running at (http:\/\/\S+)/);
+  return { url: match[1]!, proc };
+}
+
+/** Starts `jarima worker` (pipeline pools only) as a separate process. */
+export async function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
+  return (await startJarima('worker', env, /Jarima worker running/)).proc;
+}
+
+async function startJarima(
+  command: string,
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
   const root = path.resolve(import.meta.dirname, '..', '..');
-  const proc = spawn(process.execPath, [path.join(root, 'bin/jarima.mjs'), 'start'], {
+  const proc = spawn(process.execPath, [path.join(root, 'bin/jarima.mjs'), command], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   proc.stderr!.on('data', (d) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
     proc.stdout!.on('data', (d) => {
       out += d;
-      const m = /Jarima is running at (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
+      const m = ready.exec(out);
+      if (m) resolve(m);
     });
-    proc.on('exit', (code) => reject(new Error(`server exited ${code}:\n${out}`)));
+    proc.on('exit', (code) => reject(new Error(`jarima ${command} exited ${code}:\n${out}`)));
   });
-  return { url, proc };
+  return { proc, match };
 }
 
 /** SIGTERM, then wait for the exit (a no-op if it already exited). */
