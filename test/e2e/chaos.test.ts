@@ -55,6 +55,7 @@ describe('killing a worker mid-job', () => {
         body: form,
         headers: { authorization: `Bearer ${token}` },
       });
+      expect(res.status, `upload ${i}`).toBe(201);
       evidence.push(((await res.json()) as { id: string }).id);
     }
     const workerEnv = { ...env, JARIMA_WORKERS: 'validate:2,dedupe:2,enrich:2,analyze:2' };
@@ -73,7 +74,7 @@ describe('killing a worker mid-job', () => {
           evidenceIds: [e],
         };
         const res = await c.call('POST', '/v1/reports', body, token);
-        expect(res.status).toBe(202);
+        expect(res.status, JSON.stringify(res.body)).toBe(202);
         return res.body.id as string;
       }),
     );
@@ -113,12 +114,18 @@ describe('killing a worker mid-job', () => {
     );
     expect(events).toHaveLength(N);
     for (const e of events) expect(e.types).toEqual(FULL_CHAIN);
-    // The dead worker's locks were released: nothing is held by a worker that no longer beats.
-    const { rows: stuck } = await db.pool.query(
-      `select count(*)::int as n from graphile_worker._private_jobs j
-        where j.locked_by is not null and not exists (select 1 from worker_heartbeats h where h.worker_id = j.locked_by)`,
-    );
-    expect(stuck[0].n).toBe(0);
+    // The dead worker's locks are released once its heartbeat is WORKER_DEAD_AFTER_SECONDS (3 s here) old — the
+    // reports may all be done before that, so wait for it: nothing may stay held by a worker that no longer beats.
+    let stuck = -1;
+    for (let i = 0; i < 100 && stuck !== 0; i++) {
+      const { rows } = await db.pool.query(
+        `select count(*)::int as n from graphile_worker._private_jobs j
+          where j.locked_by is not null and not exists (select 1 from worker_heartbeats h where h.worker_id = j.locked_by)`,
+      );
+      stuck = rows[0].n;
+      if (stuck) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(stuck).toBe(0);
     expect(await survivor.stop('SIGTERM')).toBe(0);
   }, 180_000);
 });
