@@ -2,7 +2,7 @@ import { type Pool, withTransaction } from '../platform/db/pool.js';
 import { AppError } from '../platform/errors/catalog.js';
 import { lockReport } from '../reports/reports.repository.js';
 import type { ReportStatus } from '../reports/status.js';
-import { applyTransitions } from '../reports/transition.js';
+import { applyTransitions, type Transition } from '../reports/transition.js';
 import { JOB_NAMES, type JobName, sweepJob } from './jobs.js';
 
 /**
@@ -72,7 +72,7 @@ export async function retryDeadLetter(pool: Pool, id: string, actor: string): Pr
     if (!rows[0]?.n) throw new AppError('DEAD_LETTER_NOT_FOUND');
     return;
   }
-  await moveFailedReport(pool, target.id, actor, async (stage, from) => ({
+  await moveFailedReport(pool, target.id, actor, (stage, from) => ({
     toStatus: from,
     eventType: 'requeued',
     next: [sweepJob(stage)],
@@ -91,7 +91,7 @@ export async function discardDeadLetter(pool: Pool, id: string, actor: string): 
     if (!rows[0]?.n) throw new AppError('DEAD_LETTER_NOT_FOUND');
     return;
   }
-  await moveFailedReport(pool, target.id, actor, async () => ({
+  await moveFailedReport(pool, target.id, actor, () => ({
     toStatus: 'rejected',
     eventType: 'discarded',
     patch: { reasonCode: 'PIPELINE_ERROR' },
@@ -102,15 +102,7 @@ async function moveFailedReport(
   pool: Pool,
   reportId: string,
   actor: string,
-  next: (
-    stage: JobName,
-    from: ReportStatus,
-  ) => Promise<{
-    toStatus: ReportStatus;
-    eventType: string;
-    next?: ReturnType<typeof sweepJob>[];
-    patch?: { reasonCode: string };
-  }>,
+  next: (stage: JobName, from: ReportStatus) => Omit<Transition, 'actor'>,
 ): Promise<void> {
   await withTransaction(pool, async (trx) => {
     const [report] = await lockReport(trx, reportId, 'failed');
@@ -121,7 +113,7 @@ async function moveFailedReport(
     );
     const stage = rows[0]?.stage as JobName;
     if (!JOB_NAMES.includes(stage)) throw new AppError('DEAD_LETTER_NOT_FOUND');
-    const t = await next(stage, rows[0]!.from);
+    const t = next(stage, rows[0]!.from);
     await applyTransitions(trx, [{ report, t: { ...t, actor, patch: t.patch ?? { reasonCode: null } } }]);
   });
 }

@@ -16,7 +16,7 @@ import { type EvidenceRef, findReport, type ReportRow } from '../reports/reports
 import { applyTransitions } from '../reports/transition.js';
 import { JOB_NAMES } from './jobs.js';
 import { buildTaskList, type JobHandler } from './registry.js';
-import { runBatchStage, runReportStage } from './runner.js';
+import { runBatchStage } from './runner.js';
 import { checkReport, validateStage } from './stages/validate/validate.js';
 
 const validateFor = (app: TestApp) =>
@@ -124,20 +124,20 @@ describe('validate stage', () => {
 
   it('running the stage again for a handled report changes nothing (idempotent)', async () => {
     const { report } = await fileAndSettle();
-    const stage = validateFor(t);
-    expect(await runReportStage(t.deps.pool, 'validate', report.id, stage)).toBe('skipped');
+    await runBatchStage(t.deps.pool, 'validate', validateFor(t), 100);
+    expect((await findReport(t.deps.pool, report.id))!.status).toBe('awaiting_review');
     const events = await listEvents(t.deps.pool, report.id);
     expect(events).toHaveLength(FULL_CHAIN.length);
   });
 
   it('two racing runs of the same stage apply exactly one transition', async () => {
     const c = await citizenWithEvidence(t);
-    // Submit with workers racing the two manual runs below; whichever wins, one validated event results.
+    // Submit with the workers racing the two manual sweeps below; whichever wins, one validated event results.
     const { id } = (await submitReport(t, c.token, reportBody([c.evidenceId]))).json();
     const stage = validateFor(t);
     await Promise.all([
-      runReportStage(t.deps.pool, 'validate', id, stage),
-      runReportStage(t.deps.pool, 'validate', id, stage),
+      runBatchStage(t.deps.pool, 'validate', stage, 100),
+      runBatchStage(t.deps.pool, 'validate', stage, 100),
     ]);
     await settled(id, c.token);
     const events = await listEvents(t.deps.pool, id);

@@ -1,12 +1,6 @@
 import { type Pool, type Queryable, withTransaction } from '../platform/db/pool.js';
 import { isDatabaseUnavailable } from '../platform/db/unavailable.js';
-import {
-  claimReports,
-  findReport,
-  lockReport,
-  peekReports,
-  type ReportRow,
-} from '../reports/reports.repository.js';
+import { claimReports, lockReport, peekReports, type ReportRow } from '../reports/reports.repository.js';
 import type { ReportStatus } from '../reports/status.js';
 import { applyTransitions, type Transition } from '../reports/transition.js';
 import { enqueueJobs, type JobName, sweepJob } from './jobs.js';
@@ -17,9 +11,8 @@ export interface ReportStage {
   /** States this stage acts on; a report found in any other state was already handled (a re-run is a no-op). */
   from: readonly ReportStatus[];
   /**
-   * Decides the outcome for each report, in order, reading what it needs in bulk through `db`. In `runReportStage`
-   * it runs outside any transaction (so it may be slow); in `runBatchStage` inside the claiming transaction (so it
-   * must be quick).
+   * Decides the outcome for each report, in order, reading what it needs in bulk through `db` (the claiming
+   * transaction, so it must be quick).
    */
   decide(reports: ReportRow[], db: Queryable): Promise<Decision[]>;
   /**
@@ -27,29 +20,6 @@ export interface ReportStage {
    * claiming transaction, so its results survive even if the claim is rolled back.
    */
   prepare?(reports: ReportRow[], db: Queryable): Promise<void>;
-}
-
-export type StageResult = 'applied' | 'skipped';
-
-/**
- * Runs one stage for one report. The decision is taken outside any transaction; applying it is one transaction
- * guarded by the version read, so a job that runs twice (a retry, a worker killed after commit) changes nothing
- * the second time.
- */
-export async function runReportStage(
-  pool: Pool,
-  stageName: string,
-  reportId: string,
-  stage: ReportStage,
-): Promise<StageResult> {
-  const report = await findReport(pool, reportId);
-  if (!report || !stage.from.includes(report.status)) return 'skipped';
-  await stage.prepare?.([report], pool);
-  const [decision] = await stage.decide([report], pool);
-  const moved = await withTransaction(pool, (trx) =>
-    applyTransitions(trx, [{ report, t: { ...decision!, actor: `system:${stageName}` } }]),
-  );
-  return moved.size ? 'applied' : 'skipped';
 }
 
 /**

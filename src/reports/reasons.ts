@@ -82,8 +82,3 @@ export const REJECTION_REASONS = {
 
 export type Language = 'uz' | 'ru' | 'en';
 export type RejectionReason = keyof typeof REJECTION_REASONS;
-
-export function reasonText(code: string, language: Language): string | null {
-  const entry = (REJECTION_REASONS as Record<string, Record<Language, string>>)[code];
-  return entry ? entry[language] : null;
-}

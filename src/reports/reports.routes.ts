@@ -94,9 +94,9 @@ export function reportRoutes(app: App, deps: Deps): void {
       },
     },
     async (request) => {
-      const report = await visibleReport(deps.pool, principalOf(request), request.params.id);
-      const evidence = await evidenceOfReports(deps.pool, [report.id]);
       const who = principalOf(request);
+      const report = await visibleReport(deps.pool, who, request.params.id);
+      const evidence = await evidenceOfReports(deps.pool, [report.id]);
       return toView(report, deps.reference, evidence.get(report.id) ?? [], who.role !== 'citizen');
     },
   );

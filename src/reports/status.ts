@@ -20,9 +20,6 @@ export const REPORT_STATUSES = [
 ] as const;
 export type ReportStatus = (typeof REPORT_STATUSES)[number];
 
-/** States after which nothing more happens to a report. */
-export const FINAL_STATUSES: ReadonlySet<ReportStatus> = new Set(['rejected', 'duplicate', 'rewarded']);
-
 /** Waiting for an automated stage: a report in one of these is still being checked. */
 export const PIPELINE_WAITING: readonly ReportStatus[] = [
   'received',
