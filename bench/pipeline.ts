@@ -8,7 +8,8 @@ import { prepareDatabase } from '../src/app/setup.js';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded.js';
 import { createPool, type Pool } from '../src/platform/db/pool.js';
 import { PIPELINE_WAITING } from '../src/reports/status.js';
-import { clientPool, type OpenLoopResult, openLoop, table } from './lib/open-loop.js';
+import { cpuPerUnit, cpuSeconds } from './lib/cpu.js';
+import { clientPool, type OpenLoopResult, openLoop, send, table } from './lib/open-loop.js';
 import { startServer, startWorkerProcess, stopServer } from './lib/server.js';
 
 export interface PipelineBenchOptions {
@@ -18,6 +19,10 @@ export interface PipelineBenchOptions {
   workers: string;
   /** Pools to run in a separate `jarima worker` process (e.g. "analyze:2"), beside the server's own. */
   separate: string | null;
+  /** When the photos are uploaded: by each arrival just before it submits (inline), or all before the phases. */
+  uploads: 'inline' | 'before';
+  /** Print PostgreSQL's most expensive statements (pg_stat_statements) after the run. */
+  statements: boolean;
 }
 
 /**
@@ -28,12 +33,16 @@ export interface PipelineBenchOptions {
  */
 export async function pipelineBench(o: PipelineBenchOptions): Promise<void> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'jarima-bench-pipe-'));
-  const db = await startEmbeddedPostgres({ dir: path.join(tmp, 'pg') });
+  const db = await startEmbeddedPostgres({
+    dir: path.join(tmp, 'pg'),
+    settings: o.statements ? { shared_preload_libraries: 'pg_stat_statements' } : {},
+  });
   let child: ChildProcess | undefined;
   let worker: ChildProcess | undefined;
   const pool = createPool(db.url, 4);
   try {
     await prepareDatabase(pool);
+    if (o.statements) await pool.query('create extension if not exists pg_stat_statements');
     const secret = randomBytes(32).toString('hex');
     const started = await startServer({
       DATABASE_URL: db.url,
@@ -60,14 +69,42 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<void> {
     const token = await signIn(url);
 
     const total = Math.round(o.rate * o.seconds) + o.burst;
-    console.log(`uploading ${total} distinct 640×480 photos …`);
-    const evidence = await uploadPhotos(url, token, total);
+    console.log(`making ${total} distinct 640×480 photos …`);
+    const photos = await makePhotos(total);
 
-    let n = 0;
-    const next = () => {
-      const i = n++;
-      return {
-        method: 'POST' as const,
+    // Each arrival is a citizen filing one report: upload the photo, then submit the report naming it, at once
+    // (no time spent filling in the form, so the upload's analysis is on the measured path).
+    const serverPids = new Set([child.pid, worker?.pid].filter((p): p is number => p !== undefined));
+    const groups = {
+      server: (pid: number) => serverPids.has(pid),
+      // The embedded server and its backends (the machine's own PostgreSQL names its cluster, e.g. "15/main").
+      postgres: (_: number, cmd: string) =>
+        cmd.includes('postgres') && !cmd.includes('node') && !/\d+\/main/.test(cmd),
+      'load generator': (pid: number) => pid === process.pid,
+    };
+    const upload = async (i: number) => {
+      const boundary = `----jarima${i}`;
+      const res = await send(http, {
+        method: 'POST',
+        path: '/v1/evidence',
+        headers: {
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          authorization: `Bearer ${token}`,
+        },
+        body: Buffer.concat([
+          Buffer.from(
+            `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="p${i}.jpg"\r\n` +
+              'Content-Type: image/jpeg\r\n\r\n',
+          ),
+          photos[i]!,
+          Buffer.from(`\r\n--${boundary}--\r\n`),
+        ]),
+      });
+      return { ...res, id: res.status === 201 ? (JSON.parse(res.text) as { id: string }).id : null };
+    };
+    const submit = (i: number, evidenceId: string) =>
+      send(http, {
+        method: 'POST',
         path: '/v1/reports',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({
@@ -76,20 +113,47 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<void> {
           lat: 41.2 + (i % 97) / 1000,
           lon: 69.2 + (i % 89) / 1000,
           incidentAt: new Date(Date.now() - 20 * 60_000).toISOString(),
-          evidenceIds: [evidence[i]],
+          evidenceIds: [evidenceId],
         }),
-      };
+      });
+
+    // inline: each arrival is a citizen who uploads the photo and submits the report naming it at once (no time
+    // spent on the form), so the upload and its picture analysis are on the measured path and in the CPU figures.
+    // before: every photo is uploaded first, untimed, and the arrivals only submit (the pipeline after the 202).
+    const uploaded: string[] = [];
+    if (o.uploads === 'before') {
+      console.log(`uploading ${total} photos before the measured phases …`);
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (next < total) {
+            const i = next++;
+            uploaded[i] = (await upload(i)).id!;
+          }
+        }),
+      );
+    }
+    let arrivals = 0;
+    const act = async () => {
+      const i = arrivals++;
+      if (o.uploads === 'before') return submit(i, uploaded[i]!);
+      const u = await upload(i);
+      return u.id ? submit(i, u.id) : u;
     };
 
     console.log(`phase 1: ${o.rate} reports/s for ${o.seconds} s …`);
-    const steady = await openLoop({ pool: http, rate: o.rate, seconds: o.seconds, okStatus: 202, next });
+    if (o.statements) await pool.query('select pg_stat_statements_reset()');
+    const cpu0 = cpuSeconds(groups);
+    const steady = await openLoop({ pool: http, rate: o.rate, seconds: o.seconds, okStatus: 202, act });
     await waitAllDone(pool, steady.ok);
-    const steadyStats = await latencies(pool, 0, steady.ok);
+    const cpu1 = cpuSeconds(groups);
+    const steadyStats = await latencies(pool, 0, steady.ok, o.uploads === 'inline');
 
     console.log(`phase 2: a burst of ${o.burst} reports …`);
-    const burst = await openLoop({ pool: http, rate: 1000, seconds: o.burst / 1000, okStatus: 202, next });
+    const burst = await openLoop({ pool: http, rate: 1000, seconds: o.burst / 1000, okStatus: 202, act });
     await waitAllDone(pool, steady.ok + burst.ok);
-    const burstStats = await latencies(pool, steady.ok, burst.ok);
+    const cpu2 = cpuSeconds(groups);
+    const burstStats = await latencies(pool, steady.ok, burst.ok, o.uploads === 'inline');
     await http.close();
 
     console.log('');
@@ -97,10 +161,11 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<void> {
       `machine: ${os.cpus()[0]?.model} × ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
     );
     console.log(
-      `workers: JARIMA_WORKERS=${o.workers}${o.separate ? `; separate worker process: ${o.separate}` : ''}`,
+      `workers: JARIMA_WORKERS=${o.workers}${o.separate ? `; separate worker process: ${o.separate}` : ''}; uploads: ${o.uploads}`,
     );
-    print('steady', steady, steadyStats);
-    print('burst', burst, burstStats);
+    print(o, 'steady', steady, steadyStats, cpuPerUnit(cpu0, cpu1, steady.ok));
+    print(o, 'burst', burst, burstStats, cpuPerUnit(cpu1, cpu2, burst.ok));
+    if (o.statements) await printStatements(pool, steady.ok + burst.ok);
   } finally {
     await stopServer(worker);
     await stopServer(child);
@@ -110,18 +175,54 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<void> {
   }
 }
 
+/** The statements that cost PostgreSQL the most time over both phases, per report submitted. */
+async function printStatements(pool: Pool, reports: number): Promise<void> {
+  const { rows } = await pool.query<{
+    query: string;
+    calls: number;
+    total: number;
+    mean: number;
+    rows: number;
+  }>(
+    `select regexp_replace(query, '\\s+', ' ', 'g') as query, calls::int, total_exec_time as total,
+            mean_exec_time as mean, rows::int
+       from pg_stat_statements order by total_exec_time desc limit 12`,
+  );
+  console.log(`\nPostgreSQL statements by total time (pg_stat_statements, ${reports} reports):`);
+  console.log(
+    table(
+      ['ms per report', 'calls', 'mean ms', 'rows', 'statement'],
+      rows.map((r) => [
+        (r.total / reports).toFixed(3),
+        r.calls,
+        r.mean.toFixed(3),
+        r.rows,
+        r.query.slice(0, 110),
+      ]),
+    ),
+  );
+}
+
 interface Stats {
   count: number;
   p50: number;
   p95: number;
   p99: number;
+  uploadP50: number;
+  uploadP95: number;
   spanSeconds: number;
   stageMs: Record<string, number>;
 }
 
-function print(name: string, load: OpenLoopResult, s: Stats) {
+function print(
+  o: PipelineBenchOptions,
+  name: string,
+  load: OpenLoopResult,
+  s: Stats,
+  cpu: Record<string, number>,
+) {
   console.log(
-    `\n${name}: submitted ${load.ok} (${load.errors} errors) at ${load.achieved.toFixed(0)}/s; submit p99 ${load.p99.toFixed(1)} ms`,
+    `\n${name}: submitted ${load.ok} (${load.errors} errors) at ${load.achieved.toFixed(0)}/s; ${o.uploads === 'inline' ? 'upload + ' : ''}submit p50 ${load.p50.toFixed(1)} ms, p99 ${load.p99.toFixed(1)} ms${load.errorSamples.length ? `; errors such as ${load.errorSamples[0]}` : ''}`,
   );
   console.log(
     table(
@@ -130,6 +231,8 @@ function print(name: string, load: OpenLoopResult, s: Stats) {
         '202→review p50 ms',
         'p95 ms',
         'p99 ms',
+        'upload→review p50 ms',
+        'p95 ms',
         'throughput /s',
         ...Object.keys(s.stageMs).map((k) => `${k} ms`),
       ],
@@ -139,48 +242,67 @@ function print(name: string, load: OpenLoopResult, s: Stats) {
           s.p50.toFixed(0),
           s.p95.toFixed(0),
           s.p99.toFixed(0),
+          s.uploadP50.toFixed(0),
+          s.uploadP95.toFixed(0),
           (s.count / s.spanSeconds).toFixed(1),
           ...Object.values(s.stageMs).map((v) => v.toFixed(0)),
         ],
       ],
     ),
   );
+  const total = Object.values(cpu).reduce((a, b) => a + b, 0);
+  console.log(
+    `CPU per report (${o.uploads === 'inline' ? 'upload, ' : ''}submit and every stage): ${Object.entries(cpu)
+      .map(([k, v]) => `${k} ${v.toFixed(1)} ms`)
+      .join(
+        ', ',
+      )}; total ${total.toFixed(1)} ms → at most ${((os.cpus().length * 1000) / total).toFixed(0)} reports/s on ${os.cpus().length} cores`,
+  );
 }
 
 /** From the event rows: 202 (submitted) → awaiting review (analyzed), and the mean time spent before each stage's event. */
-async function latencies(pool: Pool, offset: number, count: number): Promise<Stats> {
+async function latencies(pool: Pool, offset: number, count: number, inline: boolean): Promise<Stats> {
   const { rows } = await pool.query<{
     total: number;
+    fromupload: number;
     v: number;
     d: number;
     e: number;
     a: number;
     first: Date;
+    uploaded: Date;
     last: Date;
   }>(
     `with r as (select id from reports order by id offset $1 limit $2),
      t as (select e.report_id,
                   max(at) filter (where type = 'submitted') as s, max(at) filter (where type = 'validated') as v,
                   max(at) filter (where type = 'deduplicated') as d, max(at) filter (where type = 'enriched') as e,
-                  max(at) filter (where type = 'analyzed') as a
+                  max(at) filter (where type = 'analyzed') as a,
+                  (select min(ev.created_at) from report_evidence re join evidence ev on ev.id = re.evidence_id
+                    where re.report_id = e.report_id) as u
              from report_events e join r on r.id = e.report_id group by e.report_id)
-     select extract(epoch from a - s) * 1000 as total, extract(epoch from v - s) * 1000 as v,
+     select extract(epoch from a - s) * 1000 as total, extract(epoch from a - u) * 1000 as fromupload, extract(epoch from v - s) * 1000 as v,
             extract(epoch from d - v) * 1000 as d, extract(epoch from e - d) * 1000 as e, extract(epoch from a - e) * 1000 as a,
-            s as first, a as last
+            s as first, u as uploaded, a as last
        from t where a is not null`,
     [offset, count],
   );
   const totals = rows.map((r) => r.total).sort((a, b) => a - b);
   const q = (p: number) => totals[Math.min(totals.length - 1, Math.floor(p * totals.length))] ?? 0;
+  const fromUpload = rows.map((r) => r.fromupload).sort((a, b) => a - b);
+  const qu = (p: number) =>
+    fromUpload[Math.min(fromUpload.length - 1, Math.floor(p * fromUpload.length))] ?? 0;
   const mean = (k: 'v' | 'd' | 'e' | 'a') =>
     rows.reduce((sum, r) => sum + r[k], 0) / Math.max(1, rows.length);
-  const first = Math.min(...rows.map((r) => r.first.getTime()));
+  const first = Math.min(...rows.map((r) => (inline ? r.uploaded : r.first).getTime()));
   const last = Math.max(...rows.map((r) => r.last.getTime()));
   return {
     count: rows.length,
     p50: q(0.5),
     p95: q(0.95),
     p99: q(0.99),
+    uploadP50: qu(0.5),
+    uploadP95: qu(0.95),
     spanSeconds: (last - first) / 1000,
     stageMs: {
       '→validated': mean('v'),
@@ -219,27 +341,13 @@ async function signIn(url: string): Promise<string> {
   return ((await (await post('/v1/auth/otp/verify', { phone, code })).json()) as { token: string }).token;
 }
 
-/** Distinct photos (random shapes), uploaded 8 at a time through the real endpoint. */
-async function uploadPhotos(url: string, token: string, count: number): Promise<string[]> {
-  const ids: string[] = new Array(count);
-  let next = 0;
+/** Distinct photos (random shapes), made before the measured phases. */
+async function makePhotos(count: number): Promise<Buffer[]> {
   const r = () => Math.floor(Math.random() * 255);
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (next < count) {
-        const i = next++;
-        const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="480"><rect width="640" height="480" fill="rgb(${r()},${r()},${r()})"/><circle cx="${r() * 2}" cy="${r()}" r="${40 + r() / 4}" fill="rgb(${r()},${r()},${r()})"/><rect x="${r()}" y="${r()}" width="${60 + r()}" height="${40 + r() / 2}" fill="rgb(${r()},${r()},${r()})"/></svg>`;
-        const jpeg = await sharp(Buffer.from(svg)).jpeg({ quality: 80 }).toBuffer();
-        const form = new FormData();
-        form.append('file', new Blob([new Uint8Array(jpeg)], { type: 'image/jpeg' }), `p${i}.jpg`);
-        const res = await fetch(`${url}/v1/evidence`, {
-          method: 'POST',
-          body: form,
-          headers: { authorization: `Bearer ${token}` },
-        });
-        ids[i] = ((await res.json()) as { id: string }).id;
-      }
-    }),
-  );
-  return ids;
+  const photos: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="480"><rect width="640" height="480" fill="rgb(${r()},${r()},${r()})"/><circle cx="${r() * 2}" cy="${r()}" r="${40 + r() / 4}" fill="rgb(${r()},${r()},${r()})"/><rect x="${r()}" y="${r()}" width="${60 + r()}" height="${40 + r() / 2}" fill="rgb(${r()},${r()},${r()})"/></svg>`;
+    photos.push(await sharp(Buffer.from(svg)).jpeg({ quality: 80 }).toBuffer());
+  }
+  return photos;
 }

@@ -1,3 +1,4 @@
+import { analyzeBench } from './analyze.js';
 import { intakeBench } from './intake.js';
 import { pipelineBench } from './pipeline.js';
 
@@ -9,8 +10,14 @@ const USAGE = `usage: npm run bench -- <benchmark> [options]
 
   pipeline [--rate 50] [--seconds 20] [--burst 1000] [--workers validate:2,dedupe:1,enrich:1,analyze:2]
            [--separate analyze:2]   (run these pools in a separate \`jarima worker\` process)
+           [--uploads inline|before] (inline: each arrival uploads its photo, then submits; before: all photos
+                                      are uploaded untimed first and arrivals only submit)
+           [--statements]           (print PostgreSQL's costliest statements, from pg_stat_statements)
       real photos through validate → dedupe → enrich → analyze: 202→awaiting-review latency at a steady rate,
       then throughput on a burst, with the time spent before each stage.
+
+  analyze [--photos 200] [--width 640] [--height 480]
+      one photo's analysis (decode, halving, measures, hash, thumbnail, storage) step by step on one thread.
 `;
 
 function option(args: string[], name: string, fallback: string): string {
@@ -33,6 +40,14 @@ if (name === 'intake') {
     burst: Number(option(args, 'burst', '1000')),
     workers: option(args, 'workers', 'validate:2,dedupe:1,enrich:1,analyze:2'),
     separate: args.includes('--separate') ? option(args, 'separate', 'analyze:2') : null,
+    statements: args.includes('--statements'),
+    uploads: option(args, 'uploads', 'inline') === 'before' ? 'before' : 'inline',
+  });
+} else if (name === 'analyze') {
+  await analyzeBench({
+    photos: Number(option(args, 'photos', '200')),
+    width: Number(option(args, 'width', '640')),
+    height: Number(option(args, 'height', '480')),
   });
 } else {
   console.log(USAGE);

@@ -18,7 +18,7 @@ export interface RequestSpec {
   method: 'POST' | 'GET';
   path: string;
   headers: Record<string, string>;
-  body?: string;
+  body?: string | Buffer;
 }
 
 /**
@@ -32,7 +32,9 @@ export async function openLoop(opts: {
   rate: number;
   seconds: number;
   okStatus: number;
-  next: (i: number) => RequestSpec;
+  /** One request per arrival, or `act` for an arrival that is several requests (its last status counts). */
+  next?: (i: number) => RequestSpec;
+  act?: (i: number) => Promise<{ status: number; text: string }>;
 }): Promise<OpenLoopResult> {
   const { pool } = opts;
   const total = Math.round(opts.rate * opts.seconds);
@@ -48,18 +50,17 @@ export async function openLoop(opts: {
       const now = performance.now();
       while (i < total && start + (i * 1000) / opts.rate <= now) {
         const intended = start + (i * 1000) / opts.rate;
-        const spec = opts.next(i);
+        const act = opts.act ?? ((n: number) => send(pool, opts.next!(n)));
+        const arrival = act(i);
         i++;
         inflight.push(
-          pool
-            .request({ method: spec.method, path: spec.path, headers: spec.headers, body: spec.body })
-            .then(async (res) => {
-              const text = await res.body.text();
+          arrival
+            .then(({ status, text }) => {
               latencies.push(performance.now() - intended);
-              if (res.statusCode === opts.okStatus) ok++;
+              if (status === opts.okStatus) ok++;
               else {
                 errors++;
-                if (errorSamples.length < 3) errorSamples.push(`${res.statusCode} ${text.slice(0, 120)}`);
+                if (errorSamples.length < 3) errorSamples.push(`${status} ${text.slice(0, 120)}`);
               }
             })
             .catch((err: Error) => {
@@ -91,6 +92,16 @@ export async function openLoop(opts: {
     p99: q(0.99),
     max: latencies.at(-1) ?? 0,
   };
+}
+
+export async function send(pool: Pool, spec: RequestSpec): Promise<{ status: number; text: string }> {
+  const res = await pool.request({
+    method: spec.method,
+    path: spec.path,
+    headers: spec.headers,
+    body: spec.body,
+  });
+  return { status: res.statusCode, text: await res.body.text() };
 }
 
 export function clientPool(origin: string, connections: number): Pool {

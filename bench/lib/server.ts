@@ -18,7 +18,9 @@ async function startJarima(
   ready: RegExp,
 ): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
   const root = path.resolve(import.meta.dirname, '..', '..');
-  const proc = spawn(process.execPath, [path.join(root, 'bin/jarima.mjs'), command], {
+  // BENCH_NODE_ARGS passes flags to the server's Node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin/jarima.mjs'), command], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -12,9 +12,13 @@ export interface EvidenceRow {
   width: number | null;
   height: number | null;
   duration_ms: number | null;
+  analyzed_at: Date | null;
+  sharpness: number | null;
+  brightness: number | null;
 }
 
-const COLUMNS = 'id, kind, mime, bytes, readable, width, height, duration_ms';
+const COLUMNS =
+  'id, kind, mime, bytes, readable, width, height, duration_ms, analyzed_at, sharpness, brightness';
 
 export async function findEvidenceBySha(db: Queryable, sha256: Buffer): Promise<EvidenceRow | null> {
   const { rows } = await db.query<EvidenceRow>(`select ${COLUMNS} from evidence where sha256 = $1`, [sha256]);

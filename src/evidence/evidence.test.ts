@@ -9,7 +9,7 @@ import {
   type TestApp,
   uploadEvidence,
 } from '../../test/helpers/app.js';
-import { makeJpeg, makePng, mp4Head } from '../../test/helpers/media.js';
+import { makeJpeg, makePng, makeScene, mp4Head } from '../../test/helpers/media.js';
 import type { LocalBlobStore } from './blob-store.js';
 import { sniff } from './sniff.js';
 
@@ -39,6 +39,31 @@ describe('type detection by content', () => {
 });
 
 describe('POST /v1/evidence — happy', () => {
+  it('measures the picture at upload and tells the citizen when it is too dark or blurry to use', async () => {
+    const sharp = (await import('sharp')).default;
+    const dark = await sharp({
+      create: { width: 1280, height: 720, channels: 3, background: { r: 8, g: 8, b: 10 } },
+    })
+      .jpeg()
+      .toBuffer();
+    const res = await uploadEvidence(t, citizen.token, dark);
+    expect(res.statusCode).toBe(201);
+    expect(res.json().media.warnings).toEqual(expect.arrayContaining(['dark', 'blurry']));
+    const { rows } = await t.deps.pool.query(
+      'select analyzed_at, thumb_sha256, phash from evidence where id = $1',
+      [res.json().id],
+    );
+    expect(rows[0].analyzed_at).not.toBeNull();
+    expect(await t.deps.blobs.has(rows[0].thumb_sha256)).toBe(true);
+    // The same bytes again: the stored measures answer, nothing is recomputed.
+    const again = await uploadEvidence(t, citizen.token, dark);
+    expect(again.statusCode).toBe(200);
+    expect(again.json().media.warnings).toEqual(res.json().media.warnings);
+
+    const scene = await uploadEvidence(t, citizen.token, await makeScene(1280, 720));
+    expect(scene.json().media.warnings).toEqual([]);
+  });
+
   it('stores a photo content-addressed and returns its id, kind and size', async () => {
     const jpeg = await makeJpeg(320, 240);
     const res = await uploadEvidence(t, citizen.token, jpeg, 'IMG_0001.txt');

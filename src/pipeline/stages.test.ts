@@ -161,6 +161,27 @@ describe('analyze', () => {
     expect(near?.detail?.otherReportId).toBe(first.id);
   });
 
+  it('analyses evidence the upload left unanalysed (a crash or an outage in between)', async () => {
+    const c = await signInCitizen(t);
+    const upload = await uploadEvidence(t, c.token, await makeScene());
+    const evidenceId = upload.json().id;
+    await t.deps.pool.query(
+      `update evidence set analyzed_at = null, sharpness = null, brightness = null, phash = null,
+              thumb_sha256 = null where id = $1`,
+      [evidenceId],
+    );
+    const report = await file(c.token, evidenceId);
+    expect(report.status).toBe('awaiting_review');
+    const { rows } = await t.deps.pool.query(
+      'select analyzed_at, sharpness, phash, thumb_sha256 from evidence where id = $1',
+      [evidenceId],
+    );
+    expect(rows[0].analyzed_at).not.toBeNull();
+    expect(rows[0].sharpness).toBeGreaterThan(0);
+    expect(rows[0].phash).toMatch(/^[01]{64}$/);
+    expect(await t.deps.blobs.has(rows[0].thumb_sha256)).toBe(true);
+  });
+
   it('orders by priority: a heavier violation outranks a lighter one, all else equal', async () => {
     const c = await signInCitizen(t);
     const light = await file(c.token, await makeJpeg(), { violationCode: '128.1' }); // 1 BHM

@@ -23,6 +23,8 @@ export interface EmbeddedOptions {
   /** TCP port; 0 (the default) picks a free one. */
   port?: number;
   database?: string;
+  /** Server settings passed as `-c name=value` (the benchmarks load `pg_stat_statements` this way). */
+  settings?: Record<string, string>;
   onLog?: (line: string) => void;
 }
 
@@ -60,7 +62,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   }
 
   const port = opts.port || (await freePort());
-  const server = await launch(bin.postgres, dir, port, owner, log);
+  const server = await launch(bin.postgres, dir, port, opts.settings ?? {}, owner, log);
   const database = opts.database ?? 'jarima';
   const base = `postgres://jarima:${encodeURIComponent(password)}@127.0.0.1:${port}`;
   const admin = new pg.Client(`${base}/postgres`);
@@ -225,10 +227,28 @@ async function initdb(
   if (code !== 0) throw new Error(`initdb failed (exit ${code}): ${output.trim()}`);
 }
 
-function launch(file: string, dir: string, port: number, owner: Owner | null, log: (l: string) => void) {
+function launch(
+  file: string,
+  dir: string,
+  port: number,
+  settings: Record<string, string>,
+  owner: Owner | null,
+  log: (l: string) => void,
+) {
+  const extra = Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
   const child = run(
     file,
-    ['-D', dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    [
+      '-D',
+      dir,
+      '-p',
+      String(port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      ...extra,
+    ],
     owner,
     log,
   );

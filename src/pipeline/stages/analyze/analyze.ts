@@ -1,6 +1,7 @@
 import type { Config } from '../../../app/config.js';
 import { analyzeAndStore, unanalyzedEvidence } from '../../../evidence/analysis.js';
 import type { BlobStore } from '../../../evidence/blob-store.js';
+import { pictureWarnings } from '../../../evidence/quality.js';
 import { distanceMeters } from '../../../geo/distance.js';
 import type { Queryable } from '../../../platform/db/pool.js';
 import type { ReportRow } from '../../../reports/reports.repository.js';
@@ -37,10 +38,6 @@ interface EvidenceFacts {
 }
 
 const ANALYZE_PARALLEL = 4;
-
-// Below these the picture is probably unusable; measured on sharp-made test images and phone photos.
-const BLURRY_BELOW = 40;
-const DARK_BELOW = 35;
 
 /**
  * enriched → awaiting_review with findings and a priority. The slow part — poster frames, thumbnails, sharpness,
@@ -130,40 +127,18 @@ export function compareWithClaim(r: ReportRow, evidence: EvidenceFacts[], config
   return findings;
 }
 
-export function quality(evidence: EvidenceFacts[]): Finding[] {
-  const findings: Finding[] = [];
-  for (const e of evidence) {
-    if (e.sharpness !== null && e.sharpness < BLURRY_BELOW) {
-      findings.push({
-        type: 'blurry',
-        severity: 'warning',
-        evidenceId: e.id,
-        detail: { sharpness: e.sharpness },
-      });
-    }
-    if (e.brightness !== null && e.brightness < DARK_BELOW) {
-      findings.push({
-        type: 'dark',
-        severity: 'warning',
-        evidenceId: e.id,
-        detail: { brightness: e.brightness },
-      });
-    }
-    if ((e.width ?? 0) * (e.height ?? 0) < 1280 * 720) {
-      findings.push({
-        type: 'low_resolution',
-        severity: 'info',
-        evidenceId: e.id,
-        detail: { width: e.width, height: e.height },
-      });
-    }
-  }
-  return findings;
+function quality(evidence: EvidenceFacts[]): Finding[] {
+  return evidence.flatMap((e) =>
+    pictureWarnings(e).map(
+      (w): Finding => ({ type: w.type, severity: w.severity, evidenceId: e.id, detail: w.detail }),
+    ),
+  );
 }
 
 /**
- * Images within PHASH_MAX_DISTANCE bits of an image in another report filed near it (±3 days, ~2 km): flagged
- * for the inspector, never auto-rejected — two honest witnesses can photograph the same car.
+ * Images within PHASH_MAX_DISTANCE bits of an image in another report about the same incident (claimed within
+ * about 1 km and a day of it): flagged for the inspector, never auto-rejected — two honest witnesses can
+ * photograph the same car.
  */
 async function nearIdentical(
   db: Queryable,
@@ -174,51 +149,47 @@ async function nearIdentical(
   const out = new Map<string, Finding[]>();
   const hashed = evidence.filter((e) => e.phash);
   if (!hashed.length) return out;
+  const byId = new Map(reports.map((r) => [r.id, r]));
+  // Distances are computed in PostgreSQL (bit_count of the XOR) so only matches come back (bench/README.md).
   const { rows } = await db.query<{
     report_id: string;
+    evidence_id: string;
     other_report: string;
-    other_evidence: string;
-    phash: string;
+    distance: number;
   }>(
-    `select r.id as report_id, o.id as other_report, e.id as other_evidence, e.phash
-       from unnest($1::uuid[], $2::timestamptz[], $3::float8[], $4::float8[]) as r(id, incident_at, lat, lon)
-       join reports o on o.incident_at between r.incident_at - interval '3 days' and r.incident_at + interval '3 days'
-                     and o.lat between r.lat - 0.02 and r.lat + 0.02 and o.lon between r.lon - 0.025 and r.lon + 0.025
-                     and o.id <> r.id
+    `select distinct on (m.report_id, o.id) m.report_id, m.evidence_id, o.id as other_report,
+            bit_count(e.phash_bits # m.bits)::int as distance
+       from (select u.*, u.phash::bit(64) as bits
+               from unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::float8[], $6::float8[])
+                      as u(report_id, evidence_id, phash, incident_at, lat, lon)) m
+       join reports o on point(o.lon, o.lat) <@ box(point(m.lon - 0.012, m.lat - 0.009), point(m.lon + 0.012, m.lat + 0.009))
+                     and o.incident_at between m.incident_at - interval '1 day' and m.incident_at + interval '1 day'
+                     and o.id <> m.report_id
        join report_evidence oe on oe.report_id = o.id
-       join evidence e on e.id = oe.evidence_id and e.phash is not null`,
+       join evidence e on e.id = oe.evidence_id and e.id <> m.evidence_id
+      where bit_count(e.phash_bits # m.bits) <= $7
+      order by m.report_id, o.id, distance`,
     [
-      reports.map((r) => r.id),
-      reports.map((r) => r.incident_at),
-      reports.map((r) => r.lat),
-      reports.map((r) => r.lon),
+      hashed.map((e) => e.report_id),
+      hashed.map((e) => e.id),
+      hashed.map((e) => e.phash),
+      hashed.map((e) => byId.get(e.report_id)!.incident_at),
+      hashed.map((e) => byId.get(e.report_id)!.lat),
+      hashed.map((e) => byId.get(e.report_id)!.lon),
+      maxDistance,
     ],
   );
-  for (const mine of hashed) {
-    for (const other of rows) {
-      if (other.report_id !== mine.report_id || other.other_evidence === mine.id) continue;
-      const d = hamming(mine.phash!, other.phash);
-      if (d <= maxDistance) {
-        const list = out.get(mine.report_id) ?? [];
-        if (!list.some((f) => f.detail?.otherReportId === other.other_report)) {
-          list.push({
-            type: 'near_identical',
-            severity: 'warning',
-            evidenceId: mine.id,
-            detail: { otherReportId: other.other_report, distance: d },
-          });
-        }
-        out.set(mine.report_id, list);
-      }
-    }
+  for (const m of rows) {
+    const list = out.get(m.report_id) ?? [];
+    list.push({
+      type: 'near_identical',
+      severity: 'warning',
+      evidenceId: m.evidence_id,
+      detail: { otherReportId: m.other_report, distance: m.distance },
+    });
+    out.set(m.report_id, list);
   }
   return out;
-}
-
-function hamming(a: string, b: string): number {
-  let d = 0;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) d++;
-  return d;
 }
 
 /**
