@@ -57,6 +57,12 @@ export const ConfigSchema = T.Object({
     24 * 30,
     'A camera-recorded violation must reach the registry within this many hours of the incident',
   ),
+  REVIEW_LEASE_MINUTES: Int(
+    10,
+    1,
+    240,
+    'How long an inspector holds a claimed report before it returns to the queue',
+  ),
   ANALYZE_TIME_TOLERANCE_MINUTES: Int(
     15,
     1,

@@ -14,6 +14,7 @@ import { installSecurityHeaders } from '../platform/http/security-headers.js';
 import { type App, ErrorBody } from '../platform/http/types.js';
 import { referenceRoutes } from '../reference/reference.routes.js';
 import { reportRoutes } from '../reports/reports.routes.js';
+import { reviewRoutes } from '../review/review.routes.js';
 import type { Deps } from './deps.js';
 import { healthRoutes } from './health.routes.js';
 
@@ -67,6 +68,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   reportRoutes(app, deps);
   referenceRoutes(app, deps);
   dlqRoutes(app, deps);
+  reviewRoutes(app, deps);
   if (deps.smsSimulator) outboxRoutes(app, deps.smsSimulator);
   return app;
 }

@@ -17,7 +17,8 @@ export interface BlobUpload {
  */
 export interface BlobStore {
   createUpload(): Promise<BlobUpload>;
-  read(sha256Hex: string): Readable;
+  /** The blob's bytes, or the inclusive byte range of them (for HTTP Range requests from a video player). */
+  read(sha256Hex: string, range?: { start: number; end: number }): Readable;
   has(sha256Hex: string): Promise<boolean>;
   /** Stores derived bytes (a thumbnail, a poster frame) under their own hash; returns it. */
   putBuffer(content: Buffer): Promise<string>;
@@ -54,8 +55,8 @@ export class LocalBlobStore implements BlobStore {
     };
   }
 
-  read(sha256Hex: string): Readable {
-    return createReadStream(this.pathOf(sha256Hex));
+  read(sha256Hex: string, range?: { start: number; end: number }): Readable {
+    return createReadStream(this.pathOf(sha256Hex), range);
   }
 
   async putBuffer(content: Buffer): Promise<string> {

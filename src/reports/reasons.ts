@@ -78,7 +78,62 @@ export const REJECTION_REASONS = {
     ru: 'Об этом же нарушении этого автомобиля в том же месте и в то же время уже сообщили.',
     uz: 'Shu avtomobilning shu joy va vaqtdagi qoidabuzarligi haqida allaqachon xabar berilgan.',
   },
+  // An inspector's reasons (POST /v1/review/{id}/decision): what a person saw that the automated checks could not.
+  NO_VIOLATION_VISIBLE: {
+    en: 'The inspector could not see the violation in the photo or video.',
+    ru: 'Инспектор не увидел нарушения на фото или видео.',
+    uz: "Inspektor rasm yoki videoda qoidabuzarlikni ko'rmadi.",
+  },
+  PLATE_NOT_READABLE: {
+    en: "The vehicle's number plate cannot be read in the evidence.",
+    ru: 'Номер автомобиля на фото или видео невозможно прочитать.',
+    uz: "Dalilda avtomobil raqamini o'qib bo'lmaydi.",
+  },
+  PLATE_MISMATCH: {
+    en: 'The number plate in the evidence differs from the one in the report.',
+    ru: 'Номер на фото или видео не совпадает с номером в сообщении.',
+    uz: 'Dalildagi avtomobil raqami xabardagi raqamga mos kelmaydi.',
+  },
+  WRONG_VIOLATION_TYPE: {
+    en: 'The evidence shows a different violation from the one chosen; file it again with the right type.',
+    ru: 'На фото или видео другое нарушение, не то, что выбрано; отправьте сообщение заново с верным типом.',
+    uz: "Dalilda tanlangandan boshqa qoidabuzarlik ko'rinadi; to'g'ri turini tanlab qayta yuboring.",
+  },
+  EVIDENCE_INSUFFICIENT: {
+    en: 'The evidence is too short, dark or unclear to prove the violation.',
+    ru: 'Фото или видео слишком короткое, тёмное или нечёткое, чтобы доказать нарушение.',
+    uz: "Dalil qoidabuzarlikni isbotlash uchun juda qisqa, qorong'i yoki noaniq.",
+  },
+  TIME_OR_PLACE_MISMATCH: {
+    en: 'The time or place in the evidence does not match the report.',
+    ru: 'Время или место на фото или видео не совпадает с указанным в сообщении.',
+    uz: 'Dalildagi vaqt yoki joy xabardagiga mos kelmaydi.',
+  },
+  EVIDENCE_ALTERED: {
+    en: 'The evidence appears to have been edited.',
+    ru: 'Фото или видео, по-видимому, было изменено.',
+    uz: "Dalil o'zgartirilganga o'xshaydi.",
+  },
+  SAME_AS_OTHER_REPORT: {
+    en: 'The same violation was already reported by someone else and is being handled.',
+    ru: 'Об этом нарушении уже сообщил другой человек, сообщение рассматривается.',
+    uz: "Bu qoidabuzarlik haqida boshqa kishi xabar bergan va u ko'rib chiqilmoqda.",
+  },
 } as const satisfies Record<string, Record<Language, string>>;
+
+/** The reasons an inspector may give when rejecting a report (the rest are the automated stages'). */
+export const REVIEW_REJECTION_REASONS = [
+  'NO_VIOLATION_VISIBLE',
+  'PLATE_NOT_READABLE',
+  'PLATE_MISMATCH',
+  'WRONG_VIOLATION_TYPE',
+  'EVIDENCE_INSUFFICIENT',
+  'TIME_OR_PLACE_MISMATCH',
+  'EVIDENCE_ALTERED',
+  'SAME_AS_OTHER_REPORT',
+  'OUTSIDE_COUNTRY',
+  'FILED_TOO_LATE',
+] as const satisfies readonly (keyof typeof REJECTION_REASONS)[];
 
 export type Language = 'uz' | 'ru' | 'en';
 export type RejectionReason = keyof typeof REJECTION_REASONS;

@@ -30,15 +30,25 @@ export interface ReportRow {
   reporter_trust: number | null;
   findings: unknown[];
   priority: number | null;
+  lease_owner: string | null;
+  lease_expires_at: Date | null;
+  reviewed_by: string | null;
+  decided_at: Date | null;
+  review_decision: 'approve' | 'reject' | 'needs_info' | null;
+  review_note: string | null;
+  approved_at: Date | null;
+  forward_due_at: Date | null;
+  forwarded_at: Date | null;
 }
 
-const COLUMNS = `id, citizen_id, violation_code, plate, plate_input, lat, lon, incident_at, description, status,
+export const REPORT_COLUMNS = `id, citizen_id, violation_code, plate, plate_input, lat, lon, incident_at, description, status,
   reason_code, region_id, district_id, version, last_event_hash, received_at, updated_at, duplicate_of,
   plate_region_code, fine_bhm_min, fine_bhm_max, bhm_rate, fine_sum_min, fine_sum_max, sla_due_at, reporter_trust,
-  findings, priority`;
+  findings, priority, lease_owner, lease_expires_at, reviewed_by, decided_at, review_decision, review_note, approved_at, forward_due_at,
+  forwarded_at`;
 
 export async function findReport(db: Queryable, id: string): Promise<ReportRow | null> {
-  const { rows } = await db.query<ReportRow>(`select ${COLUMNS} from reports where id = $1`, [id]);
+  const { rows } = await db.query<ReportRow>(`select ${REPORT_COLUMNS} from reports where id = $1`, [id]);
   return rows[0] ?? null;
 }
 
@@ -81,7 +91,7 @@ export async function listCitizenReports(
   opts: { before?: string; limit: number },
 ): Promise<ReportRow[]> {
   const { rows } = await db.query<ReportRow>(
-    `select ${COLUMNS} from reports
+    `select ${REPORT_COLUMNS} from reports
       where citizen_id = $1 and ($2::uuid is null or id < $2::uuid)
       order by id desc limit $3`,
     [citizenId, opts.before ?? null, opts.limit],
@@ -99,7 +109,7 @@ export async function claimReports(
   limit: number,
 ): Promise<ReportRow[]> {
   const { rows } = await trx.query<ReportRow>(
-    `select ${COLUMNS} from reports where status = $1 order by id limit $2 for update skip locked`,
+    `select ${REPORT_COLUMNS} from reports where status = $1 order by id limit $2 for update skip locked`,
     [status, limit],
   );
   return rows;
@@ -108,7 +118,7 @@ export async function claimReports(
 /** The oldest reports waiting in `status`, without locking them (a sweep's look-ahead for slow preparation). */
 export async function peekReports(db: Queryable, status: ReportStatus, limit: number): Promise<ReportRow[]> {
   const { rows } = await db.query<ReportRow>(
-    `select ${COLUMNS} from reports where status = $1 order by id limit $2`,
+    `select ${REPORT_COLUMNS} from reports where status = $1 order by id limit $2`,
     [status, limit],
   );
   return rows;
@@ -117,7 +127,7 @@ export async function peekReports(db: Queryable, status: ReportStatus, limit: nu
 /** Locks one report if it is still in `status` and nobody else holds it. */
 export async function lockReport(trx: Queryable, id: string, status: ReportStatus): Promise<ReportRow[]> {
   const { rows } = await trx.query<ReportRow>(
-    `select ${COLUMNS} from reports where id = $1 and status = $2 for update skip locked`,
+    `select ${REPORT_COLUMNS} from reports where id = $1 and status = $2 for update skip locked`,
     [id, status],
   );
   return rows;

@@ -114,8 +114,12 @@ export function reportRoutes(app: App, deps: Deps): void {
       },
     },
     async (request) => {
-      const report = await visibleReport(deps.pool, principalOf(request), request.params.id);
+      const who = principalOf(request);
+      const report = await visibleReport(deps.pool, who, request.params.id);
       const events = await listEvents(deps.pool, report.id);
+      // A citizen learns that an inspector acted, not which one.
+      const actorFor = (actor: string) =>
+        who.role === 'citizen' && actor.startsWith('staff:') ? 'inspector' : actor;
       return {
         reportId: report.id,
         chainValid: firstBrokenLink(events) === null,
@@ -124,7 +128,7 @@ export function reportRoutes(app: App, deps: Deps): void {
           type: e.type,
           fromStatus: e.fromStatus,
           toStatus: e.toStatus,
-          actor: e.actor,
+          actor: actorFor(e.actor),
           at: e.at.toISOString(),
           data: e.data,
           hash: e.hash.toString('hex'),

@@ -20,6 +20,15 @@ const PATCHABLE = {
   reporterTrust: 'reporter_trust',
   findings: 'findings',
   priority: 'priority',
+  leaseOwner: 'lease_owner',
+  leaseExpiresAt: 'lease_expires_at',
+  reviewedBy: 'reviewed_by',
+  decidedAt: 'decided_at',
+  reviewDecision: 'review_decision',
+  reviewNote: 'review_note',
+  approvedAt: 'approved_at',
+  forwardDueAt: 'forward_due_at',
+  forwardedAt: 'forwarded_at',
 } as const;
 const PATCH_COLUMNS = Object.values(PATCHABLE).join(', ');
 

@@ -180,3 +180,30 @@ export async function settledReport(t: TestApp, id: string, token: string): Prom
   const { rows } = await t.deps.pool.query('select status from reports where id = $1', [id]);
   throw new Error(`report ${id} still in the pipeline: ${rows[0]?.status}`);
 }
+
+/** A staff member of `role` signed in: their token and id. */
+export async function staffMember(t: TestApp, role: StaffRole): Promise<{ token: string; id: string }> {
+  const token = await staffToken(t, role);
+  const me = await t.app.inject({ method: 'GET', url: '/v1/me', headers: bearer(token) });
+  return { token, id: me.json().id };
+}
+
+/**
+ * A citizen files a report with a fresh 1280×720 photo and the pipeline takes it to `awaiting_review`
+ * (needs a test app started with workers).
+ */
+export async function reviewableReport(
+  t: TestApp,
+  overrides: Record<string, unknown> = {},
+): Promise<{ id: string; citizen: { token: string; id: string }; evidenceId: string; photo: Buffer }> {
+  const { makeScene } = await import('./media.js');
+  const citizen = await signInCitizen(t);
+  const photo = await makeScene(1280, 720);
+  const evidenceId = (await uploadEvidence(t, citizen.token, photo)).json().id;
+  const res = await submitReport(t, citizen.token, reportBody([evidenceId], overrides));
+  if (res.statusCode !== 202) throw new Error(`submit failed: ${res.statusCode} ${res.body}`);
+  const report = await settledReport(t, res.json().id, citizen.token);
+  if (report.status !== 'awaiting_review')
+    throw new Error(`report ended ${report.status}, not awaiting_review`);
+  return { id: report.id, citizen, evidenceId, photo };
+}

@@ -36,6 +36,15 @@ export const ERRORS = {
   REPORT_NOT_FOUND: { status: 404, message: 'No such report.' },
   IDEMPOTENCY_KEY_REUSED: { status: 409, message: 'This Idempotency-Key was used with a different request.' },
 
+  LEASE_NOT_HELD: {
+    status: 409,
+    message: 'You do not hold this report: claim it first (its lease may have run out or been reassigned).',
+  },
+  REVIEW_NOT_OPEN: { status: 409, message: 'This report is not waiting for review.' },
+  STAFF_NOT_FOUND: { status: 422, message: 'No active inspector has this id.' },
+  RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested byte range is outside the file.' },
+  EVIDENCE_FILE_NOT_FOUND: { status: 404, message: 'This report has no such evidence file or rendering.' },
+
   DEAD_LETTER_NOT_FOUND: {
     status: 404,
     message: 'No such dead letter (it may have been retried or discarded).',
