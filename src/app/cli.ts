@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { seedDemoStaff } from '../auth/staff.js';
 import { importBoundaries } from '../geo/boundaries.js';
+import { runGovRegistrySimulatorCli } from '../integrations/gov-registry/simulator.js';
 import { discardDeadLetter, listDeadLetters, retryDeadLetter } from '../pipeline/dlq.js';
 import { createPool } from '../platform/db/pool.js';
 import { type Config, ConfigError, describeConfig, loadConfig } from './config.js';
@@ -19,6 +20,9 @@ const USAGE = `usage: jarima <command>
   dlq list                  the pipeline's dead letters (jobs out of attempts, reports a stage failed)
   dlq retry ID              run a dead job again / send a failed report back to its stage
   dlq discard ID            delete a dead job / reject a failed report for good
+  simulate gov-registry     run the local fines-registry simulator on its own (--port --api-key
+                            --error-rate --latency-ms --webhook-url --webhook-secret --fine-after-ms
+                            --pay-after-ms); point GOV_REGISTRY_URL at it
   config                    list the environment variables and their defaults
 `;
 
@@ -45,6 +49,20 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'config') {
     for (const line of describeConfig()) console.log(line);
+    return 0;
+  }
+  if (command === 'simulate') {
+    if (args[0] !== 'gov-registry') {
+      console.error('usage: jarima simulate gov-registry [options]');
+      return 2;
+    }
+    try {
+      // Runs until SIGINT or SIGTERM.
+      await runGovRegistrySimulatorCli(args.slice(1), console.log);
+    } catch (err) {
+      console.error((err as Error).message);
+      return 2;
+    }
     return 0;
   }
   let config: Config;

@@ -1,5 +1,6 @@
 import { type Static, Type as T } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { GOV_REGISTRY_CONFIG } from '../integrations/gov-registry/config.js';
 import { parseWorkerPools } from '../pipeline/pools.js';
 
 const Int = (def: number, min: number, max: number, description: string) =>
@@ -40,7 +41,7 @@ export const ConfigSchema = T.Object({
     default: '',
     description: 'Comma-separated proxy addresses/CIDRs whose X-Forwarded-For is trusted',
   }),
-  DB_POOL_MAX: Int(20, 2, 500, 'Connections in the API/worker pool'),
+  DB_POOL_MAX: Int(40, 2, 500, 'Connections in the API/worker pool'),
   EVIDENCE_MAX_BYTES: Int(200 * 1024 * 1024, 1024, 10 * 1024 * 1024 * 1024, 'Largest accepted evidence file'),
   FILING_WINDOW_HOURS: Int(72, 1, 24 * 365, 'A report must be filed within this many hours of the incident'),
   FUTURE_SKEW_SECONDS: Int(120, 0, 3600, 'Tolerance for a phone clock ahead of ours'),
@@ -89,7 +90,7 @@ export const ConfigSchema = T.Object({
   RATE_LIMIT_AUTH_PER_MINUTE: Int(20, 1, 100000, 'Sign-in requests per minute per client address'),
   RATE_LIMIT_SUBMIT_PER_MINUTE: Int(30, 1, 1000000, 'Report submissions and uploads per minute per citizen'),
   JARIMA_WORKERS: T.String({
-    default: 'validate:2,dedupe:1,enrich:1,analyze:2',
+    default: 'validate:2,dedupe:1,enrich:1,analyze:2,forward:1,notify:2,payout:1',
     pattern: '^(none|\\s*|(\\s*[a-z_]+\\s*:\\s*\\d{1,3}\\s*)(,\\s*[a-z_]+\\s*:\\s*\\d{1,3}\\s*)*)$',
     description: 'Pipeline worker pools in this process, <stage>:<size>,… ("none" = no workers)',
   }),
@@ -120,6 +121,41 @@ export const ConfigSchema = T.Object({
     64,
     'Group-commit transactions in flight at once (a second starts only when 64+ submissions wait)',
   ),
+  ...GOV_REGISTRY_CONFIG,
+  SMS_GATEWAY_URL: T.Optional(
+    T.String({ pattern: '^https?://', description: 'SMS gateway base URL; unset = the local SMS simulator' }),
+  ),
+  SMS_GATEWAY_API_KEY: T.Optional(T.String({ minLength: 1, description: 'Bearer key for the SMS gateway' })),
+  SMS_GATEWAY_TIMEOUT_MS: Int(5000, 100, 120_000, 'Per SMS gateway request'),
+  SMTP_URL: T.Optional(
+    T.String({
+      pattern: '^smtps?://',
+      description: 'smtp://user:pass@host:587 for e-mail; unset = an in-memory outbox (/v1/dev/email-outbox)',
+    }),
+  ),
+  MAIL_FROM: T.String({
+    default: 'Jarima <no-reply@jarima.uz>',
+    minLength: 3,
+    description: 'Sender of e-mails',
+  }),
+  NOTIFY_MAX_ATTEMPTS: Int(8, 1, 100, 'Tries per notification before it is marked failed'),
+  REWARD_POLICY: T.Union([T.Literal('bhm_share'), T.Literal('fine_percent')], {
+    default: 'bhm_share',
+    description:
+      'bhm_share: REWARD_BHM_SHARE × the BHM on the payment date; fine_percent: REWARD_FINE_PERCENT of the fine paid',
+  }),
+  REWARD_BHM_SHARE: T.Number({
+    default: 0.1,
+    minimum: 0,
+    maximum: 100,
+    description: 'Reward as a multiple of the BHM (bhm_share policy)',
+  }),
+  REWARD_FINE_PERCENT: T.Number({
+    default: 10,
+    minimum: 0,
+    maximum: 100,
+    description: 'Reward as a percentage of the fine paid (fine_percent policy)',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -155,16 +191,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.NODE_ENV === 'production') {
     if (!config.JARIMA_SECRET)
       problems.push({ variable: 'JARIMA_SECRET', message: 'required when NODE_ENV=production' });
-    // No real SMS gateway adapter exists yet, so production would expose sign-in codes at /v1/dev/outbox.
-    if (!config.JARIMA_ALLOW_SIMULATORS) {
+    // Without a real gateway the SMS simulator would publish sign-in codes at /v1/dev/outbox.
+    const simulated = [
+      !config.SMS_GATEWAY_URL && 'SMS_GATEWAY_URL',
+      !config.GOV_REGISTRY_URL && 'GOV_REGISTRY_URL',
+    ].filter(Boolean);
+    if (simulated.length && !config.JARIMA_ALLOW_SIMULATORS) {
       problems.push({
         variable: 'JARIMA_ALLOW_SIMULATORS',
-        message:
-          'the SMS simulator publishes sign-in codes at /v1/dev/outbox; set it to true only for a demo',
+        message: `without ${simulated.join(' and ')} the local simulators run (the SMS one publishes sign-in codes at /v1/dev/outbox); set real ones, or set this to true only for a demo`,
       });
     }
     if (problems.length) throw new ConfigError(problems);
   }
+  const pairs: [keyof Config, keyof Config][] = [
+    ['GOV_REGISTRY_URL', 'GOV_REGISTRY_API_KEY'],
+    ['GOV_REGISTRY_URL', 'GOV_WEBHOOK_SECRET'],
+    ['SMS_GATEWAY_URL', 'SMS_GATEWAY_API_KEY'],
+  ];
+  for (const [url, needed] of pairs) {
+    if (config[url] && !config[needed]) problems.push({ variable: needed, message: `required with ${url}` });
+  }
+  if (problems.length) throw new ConfigError(problems);
   return config;
 }
 

@@ -1,9 +1,15 @@
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type BlobStore, LocalBlobStore } from '../evidence/blob-store.js';
 import { BoundariesCache } from '../geo/boundaries-cache.js';
+import { EmailOutbox } from '../integrations/email/outbox.js';
+import type { EmailSender } from '../integrations/email/port.js';
+import { SmtpEmailSender } from '../integrations/email/smtp-adapter.js';
+import { govRegistryOptions, govWebhookSecrets } from '../integrations/gov-registry/config.js';
+import { HttpGovRegistry } from '../integrations/gov-registry/http-adapter.js';
+import { HttpSmsGateway } from '../integrations/sms/http-adapter.js';
 import type { SmsGateway } from '../integrations/sms/port.js';
 import { SmsSimulator } from '../integrations/sms/simulator.js';
 import { createPool, type Pool } from '../platform/db/pool.js';
@@ -11,6 +17,7 @@ import type { Logger } from '../platform/logger.js';
 import { deriveKeys, type Keys } from '../platform/security/keys.js';
 import { ReferenceData } from '../reference/reference.js';
 import { GroupCommitIntake } from '../reports/intake.js';
+import { type PayoutGateway, PayoutSimulator } from '../rewards/payout.js';
 import type { Config } from './config.js';
 
 /** Everything the routes and workers use, built once here and passed explicitly (no module singletons). */
@@ -27,12 +34,24 @@ export interface Deps {
   /** Region and district boundaries as an in-memory spatial index. */
   boundaries: BoundariesCache;
   intake: GroupCommitIntake;
+  /** The government fines registry: its HTTP API, or the local simulator's (started by `jarima start`). */
+  govRegistry: HttpGovRegistry;
+  /** Secrets that sign the registry's callbacks (GOV_WEBHOOK_SECRET, or one derived for the local simulator). */
+  govWebhookSecrets: string[];
+  email: EmailSender;
+  /** The e-mail outbox when no SMTP server is configured; null otherwise. */
+  emailOutbox: EmailOutbox | null;
+  payouts: PayoutGateway;
+  /** The payout simulator (the only payout adapter so far). */
+  payoutSimulator: PayoutSimulator;
 }
 
 export interface DepsOptions {
   databaseUrl: string;
   secret: string;
   logger: Logger;
+  /** Where the registry is when GOV_REGISTRY_URL is unset: the local simulator this process started. */
+  govSimulator?: { url: string; apiKey: string };
 }
 
 export async function createDeps(config: Config, opts: DepsOptions): Promise<Deps> {
@@ -42,13 +61,49 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     log.info({ simulator: 'sms', to: `${sms.to.slice(0, 6)}…` }, `[SMS SIMULATOR] ${sms.to}: ${sms.text}`),
   );
   const [reference, boundaries] = await Promise.all([ReferenceData.load(pool), BoundariesCache.load(pool)]);
+  const sms = config.SMS_GATEWAY_URL
+    ? new HttpSmsGateway({
+        url: config.SMS_GATEWAY_URL,
+        apiKey: config.SMS_GATEWAY_API_KEY!,
+        timeoutMs: config.SMS_GATEWAY_TIMEOUT_MS,
+      })
+    : null;
+  const emailOutbox = config.SMTP_URL
+    ? null
+    : new EmailOutbox((m) => log.info({ simulator: 'email' }, `[E-MAIL OUTBOX] ${m.subject}`));
+  const payoutSimulator = new PayoutSimulator();
+  const registryOptions = govRegistryOptions(config) ?? {
+    // No registry configured: the local simulator (or, without one, an address that refuses, so forwarding waits).
+    urls: [opts.govSimulator?.url ?? 'http://127.0.0.1:9'],
+    apiKey: opts.govSimulator?.apiKey ?? 'unset',
+    timeoutMs: config.GOV_REGISTRY_TIMEOUT_MS,
+    retries: config.GOV_REGISTRY_RETRIES,
+    breaker: {
+      consecutiveFailures: config.GOV_REGISTRY_BREAKER_FAILURES,
+      halfOpenAfterMs: config.GOV_REGISTRY_BREAKER_HALF_OPEN_MS,
+    },
+    bulkhead: {
+      maxConcurrent: config.GOV_REGISTRY_MAX_CONCURRENT,
+      maxQueued: config.GOV_REGISTRY_MAX_QUEUED,
+    },
+  };
   return {
     config,
     logger: log,
     pool,
     keys: deriveKeys(opts.secret),
-    sms: smsSimulator,
-    smsSimulator,
+    sms: sms ?? smsSimulator,
+    smsSimulator: sms ? null : smsSimulator,
+    govRegistry: new HttpGovRegistry({
+      ...registryOptions,
+      onBreakerChange: (state) =>
+        log.warn({ breaker: 'gov-registry', state }, 'gov registry circuit breaker'),
+    }),
+    govWebhookSecrets: govWebhookSecretsFor(config, opts.secret),
+    email: emailOutbox ?? new SmtpEmailSender({ url: config.SMTP_URL!, from: config.MAIL_FROM }),
+    emailOutbox,
+    payouts: payoutSimulator,
+    payoutSimulator,
     blobs: new LocalBlobStore(path.join(config.JARIMA_DATA_DIR, 'blobs')),
     reference,
     boundaries,
@@ -62,7 +117,17 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
 
 export async function closeDeps(deps: Deps): Promise<void> {
   await deps.intake.drain();
+  await deps.govRegistry.close();
+  if (deps.sms instanceof HttpSmsGateway) await deps.sms.close();
+  if (deps.email instanceof SmtpEmailSender) deps.email.close();
   await deps.pool.end();
+}
+
+/** GOV_WEBHOOK_SECRET when set; for the local simulator, a key derived from JARIMA_SECRET that both sides know. */
+export function govWebhookSecretsFor(config: Config, secret: string): string[] {
+  const configured = govWebhookSecrets(config);
+  if (configured.length) return configured;
+  return [Buffer.from(hkdfSync('sha256', secret, 'jarima', 'gov-webhook', 32)).toString('hex')];
 }
 
 /**

@@ -7,7 +7,10 @@ import Fastify, { LogController } from 'fastify';
 import { authRoutes } from '../auth/auth.routes.js';
 import { installAuthentication } from '../auth/guard.js';
 import { evidenceRoutes } from '../evidence/evidence.routes.js';
-import { outboxRoutes } from '../integrations/sms/outbox.routes.js';
+import { webhookRoutes } from '../fines/webhook.routes.js';
+import { emailOutboxRoutes, outboxRoutes } from '../integrations/sms/outbox.routes.js';
+import { CitizenStreams } from '../notifications/live.js';
+import { notificationRoutes } from '../notifications/notifications.routes.js';
 import { dlqRoutes } from '../pipeline/dlq.routes.js';
 import { installErrorHandler } from '../platform/errors/http.js';
 import { installSecurityHeaders } from '../platform/http/security-headers.js';
@@ -15,6 +18,7 @@ import { type App, ErrorBody } from '../platform/http/types.js';
 import { referenceRoutes } from '../reference/reference.routes.js';
 import { reportRoutes } from '../reports/reports.routes.js';
 import { reviewRoutes } from '../review/review.routes.js';
+import { rewardRoutes } from '../rewards/rewards.routes.js';
 import type { Deps } from './deps.js';
 import { healthRoutes } from './health.routes.js';
 
@@ -69,6 +73,12 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   referenceRoutes(app, deps);
   dlqRoutes(app, deps);
   reviewRoutes(app, deps);
+  await webhookRoutes(app, deps);
+  const streams = new CitizenStreams(deps.pool, deps.logger);
+  app.addHook('onClose', () => streams.stop());
+  notificationRoutes(app, deps, streams);
+  rewardRoutes(app, deps);
+  if (deps.emailOutbox) emailOutboxRoutes(app, deps.emailOutbox);
   if (deps.smsSimulator) outboxRoutes(app, deps.smsSimulator);
   return app;
 }

@@ -1,12 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type DemoAccount, seedDemoStaff } from '../auth/staff.js';
+import {
+  type GovRegistrySimulator,
+  startGovRegistrySimulator,
+} from '../integrations/gov-registry/simulator.js';
 import { parseWorkerPools } from '../pipeline/pools.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from '../platform/db/embedded.js';
 import { createPool } from '../platform/db/pool.js';
 import { createLogger } from '../platform/logger.js';
 import type { Config } from './config.js';
-import { closeDeps, createDeps, resolveSecret } from './deps.js';
+import { closeDeps, createDeps, govWebhookSecretsFor, resolveSecret } from './deps.js';
 import { buildApp } from './http.js';
 import { prepareDatabase } from './setup.js';
 import { startWorkers, type Workers } from './worker.js';
@@ -43,6 +48,7 @@ export async function startPlatform(
   const secret = await resolveSecret(config);
   const db = await openDatabase(config, print);
   let workers: Workers | null = null;
+  let gov: (GovRegistrySimulator & { apiKey: string }) | null = null;
   try {
     const setupPool = createPool(db.url, 2);
     let demo: DemoAccount[];
@@ -55,7 +61,24 @@ export async function startPlatform(
       await setupPool.end();
     }
 
-    const deps = await createDeps(config, { databaseUrl: db.url, secret, logger });
+    // No registry configured: a local simulator in this process, reporting fines and payments to our own webhook
+    // (its address is known once the HTTP server listens, before the first fine is due).
+    let appUrl = '';
+    if (!config.GOV_REGISTRY_URL) {
+      const apiKey = randomBytes(16).toString('hex');
+      const sim = await startGovRegistrySimulator({
+        apiKey,
+        ...(role === 'worker' ? {} : { webhookUrl: () => `${appUrl}/v1/integrations/gov/events` }),
+        webhookSecret: govWebhookSecretsFor(config, secret)[0],
+      });
+      gov = Object.assign(sim, { apiKey });
+    }
+    const deps = await createDeps(config, {
+      databaseUrl: db.url,
+      secret,
+      logger,
+      ...(gov ? { govSimulator: { url: gov.url, apiKey: gov.apiKey } } : {}),
+    });
     const pools = parseWorkerPools(config.JARIMA_WORKERS);
     if (role !== 'api' && Object.values(pools).some((n) => n > 0)) workers = await startWorkers(deps);
     if (role === 'worker') {
@@ -65,6 +88,7 @@ export async function startPlatform(
         stop: async () => {
           await workers?.stop();
           await closeDeps(deps);
+          await gov?.stop();
         },
       };
     }
@@ -74,6 +98,7 @@ export async function startPlatform(
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     const url =
       config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
+    appUrl = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
 
     const accountsFile = path.join(config.JARIMA_DATA_DIR, 'demo-accounts.txt');
     if (demo.length) {
@@ -90,6 +115,9 @@ export async function startPlatform(
       demo,
       accountsFile,
       workers: describePools(workers),
+      govSimulator: gov?.url ?? null,
+      smsSimulated: deps.smsSimulator !== null,
+      emailSimulated: deps.emailOutbox !== null,
     });
 
     let stopping: Promise<void> | null = null;
@@ -99,12 +127,14 @@ export async function startPlatform(
         await app.close();
         await workers?.stop();
         await closeDeps(deps);
+        await gov?.stop();
         await db.embedded?.stop();
         print('stopped.');
       })());
     return { url, stop };
   } catch (err) {
     await workers?.stop().catch(() => {});
+    await gov?.stop().catch(() => {});
     await db.embedded?.stop().catch(() => {});
     throw err;
   }
@@ -119,6 +149,9 @@ function banner(
     demo: DemoAccount[];
     accountsFile: string;
     workers: string;
+    govSimulator: string | null;
+    smsSimulated: boolean;
+    emailSimulated: boolean;
   },
 ): void {
   print('');
@@ -128,8 +161,16 @@ function banner(
     `  database:             ${b.embedded ? 'embedded PostgreSQL (data in JARIMA_DATA_DIR/pg)' : 'DATABASE_URL'}`,
   );
   print(`  pipeline workers:     ${b.workers ? `${b.workers} in this process` : 'none in this process'}`);
-  print('  SMS gateway:          LOCAL SIMULATOR — nothing is really sent; read codes at');
-  print(`                        ${b.url}/v1/dev/outbox?to=+998901234567`);
+  if (b.smsSimulated) {
+    print('  SMS gateway:          LOCAL SIMULATOR — nothing is really sent; read codes at');
+    print(`                        ${b.url}/v1/dev/outbox?to=+998901234567`);
+  } else print('  SMS gateway:          SMS_GATEWAY_URL');
+  print(
+    `  e-mail:               ${b.emailSimulated ? `LOCAL OUTBOX — read at ${b.url}/v1/dev/email-outbox` : 'SMTP_URL'}`,
+  );
+  print(
+    `  fines registry:       ${b.govSimulator ? `LOCAL SIMULATOR at ${b.govSimulator} (issues fines and payments by itself)` : 'GOV_REGISTRY_URL'}`,
+  );
   // An API-only process leaves accounts to `jarima seed --demo` or an administrator.
   if (b.role === 'all' && b.demo.length) {
     print(`  demo staff accounts (shown once; also saved to ${b.accountsFile}):`);

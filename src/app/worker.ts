@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { type Runner, run, type WorkerEvents, Logger as WorkerLogger } from 'graphile-worker';
 import type { Logger } from 'pino';
+import { notifySweep } from '../notifications/notify.js';
 import { HeartbeatRegistry } from '../pipeline/heartbeat.js';
 import { enqueueJobs, JOB_NAMES, type JobName, sweepJob } from '../pipeline/jobs.js';
 import { parseWorkerPools } from '../pipeline/pools.js';
@@ -9,7 +10,9 @@ import { type ReportStage, runBatchStage } from '../pipeline/runner.js';
 import { analyzeStage } from '../pipeline/stages/analyze/analyze.js';
 import { dedupeStage } from '../pipeline/stages/dedupe/dedupe.js';
 import { enrichStage } from '../pipeline/stages/enrich/enrich.js';
+import { forwardSweep } from '../pipeline/stages/forward/forward.js';
 import { validateStage } from '../pipeline/stages/validate/validate.js';
+import { payoutSweep } from '../rewards/payout-sweep.js';
 import type { Deps } from './deps.js';
 
 // Reports per sweep transaction: large enough to amortise the commit, small enough to hold locks briefly.
@@ -25,12 +28,33 @@ export function pipelineHandlers(deps: Deps): JobHandler[] {
     // Media analysis is slow per report: smaller claims keep each transaction and look-ahead short.
     ['analyze', analyzeStage({ blobs, config }), 10],
   ];
-  return stages.map(([name, stage, batch]) => ({
-    name,
-    handle: async () => {
-      await runBatchStage(pool, name, stage, batch);
+  return [
+    ...stages.map(([name, stage, batch]) => ({
+      name,
+      handle: async () => {
+        await runBatchStage(pool, name, stage, batch);
+      },
+    })),
+    // After review: the outside world (the registry, the citizen's phone and inbox, the payout provider).
+    {
+      name: 'forward',
+      handle: async () => {
+        await forwardSweep({ pool, registry: deps.govRegistry, logger: deps.logger });
+      },
     },
-  }));
+    {
+      name: 'notify',
+      handle: async () => {
+        await notifySweep(deps);
+      },
+    },
+    {
+      name: 'payout',
+      handle: async () => {
+        await payoutSweep(deps);
+      },
+    },
+  ];
 }
 
 export interface Workers {

@@ -13,6 +13,9 @@ export const JOB_SCHEMAS = {
   dedupe: SweepJob,
   enrich: SweepJob,
   analyze: SweepJob,
+  forward: SweepJob,
+  notify: SweepJob,
+  payout: SweepJob,
 } as const satisfies Record<string, TSchema>;
 
 export type JobName = keyof typeof JOB_SCHEMAS;

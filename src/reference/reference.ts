@@ -80,6 +80,11 @@ export class ReferenceData {
     return this.byCode.get(code);
   }
 
+  /** The BHM (базовая расчётная величина) in sum on a day (Asia/Tashkent), or null before the first known rate. */
+  bhmOn(at: Date): number | null {
+    return bhmRateOn(this.rates, at)?.amountSum ?? null;
+  }
+
   /** The fine for a violation at the BHM rate in force on the incident date (Asia/Tashkent), never today's. */
   fineFor(code: string, incidentAt: Date): Fine | null {
     const type = this.byCode.get(code);

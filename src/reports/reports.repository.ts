@@ -39,13 +39,19 @@ export interface ReportRow {
   approved_at: Date | null;
   forward_due_at: Date | null;
   forwarded_at: Date | null;
+  case_number: string | null;
+  fine_amount_sum: number | null;
+  fined_at: Date | null;
+  paid_at: Date | null;
+  reward_sum: number | null;
+  rewarded_at: Date | null;
 }
 
 export const REPORT_COLUMNS = `id, citizen_id, violation_code, plate, plate_input, lat, lon, incident_at, description, status,
   reason_code, region_id, district_id, version, last_event_hash, received_at, updated_at, duplicate_of,
   plate_region_code, fine_bhm_min, fine_bhm_max, bhm_rate, fine_sum_min, fine_sum_max, sla_due_at, reporter_trust,
   findings, priority, lease_owner, lease_expires_at, reviewed_by, decided_at, review_decision, review_note, approved_at, forward_due_at,
-  forwarded_at`;
+  forwarded_at, case_number, fine_amount_sum, fined_at, paid_at, reward_sum, rewarded_at`;
 
 export async function findReport(db: Queryable, id: string): Promise<ReportRow | null> {
   const { rows } = await db.query<ReportRow>(`select ${REPORT_COLUMNS} from reports where id = $1`, [id]);

@@ -1,4 +1,5 @@
-import { enqueueJobs, type JobSpec } from '../pipeline/jobs.js';
+import { notificationEventOf, queueNotifications } from '../notifications/queue.js';
+import { enqueueJobs, type JobSpec, sweepJob } from '../pipeline/jobs.js';
 import type { Queryable } from '../platform/db/pool.js';
 import { eventColumns, eventHash, INSERT_EVENTS_SQL, type ReportEvent } from './events.js';
 import type { ReportRow } from './reports.repository.js';
@@ -29,6 +30,12 @@ const PATCHABLE = {
   approvedAt: 'approved_at',
   forwardDueAt: 'forward_due_at',
   forwardedAt: 'forwarded_at',
+  caseNumber: 'case_number',
+  fineAmountSum: 'fine_amount_sum',
+  finedAt: 'fined_at',
+  paidAt: 'paid_at',
+  rewardSum: 'reward_sum',
+  rewardedAt: 'rewarded_at',
 } as const;
 const PATCH_COLUMNS = Object.values(PATCHABLE).join(', ');
 
@@ -57,8 +64,8 @@ export interface Transition {
 /**
  * Moves reports from the state they were read in to the next, inside the caller's transaction, with a fixed
  * number of statements however many there are: the report rows (each guarded by the version it was read at, so a
- * concurrent or repeated transition changes nothing), one hash-chained event per report that moved, and the next
- * jobs — all or none. Returns the ids that moved; a report missing from it had already moved on.
+ * concurrent or repeated transition changes nothing), one hash-chained event per report that moved, the citizen's
+ * notifications for the changes they are told about, and the next jobs — all or none. Returns the ids that moved; a report missing from it had already moved on.
  */
 export async function applyTransitions(
   trx: Queryable,
@@ -99,9 +106,15 @@ export async function applyTransitions(
   const moved = new Set(rows.map((r) => r.id));
   const movedEvents = events.filter((e) => moved.has(e.reportId));
   if (movedEvents.length) await trx.query(INSERT_EVENTS_SQL, eventColumns(movedEvents));
+  const movedItems = items.filter(({ report }) => moved.has(report.id));
+  const told = movedItems.flatMap(({ report, t }) => {
+    const event = notificationEventOf(report.status, t.toStatus);
+    return event ? [{ reportId: report.id, event }] : [];
+  });
+  const outbound = await queueNotifications(trx, told);
   await enqueueJobs(
     trx,
-    distinctJobs(items.filter(({ report }) => moved.has(report.id)).flatMap(({ t }) => t.next ?? [])),
+    distinctJobs([...movedItems.flatMap(({ t }) => t.next ?? []), ...(outbound ? [sweepJob('notify')] : [])]),
   );
   return moved;
 }

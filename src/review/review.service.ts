@@ -1,4 +1,5 @@
 import type { Config } from '../app/config.js';
+import { sweepJob } from '../pipeline/jobs.js';
 import { type Pool, type Queryable, withTransaction } from '../platform/db/pool.js';
 import { AppError } from '../platform/errors/catalog.js';
 import { REVIEW_REJECTION_REASONS } from '../reports/reasons.js';
@@ -128,6 +129,7 @@ export async function decide(
               approvedAt: now,
               forwardDueAt: new Date(now.getTime() + config.FORWARD_DEADLINE_HOURS * 3600_000),
             },
+            next: [sweepJob('forward')],
           }
         : d.decision === 'reject'
           ? {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SmsGateway } from './port.js';
+import type { SmsGateway, SmsSendOptions } from './port.js';
 
 export interface SentSms {
   messageId: string;
@@ -15,15 +15,24 @@ export interface SentSms {
 export class SmsSimulator implements SmsGateway {
   readonly name = 'sms-simulator';
   private readonly sent: SentSms[] = [];
+  /** Idempotency key → messageId, bounded like the outbox (a Map iterates oldest first). */
+  private readonly byKey = new Map<string, string>();
   constructor(
     private readonly onSend: (sms: SentSms) => void = () => {},
     private readonly capacity = 1000,
   ) {}
 
-  async send(to: string, text: string): Promise<{ messageId: string }> {
+  async send(to: string, text: string, opts: SmsSendOptions = {}): Promise<{ messageId: string }> {
+    const key = opts.idempotencyKey;
+    const known = key === undefined ? undefined : this.byKey.get(key);
+    if (known !== undefined) return { messageId: known };
     const sms = { messageId: randomUUID(), to, text, sentAt: new Date().toISOString() };
     this.sent.push(sms);
     if (this.sent.length > this.capacity) this.sent.shift();
+    if (key !== undefined) {
+      this.byKey.set(key, sms.messageId);
+      if (this.byKey.size > this.capacity) this.byKey.delete(this.byKey.keys().next().value!);
+    }
     this.onSend(sms);
     return { messageId: sms.messageId };
   }

@@ -45,6 +45,12 @@ export const ERRORS = {
   RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested byte range is outside the file.' },
   EVIDENCE_FILE_NOT_FOUND: { status: 404, message: 'This report has no such evidence file or rendering.' },
 
+  WEBHOOK_SIGNATURE_INVALID: {
+    status: 401,
+    message:
+      'The callback is not signed with our shared secret, or its timestamp is outside the replay window.',
+  },
+
   DEAD_LETTER_NOT_FOUND: {
     status: 404,
     message: 'No such dead letter (it may have been retried or discarded).',
