@@ -4,11 +4,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
 import { type Config, loadConfig } from '../../src/app/config.js';
-import { closeDeps, createDeps, type Deps } from '../../src/app/deps.js';
+import { closeDeps, createDeps, type Deps, govWebhookSecretsFor } from '../../src/app/deps.js';
 import { buildApp } from '../../src/app/http.js';
 import { startWorkers, type Workers } from '../../src/app/worker.js';
 import { createStaff } from '../../src/auth/staff.js';
 import type { StaffRole } from '../../src/auth/tokens.js';
+import {
+  type GovRegistrySimulator,
+  type SimulatorOptions,
+  startGovRegistrySimulator,
+} from '../../src/integrations/gov-registry/simulator.js';
 import type { App } from '../../src/platform/http/types.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { PIPELINE_WAITING } from '../../src/reports/status.js';
@@ -19,6 +24,9 @@ export interface TestApp {
   deps: Deps;
   db: TestDatabase;
   workers: Workers | null;
+  /** The fines-registry simulator (with `gov`), calling back the app over a real socket at `url`. */
+  gov: GovRegistrySimulator | null;
+  url: string | null;
 }
 
 /**
@@ -27,34 +35,59 @@ export interface TestApp {
  */
 export async function createTestApp(
   env: Record<string, string> = {},
-  opts: { workers?: boolean } = {},
+  opts: {
+    /** true: the automated stages; a string: exactly these pools (JARIMA_WORKERS). */
+    workers?: boolean | string;
+    /** Start a fines-registry simulator with these options and listen on a real port for its callbacks. */
+    gov?: Partial<SimulatorOptions>;
+  } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'jarima-test-data-'));
   const config: Config = loadConfig({
     JARIMA_DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
-    JARIMA_WORKERS: opts.workers ? 'validate:1,dedupe:1,enrich:1,analyze:2' : 'none',
+    JARIMA_WORKERS:
+      typeof opts.workers === 'string'
+        ? opts.workers
+        : opts.workers
+          ? 'validate:1,dedupe:1,enrich:1,analyze:2'
+          : 'none',
     // Tests sign many citizens in from one address; the limits have tests of their own.
     RATE_LIMIT_AUTH_PER_MINUTE: '100000',
     RATE_LIMIT_SUBMIT_PER_MINUTE: '100000',
     ...env,
   });
+  const secret = randomBytes(32).toString('hex');
+  let url: string | null = null;
+  const apiKey = randomBytes(8).toString('hex');
+  const gov = opts.gov
+    ? await startGovRegistrySimulator({
+        apiKey,
+        webhookUrl: () => `${url}/v1/integrations/gov/events`,
+        webhookSecret: govWebhookSecretsFor(config, secret)[0],
+        webhookRetry: { initialDelayMs: 50, maxAttempts: 20, timeoutMs: 5000 },
+        ...opts.gov,
+      })
+    : null;
   const deps = await createDeps(config, {
     databaseUrl: db.url,
-    secret: randomBytes(32).toString('hex'),
+    secret,
     logger: createLogger('silent', false),
+    ...(gov ? { govSimulator: { url: gov.url, apiKey } } : {}),
   });
   const workers = opts.workers ? await startWorkers(deps) : null;
   const app = await buildApp(deps, { workersRunning: () => workers?.running() ?? false });
-  await app.ready();
+  if (gov) url = await app.listen({ host: '127.0.0.1', port: 0 });
+  else await app.ready();
   afterAll(async () => {
+    await gov?.stop();
     await app.close();
     await workers?.stop();
     await closeDeps(deps);
     await rm(dataDir, { recursive: true, force: true });
   });
-  return { app, deps, db, workers };
+  return { app, deps, db, workers, gov, url };
 }
 
 let phoneCounter = 0;
@@ -195,7 +228,12 @@ export async function staffMember(t: TestApp, role: StaffRole): Promise<{ token:
 export async function reviewableReport(
   t: TestApp,
   overrides: Record<string, unknown> = {},
-): Promise<{ id: string; citizen: { token: string; id: string }; evidenceId: string; photo: Buffer }> {
+): Promise<{
+  id: string;
+  citizen: { token: string; id: string; phone: string };
+  evidenceId: string;
+  photo: Buffer;
+}> {
   const { makeScene } = await import('./media.js');
   const citizen = await signInCitizen(t);
   const photo = await makeScene(1280, 720);
