@@ -323,7 +323,9 @@ describe('job registry', () => {
   const all = (): JobHandler[] => JOB_NAMES.map((name) => ({ name, handle: noop }));
 
   it('refuses to start with a missing, duplicate or unknown handler', () => {
-    expect(() => buildTaskList([])).toThrow(/no handler for job\(s\): validate, dedupe, enrich, analyze/);
+    expect(() => buildTaskList([])).toThrow(
+      /no handler for job\(s\): validate, dedupe, enrich, analyze, forward, notify, payout/,
+    );
     expect(() => buildTaskList(all().filter((h) => h.name !== 'enrich'))).toThrow(
       /no handler for job\(s\): enrich$/,
     );
@@ -333,7 +335,15 @@ describe('job registry', () => {
     expect(() => buildTaskList([...all(), { name: 'nope', handle: noop } as unknown as JobHandler])).toThrow(
       /unregistered job "nope"/,
     );
-    expect(Object.keys(buildTaskList(all()))).toEqual(['validate', 'dedupe', 'enrich', 'analyze']);
+    expect(Object.keys(buildTaskList(all()))).toEqual([
+      'validate',
+      'dedupe',
+      'enrich',
+      'analyze',
+      'forward',
+      'notify',
+      'payout',
+    ]);
   });
 
   it('retries transient failures in place with backoff, and lets other errors through at once', async () => {

@@ -4,18 +4,21 @@ import { parseWorkerPools } from './pools.js';
 
 describe('JARIMA_WORKERS', () => {
   it('parses per-stage pool sizes; stages not named run nowhere in this process', () => {
-    expect(parseWorkerPools('validate:4, dedupe:2,enrich:4,analyze:2')).toEqual({
+    const none = { validate: 0, dedupe: 0, enrich: 0, analyze: 0, forward: 0, notify: 0, payout: 0 };
+    expect(parseWorkerPools('validate:4, dedupe:2,enrich:4,analyze:2,notify:8')).toEqual({
+      ...none,
       validate: 4,
       dedupe: 2,
       enrich: 4,
       analyze: 2,
+      notify: 8,
     });
-    expect(parseWorkerPools('analyze:3')).toEqual({ validate: 0, dedupe: 0, enrich: 0, analyze: 3 });
-    expect(parseWorkerPools('none')).toEqual({ validate: 0, dedupe: 0, enrich: 0, analyze: 0 });
+    expect(parseWorkerPools('analyze:3')).toEqual({ ...none, analyze: 3 });
+    expect(parseWorkerPools('none')).toEqual(none);
   });
 
   it('refuses unknown stages and malformed entries, naming the variable', () => {
-    expect(() => parseWorkerPools('validate:4,forward:2')).toThrow(/"forward:2"/);
+    expect(() => parseWorkerPools('validate:4,fold:2')).toThrow(/"fold:2"/);
     expect(() => loadConfig({ JARIMA_WORKERS: 'validate:4,bogus:1' })).toThrow(ConfigError);
     expect(() => loadConfig({ JARIMA_WORKERS: 'validate=4' })).toThrow(/JARIMA_WORKERS/);
   });
