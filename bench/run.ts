@@ -1,4 +1,5 @@
 import { analyzeBench } from './analyze.js';
+import { forwardBench } from './forward.js';
 import { intakeBench } from './intake.js';
 import { pipelineBench } from './pipeline.js';
 
@@ -15,6 +16,10 @@ const USAGE = `usage: npm run bench -- <benchmark> [options]
            [--statements]           (print PostgreSQL's costliest statements, from pg_stat_statements)
       real photos through validate → dedupe → enrich → analyze: 202→awaiting-review latency at a steady rate,
       then throughput on a burst, with the time spent before each stage.
+
+  forward [--reports 1000] [--error-rates 0,0.05,0.3] [--outage 10] [--workers 2]
+      approved reports forwarded to the registry simulator over HTTP at each injected error rate and through
+      an outage: throughput, latency, retries, breaker openings, lost and doubled cases.
 
   analyze [--photos 200] [--width 640] [--height 480]
       one photo's analysis (decode, halving, measures, hash, thumbnail, storage) step by step on one thread.
@@ -42,6 +47,13 @@ if (name === 'intake') {
     separate: args.includes('--separate') ? option(args, 'separate', 'analyze:2') : null,
     statements: args.includes('--statements'),
     uploads: option(args, 'uploads', 'inline') === 'before' ? 'before' : 'inline',
+  });
+} else if (name === 'forward') {
+  await forwardBench({
+    reports: Number(option(args, 'reports', '1000')),
+    errorRates: option(args, 'error-rates', '0,0.05,0.3').split(',').map(Number),
+    outageSeconds: Number(option(args, 'outage', '10')),
+    workers: Number(option(args, 'workers', '2')),
   });
 } else if (name === 'analyze') {
   await analyzeBench({
