@@ -40,14 +40,18 @@ type Outcome =
  */
 export async function forwardSweep(deps: ForwardDeps): Promise<number> {
   let forwarded = 0;
+  // Reports whose call failed in this sweep (after the adapter's own retries): left for the rescheduled sweep, so
+  // a flaky registry does not hold up the rest, nor get hammered with the same report.
+  const deferred: string[] = [];
+  let retryAfterMs: number | null = null;
   for (;;) {
     const result = await withTransaction(deps.pool, async (trx) => {
-      const reports = await claimApproved(trx, FORWARD_BATCH);
-      if (reports.length === 0) return { claimed: 0, retryAfterMs: null as number | null };
+      const reports = await claimApproved(trx, FORWARD_BATCH, deferred);
+      if (reports.length === 0) return { claimed: 0, breakerOpen: false };
       const cases = await casesOf(trx, reports);
       const outcomes = await callRegistry(deps, cases);
       const moves: { report: ReportRow; t: Transition }[] = [];
-      let retryAfterMs: number | null = null;
+      let breakerOpen = false;
       reports.forEach((report, i) => {
         const o = outcomes[i]!;
         if (o.kind === 'forwarded') {
@@ -73,31 +77,36 @@ export async function forwardSweep(deps: ForwardDeps): Promise<number> {
             },
           });
         } else {
+          deferred.push(report.id);
           retryAfterMs = Math.max(retryAfterMs ?? 0, o.retryAfterMs);
+          if (o.reason === 'breaker_open' || o.reason === 'misconfigured') breakerOpen = true;
         }
       });
       await applyTransitions(trx, moves);
       forwarded += moves.filter((m) => m.t.toStatus === 'forwarded').length;
-      return { claimed: reports.length, retryAfterMs };
+      return { claimed: reports.length, breakerOpen };
     });
-    if (result.retryAfterMs !== null) {
-      // The registry is away: come back when it may be back, with one pending retry sweep at most.
-      const wait = Math.max(MIN_RETRY_MS, result.retryAfterMs);
-      await enqueueJobs(deps.pool, [
-        { ...sweepJob('forward'), jobKey: 'forward:retry', runAt: new Date(Date.now() + wait) },
-      ]);
-      deps.logger.warn({ retryInMs: wait }, 'gov registry unavailable: forwarding rescheduled');
-      return forwarded;
-    }
-    if (result.claimed < FORWARD_BATCH) return forwarded;
+    if (result.breakerOpen || result.claimed < FORWARD_BATCH) break;
   }
+  if (retryAfterMs !== null) {
+    // Some calls failed, or the registry is away: come back when it may be back, one pending retry sweep at most.
+    const wait = Math.max(MIN_RETRY_MS, retryAfterMs);
+    await enqueueJobs(deps.pool, [
+      { ...sweepJob('forward'), jobKey: 'forward:retry', runAt: new Date(Date.now() + wait) },
+    ]);
+    deps.logger.warn(
+      { retryInMs: wait, deferred: deferred.length },
+      'gov registry calls failed: forwarding rescheduled',
+    );
+  }
+  return forwarded;
 }
 
-async function claimApproved(trx: Queryable, limit: number): Promise<ReportRow[]> {
+async function claimApproved(trx: Queryable, limit: number, except: string[]): Promise<ReportRow[]> {
   const { rows } = await trx.query<ReportRow>(
-    `select ${REPORT_COLUMNS} from reports where status = 'approved'
+    `select ${REPORT_COLUMNS} from reports where status = 'approved' and id <> all($2::uuid[])
       order by forward_due_at, id limit $1 for update skip locked`,
-    [limit],
+    [limit, except],
   );
   return rows;
 }
@@ -128,7 +137,7 @@ async function casesOf(db: Queryable, reports: ReportRow[]): Promise<CaseSubmiss
 async function callRegistry(deps: ForwardDeps, cases: CaseSubmission[]): Promise<Outcome[]> {
   const outcomes: Outcome[] = new Array(cases.length);
   let next = 0;
-  // Once the registry is known to be away, the rest of the batch is not even tried: it would only fail fast.
+  // Once the breaker is open, the rest of the batch is not even tried: it would only fail fast.
   let away: Outcome | null = null;
   await Promise.all(
     Array.from({ length: Math.min(FORWARD_PARALLEL, cases.length) }, async () => {
@@ -138,8 +147,10 @@ async function callRegistry(deps: ForwardDeps, cases: CaseSubmission[]): Promise
           outcomes[i] = away;
           continue;
         }
-        outcomes[i] = await submit(deps, cases[i]!);
-        if (outcomes[i]!.kind === 'unavailable') away = outcomes[i]!;
+        const o = await submit(deps, cases[i]!);
+        outcomes[i] = o;
+        if (o.kind === 'unavailable' && (o.reason === 'breaker_open' || o.reason === 'misconfigured'))
+          away = o;
       }
     }),
   );
