@@ -136,22 +136,34 @@ export function notificationRoutes(app: App, deps: Deps, streams: CitizenStreams
         unsubscribe();
       });
       res.write('retry: 2000\n\n');
-      if (lastId !== null) {
-        const { rows } = await pool.query<{ id: number; report_id: string; event: string; created_at: Date }>(
-          `select id, report_id, event, created_at from notifications
-            where citizen_id = $1 and channel = 'inapp' and id > $2 order by id limit $3`,
-          [citizenId, lastId, REPLAY_LIMIT],
-        );
-        for (const r of rows) {
-          write({
-            id: r.id,
-            citizenId,
-            reportId: r.report_id,
-            event: r.event,
-            at: r.created_at.toISOString(),
-          });
-          sentUpTo = r.id;
+      try {
+        if (lastId !== null) {
+          const { rows } = await pool.query<{
+            id: number;
+            report_id: string;
+            event: string;
+            created_at: Date;
+          }>(
+            `select id, report_id, event, created_at from notifications
+              where citizen_id = $1 and channel = 'inapp' and id > $2 order by id limit $3`,
+            [citizenId, lastId, REPLAY_LIMIT],
+          );
+          for (const r of rows) {
+            write({
+              id: r.id,
+              citizenId,
+              reportId: r.report_id,
+              event: r.event,
+              at: r.created_at.toISOString(),
+            });
+            sentUpTo = r.id;
+          }
         }
+      } catch (err) {
+        // The database is away: end the stream; the client reconnects (retry: 2000) and replays from its last id.
+        request.log.warn({ err }, 'live stream replay failed');
+        res.end();
+        return;
       }
       replaying = false;
       for (const e of buffered) {
