@@ -25,8 +25,9 @@ export function pipelineHandlers(deps: Deps): JobHandler[] {
     ['validate', validateStage({ reference, boundaries, config }), SWEEP_BATCH],
     ['dedupe', dedupeStage(config), SWEEP_BATCH],
     ['enrich', enrichStage({ reference, boundaries, config }), SWEEP_BATCH],
-    // Media analysis is slow per report: smaller claims keep each transaction and look-ahead short.
-    ['analyze', analyzeStage({ blobs, config }), 10],
+    // The picture work runs at upload, so analyze claims as many as the others; only leftovers (evidence an upload
+    // could not analyse) make a claim slow, and they are rare.
+    ['analyze', analyzeStage({ blobs, config }), SWEEP_BATCH],
   ];
   return [
     ...stages.map(([name, stage, batch]) => ({
