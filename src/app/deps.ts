@@ -2,6 +2,7 @@ import { hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { maskPhone } from '../auth/phone.js';
 import { type BlobStore, LocalBlobStore } from '../evidence/blob-store.js';
 import { BoundariesCache } from '../geo/boundaries-cache.js';
 import { EmailOutbox } from '../integrations/email/outbox.js';
@@ -58,7 +59,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
   const pool = createPool(opts.databaseUrl, config.DB_POOL_MAX);
   const log = opts.logger;
   const smsSimulator = new SmsSimulator((sms) =>
-    log.info({ simulator: 'sms', to: `${sms.to.slice(0, 6)}…` }, `[SMS SIMULATOR] ${sms.to}: ${sms.text}`),
+    log.info({ simulator: 'sms' }, `[SMS SIMULATOR] ${maskPhone(sms.to)}: ${sms.text}`),
   );
   const [reference, boundaries] = await Promise.all([ReferenceData.load(pool), BoundariesCache.load(pool)]);
   const sms = config.SMS_GATEWAY_URL
