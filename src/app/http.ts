@@ -19,6 +19,7 @@ import { referenceRoutes } from '../reference/reference.routes.js';
 import { reportRoutes } from '../reports/reports.routes.js';
 import { reviewRoutes } from '../review/review.routes.js';
 import { rewardRoutes } from '../rewards/rewards.routes.js';
+import { statsRoutes } from '../stats/stats.routes.js';
 import type { Deps } from './deps.js';
 import { healthRoutes } from './health.routes.js';
 
@@ -78,6 +79,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   app.addHook('onClose', () => streams.stop());
   notificationRoutes(app, deps, streams);
   rewardRoutes(app, deps);
+  statsRoutes(app, deps);
   if (deps.emailOutbox) emailOutboxRoutes(app, deps.emailOutbox);
   if (deps.smsSimulator) outboxRoutes(app, deps.smsSimulator);
   return app;

@@ -1,6 +1,7 @@
 import { notificationEventOf, queueNotifications } from '../notifications/queue.js';
 import { enqueueJobs, type JobSpec, sweepJob } from '../pipeline/jobs.js';
 import type { Queryable } from '../platform/db/pool.js';
+import { addToRollups } from '../stats/rollup.js';
 import { eventColumns, eventHash, INSERT_EVENTS_SQL, type ReportEvent } from './events.js';
 import type { ReportRow } from './reports.repository.js';
 import type { ReportStatus } from './status.js';
@@ -65,7 +66,7 @@ export interface Transition {
  * Moves reports from the state they were read in to the next, inside the caller's transaction, with a fixed
  * number of statements however many there are: the report rows (each guarded by the version it was read at, so a
  * concurrent or repeated transition changes nothing), one hash-chained event per report that moved, the citizen's
- * notifications for the changes they are told about, and the next jobs — all or none. Returns the ids that moved; a report missing from it had already moved on.
+ * notifications for the changes they are told about, the statistics roll-ups, and the next jobs — all or none. Returns the ids that moved; a report missing from it had already moved on.
  */
 export async function applyTransitions(
   trx: Queryable,
@@ -112,6 +113,17 @@ export async function applyTransitions(
     return event ? [{ reportId: report.id, event }] : [];
   });
   const outbound = await queueNotifications(trx, told);
+  await addToRollups(
+    trx,
+    movedItems.map(({ report, t }) => ({
+      report,
+      from: report.status,
+      to: t.toStatus,
+      regionId: t.patch?.regionId as number | null | undefined,
+      districtId: t.patch?.districtId as number | null | undefined,
+      amountSum: t.patch?.fineAmountSum as number | null | undefined,
+    })),
+  );
   await enqueueJobs(
     trx,
     distinctJobs([...movedItems.flatMap(({ t }) => t.next ?? []), ...(outbound ? [sweepJob('notify')] : [])]),
