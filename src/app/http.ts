@@ -19,6 +19,7 @@ import { referenceRoutes } from '../reference/reference.routes.js';
 import { reportRoutes } from '../reports/reports.routes.js';
 import { reviewRoutes } from '../review/review.routes.js';
 import { rewardRoutes } from '../rewards/rewards.routes.js';
+import { publicDataRoutes } from '../stats/public-data.routes.js';
 import { statsRoutes } from '../stats/stats.routes.js';
 import type { Deps } from './deps.js';
 import { healthRoutes } from './health.routes.js';
@@ -80,6 +81,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   notificationRoutes(app, deps, streams);
   rewardRoutes(app, deps);
   statsRoutes(app, deps);
+  publicDataRoutes(app, deps);
   if (deps.emailOutbox) emailOutboxRoutes(app, deps.emailOutbox);
   if (deps.smsSimulator) outboxRoutes(app, deps.smsSimulator);
   return app;

@@ -1,8 +1,8 @@
-import { Readable } from 'node:stream';
 import { Type as T } from '@sinclair/typebox';
 import type { Deps } from '../app/deps.js';
 import { principalOf, requireRole } from '../auth/guard.js';
 import { maskPhone } from '../auth/phone.js';
+import { csvStream } from '../platform/http/csv.js';
 import { type App, errorResponses } from '../platform/http/types.js';
 import { decrypt } from '../platform/security/keys.js';
 import { citizenRewards } from './ledger.js';
@@ -39,14 +39,6 @@ interface PayoutRow {
   phone_enc: Buffer;
   amount_sum: number;
   reference: string | null;
-}
-
-/** Neutralises spreadsheet formulas and quotes a CSV field. */
-function csv(v: string | number | null): string {
-  if (v === null) return '';
-  let s = String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
 export function rewardRoutes(app: App, deps: Deps): void {
@@ -97,40 +89,43 @@ export function rewardRoutes(app: App, deps: Deps): void {
       reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', 'attachment; filename="payouts.csv"');
-      const pool = deps.pool;
-      const keys = deps.keys;
-      async function* rows() {
-        yield 'paid_at,payout_id,report_id,case_number,citizen_id,phone,amount_sum,reference\r\n';
-        // Keyset pages of 1,000 rows: memory stays flat, and no cursor holds a connection between pages.
-        let after = null as { at: Date; id: string } | null;
-        for (;;) {
-          const { rows: page }: { rows: PayoutRow[] } = await pool.query<PayoutRow>(
-            `select t.id, t.created_at, t.report_id, r.case_number, t.citizen_id, c.phone_enc, t.amount_sum, t.reference
-               from ledger_transactions t join reports r on r.id = t.report_id join citizens c on c.id = t.citizen_id
-              where t.kind = 'payout' and t.created_at >= $1::timestamptz and t.created_at < $2::timestamptz
-                and ($3::timestamptz is null or (t.created_at, t.id) > ($3::timestamptz, $4::uuid))
-              order by t.created_at, t.id limit 1000`,
-            [from, to, after?.at ?? null, after?.id ?? null],
-          );
-          for (const p of page) {
-            yield `${[
-              p.created_at.toISOString(),
-              p.id,
-              p.report_id,
-              p.case_number,
-              p.citizen_id,
-              maskPhone(decrypt(keys.phoneEnc, p.phone_enc)),
-              p.amount_sum,
-              p.reference,
-            ]
-              .map(csv)
-              .join(',')}\r\n`;
-          }
-          if (page.length < 1000) return;
-          after = { at: page.at(-1)!.created_at, id: page.at(-1)!.id };
-        }
-      }
-      return reply.send(Readable.from(rows()));
+      const { pool, keys } = deps;
+      const stream = csvStream<PayoutRow, { at: Date; id: string }>({
+        header: [
+          'paid_at',
+          'payout_id',
+          'report_id',
+          'case_number',
+          'citizen_id',
+          'phone',
+          'amount_sum',
+          'reference',
+        ],
+        pageSize: 1000,
+        fetchPage: async (after, limit) =>
+          (
+            await pool.query<PayoutRow>(
+              `select t.id, t.created_at, t.report_id, r.case_number, t.citizen_id, c.phone_enc, t.amount_sum, t.reference
+                 from ledger_transactions t join reports r on r.id = t.report_id join citizens c on c.id = t.citizen_id
+                where t.kind = 'payout' and t.created_at >= $1::timestamptz and t.created_at < $2::timestamptz
+                  and ($3::timestamptz is null or (t.created_at, t.id) > ($3::timestamptz, $4::uuid))
+                order by t.created_at, t.id limit $5`,
+              [from, to, after?.at ?? null, after?.id ?? null, limit],
+            )
+          ).rows,
+        keyOf: (p) => ({ at: p.created_at, id: p.id }),
+        toFields: (p) => [
+          p.created_at.toISOString(),
+          p.id,
+          p.report_id,
+          p.case_number,
+          p.citizen_id,
+          maskPhone(decrypt(keys.phoneEnc, p.phone_enc)),
+          p.amount_sum,
+          p.reference,
+        ],
+      });
+      return reply.send(stream);
     },
   );
 }

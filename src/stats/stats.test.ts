@@ -121,3 +121,68 @@ describe('statistics roll-ups and the public API', () => {
     }
   });
 });
+
+/** N approved reports spread over a box around central Tashkent, straight into the table (volume for the map). */
+async function approvedInBulk(n: number): Promise<void> {
+  await t.deps.pool.query(
+    `with c as (insert into citizens (id, phone_hash, phone_enc)
+                values (gen_random_uuid(), sha256(gen_random_uuid()::text::bytea), '\\x00') returning id)
+     insert into reports (id, citizen_id, violation_code, plate, plate_input, lat, lon, incident_at, status,
+                          last_event_hash, plate_region_code)
+     select gen_random_uuid(), c.id, '128-6.1', '01A' || lpad(i::text, 3, '0') || 'BC', '01 A ' || i,
+            41.20 + random() * 0.2, 69.10 + random() * 0.3, now() - interval '2 hours', 'approved', '\\x00', '01'
+       from c, generate_series(1, $1) i`,
+    [n],
+  );
+}
+
+describe('map and open data', () => {
+  it('shows confirmed violations only, with plates reduced to their region; clusters when dense', async () => {
+    const pending = await reviewableReport(t, { lat: 41.3, lon: 69.25 });
+    await approvedInBulk(600);
+    const all = await get('/v1/map/reports?bbox=69.0,41.1,69.5,41.5');
+    expect(all.statusCode).toBe(200);
+    expect(all.json().clustered).toBe(true);
+    const total = all.json().total;
+    expect(total).toBeGreaterThanOrEqual(600);
+    expect(all.json().clusters.reduce((s: number, c: { count: number }) => s + c.count, 0)).toBe(total);
+
+    const few = await get('/v1/map/reports?bbox=69.10,41.20,69.13,41.23');
+    expect(few.json().clustered).toBe(false);
+    for (const p of few.json().points) {
+      expect(p.plate).toMatch(/^01\*+$/);
+      expect(p.lat).toBeGreaterThanOrEqual(41.2);
+      expect(p.at).toMatch(/:00:00\.000Z$/);
+    }
+    const around = await get('/v1/map/reports?bbox=69.2499,41.2999,69.2501,41.3001');
+    expect(around.json().total).toBe(0); // the pending report is not public
+    const { rows } = await t.deps.pool.query('select status from reports where id = $1', [pending.id]);
+    expect(rows[0].status).toBe('awaiting_review');
+
+    for (const bad of [
+      'bbox=69.5,41.1,69.0,41.5',
+      'bbox=abc',
+      'bbox=69,41,70,42&from=2026-02-01T00:00:00Z&to=2025-01-01T00:00:00Z',
+    ]) {
+      const res = await get(`/v1/map/reports?${bad}`);
+      expect(res.statusCode, bad).toBe(400);
+    }
+  });
+
+  it('exports anonymised rows as streamed CSV', async () => {
+    const res = await get('/v1/open-data/reports.csv');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/csv/);
+    const lines = res.body.trim().split('\r\n');
+    expect(lines[0]).toBe(
+      'incident_hour,region,district,violation_code,status,plate_region,fine_sum,lat,lon',
+    );
+    const { rows } = await t.deps.pool.query(
+      `select count(*)::int as n from reports where status in ('approved', 'forwarded', 'fined', 'paid', 'rewarded')`,
+    );
+    expect(lines.length - 1).toBe(rows[0].n);
+    expect(res.body).not.toMatch(/01A\d{3}BC/); // no plates
+    expect(res.body).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/); // no ids
+    for (const line of lines.slice(1, 50)) expect(line.split(',').at(-1)).toMatch(/^\d+(\.\d{1,3})?$/);
+  });
+});
