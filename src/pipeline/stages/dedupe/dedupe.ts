@@ -69,6 +69,14 @@ async function evidenceMatches(db: Queryable, ids: string[]): Promise<Map<string
   return new Map(rows.map((r) => [r.report_id, r.first]));
 }
 
+/** Earlier live reports of the same plate and type close in time: a named query (its index is tested). */
+export const PLATE_MATCHES_SQL = `select r.id as report_id, o.id, o.lat, o.lon, o.incident_at
+       from unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) as r(id, plate, violation_code, incident_at)
+       join reports o on o.plate = r.plate and o.violation_code = r.violation_code
+                     and o.incident_at between r.incident_at - make_interval(mins => $5) and r.incident_at + make_interval(mins => $5)
+                     and o.id < r.id and ${ALIVE}
+      order by o.id`;
+
 /** Candidates by the (plate, violation_code, incident_at) index; the exact distance is checked here. */
 async function plateMatches(
   db: Queryable,
@@ -81,21 +89,13 @@ async function plateMatches(
     lat: number;
     lon: number;
     incident_at: Date;
-  }>(
-    `select r.id as report_id, o.id, o.lat, o.lon, o.incident_at
-       from unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) as r(id, plate, violation_code, incident_at)
-       join reports o on o.plate = r.plate and o.violation_code = r.violation_code
-                     and o.incident_at between r.incident_at - make_interval(mins => $5) and r.incident_at + make_interval(mins => $5)
-                     and o.id < r.id and ${ALIVE}
-      order by o.id`,
-    [
-      reports.map((r) => r.id),
-      reports.map((r) => r.plate),
-      reports.map((r) => r.violation_code),
-      reports.map((r) => r.incident_at),
-      config.DEDUPE_WINDOW_MINUTES,
-    ],
-  );
+  }>(PLATE_MATCHES_SQL, [
+    reports.map((r) => r.id),
+    reports.map((r) => r.plate),
+    reports.map((r) => r.violation_code),
+    reports.map((r) => r.incident_at),
+    config.DEDUPE_WINDOW_MINUTES,
+  ]);
   const byId = new Map(reports.map((r) => [r.id, r]));
   const found = new Map<string, { id: string; distance: number; minutes: number }>();
   for (const o of rows) {
