@@ -121,6 +121,14 @@ export const ConfigSchema = T.Object({
     64,
     'Group-commit transactions in flight at once (a second starts only when 64+ submissions wait)',
   ),
+  SHED_PUBLIC_DELAY_MS: Int(
+    100,
+    0,
+    60_000,
+    'Event-loop delay (ms) from which public statistics and map reads get 503 (0 = never)',
+  ),
+  SHED_READS_DELAY_MS: Int(300, 0, 60_000, '…from which status and list reads get 503 (0 = never)'),
+  SHED_WRITES_DELAY_MS: Int(2000, 0, 60_000, '…from which submissions and uploads get 503 (0 = never)'),
   ...GOV_REGISTRY_CONFIG,
   SMS_GATEWAY_URL: T.Optional(
     T.String({ pattern: '^https?://', description: 'SMS gateway base URL; unset = the local SMS simulator' }),

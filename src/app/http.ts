@@ -14,6 +14,7 @@ import { notificationRoutes } from '../notifications/notifications.routes.js';
 import { dlqRoutes } from '../pipeline/dlq.routes.js';
 import { installErrorHandler } from '../platform/errors/http.js';
 import { installSecurityHeaders } from '../platform/http/security-headers.js';
+import { installShedding } from '../platform/http/shedding.js';
 import { type App, ErrorBody } from '../platform/http/types.js';
 import { referenceRoutes } from '../reference/reference.routes.js';
 import { reportRoutes } from '../reports/reports.routes.js';
@@ -26,6 +27,8 @@ import { healthRoutes } from './health.routes.js';
 
 export interface HttpOptions {
   workersRunning: () => boolean;
+  /** The overload reading the shedding acts on (tests drive it; by default the sampled event-loop delay). */
+  load?: () => { eventLoopDelay: number };
 }
 
 /** The HTTP API: one Fastify instance, every route's schema doubling as validation and OpenAPI (/docs). */
@@ -49,6 +52,15 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   installErrorHandler(app);
   app.addSchema(ErrorBody);
   installSecurityHeaders(app);
+  await installShedding(app, {
+    delayMs: {
+      public: config.SHED_PUBLIC_DELAY_MS,
+      read: config.SHED_READS_DELAY_MS,
+      write: config.SHED_WRITES_DELAY_MS,
+    },
+    retryAfterSeconds: 5,
+    ...(opts.load ? { load: opts.load } : {}),
+  });
   await app.register(rateLimit, { global: false });
   await app.register(multipart, {
     limits: { fileSize: config.EVIDENCE_MAX_BYTES, files: 1, fields: 4, parts: 5 },

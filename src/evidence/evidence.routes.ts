@@ -41,7 +41,7 @@ export function evidenceRoutes(app: App, deps: Deps): void {
     '/v1/evidence',
     {
       preHandler: requireRole('citizen'),
-      config: perCitizenRateLimit('evidence', deps.config.RATE_LIMIT_SUBMIT_PER_MINUTE),
+      config: { ...perCitizenRateLimit('evidence', deps.config.RATE_LIMIT_SUBMIT_PER_MINUTE), shed: 'write' },
       schema: {
         tags: ['evidence'],
         summary:

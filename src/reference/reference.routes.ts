@@ -23,6 +23,7 @@ export function referenceRoutes(app: App, deps: Deps): void {
   app.get(
     '/v1/violation-types',
     {
+      config: { shed: 'public' },
       schema: {
         tags: ['reference'],
         summary: 'Traffic violation types with their fines (BHM multiples and sum at today’s BHM)',

@@ -32,7 +32,7 @@ export function reportRoutes(app: App, deps: Deps): void {
     '/v1/reports',
     {
       preHandler: requireRole('citizen'),
-      config: perCitizenRateLimit('report', deps.config.RATE_LIMIT_SUBMIT_PER_MINUTE),
+      config: { ...perCitizenRateLimit('report', deps.config.RATE_LIMIT_SUBMIT_PER_MINUTE), shed: 'write' },
       schema: {
         tags: ['reports'],
         summary: 'File a report; answered once it is durably stored and queued for checking',
@@ -84,6 +84,7 @@ export function reportRoutes(app: App, deps: Deps): void {
   app.get(
     '/v1/reports/:id',
     {
+      config: { shed: 'read' },
       preHandler: requireRole('citizen', ...STAFF_ROLES),
       schema: {
         tags: ['reports'],
@@ -104,6 +105,7 @@ export function reportRoutes(app: App, deps: Deps): void {
   app.get(
     '/v1/reports/:id/events',
     {
+      config: { shed: 'read' },
       preHandler: requireRole('citizen', ...STAFF_ROLES),
       schema: {
         tags: ['reports'],
@@ -140,6 +142,7 @@ export function reportRoutes(app: App, deps: Deps): void {
   app.get(
     '/v1/me/reports',
     {
+      config: { shed: 'read' },
       preHandler: requireRole('citizen'),
       schema: {
         tags: ['reports'],

@@ -88,6 +88,7 @@ export function reviewRoutes(app: App, deps: Deps): void {
     '/v1/review/queue',
     {
       ...reviewers,
+      config: { shed: 'read' },
       schema: {
         tags: ['review'],
         summary: 'Open reports by priority, then deadline; keyset-paginated',

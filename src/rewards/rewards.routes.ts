@@ -45,6 +45,7 @@ export function rewardRoutes(app: App, deps: Deps): void {
   app.get(
     '/v1/me/rewards',
     {
+      config: { shed: 'read' },
       preHandler: requireRole('citizen'),
       schema: {
         tags: ['rewards'],

@@ -43,6 +43,7 @@ export function publicDataRoutes(app: App, deps: Deps): void {
   app.get(
     '/v1/map/reports',
     {
+      config: { shed: 'public' },
       schema: {
         tags: ['stats'],
         summary: `Confirmed violations in a box and time range: points, or clusters when more than ${MAX_POINTS}`,
@@ -141,6 +142,7 @@ export function publicDataRoutes(app: App, deps: Deps): void {
   app.get(
     '/v1/open-data/reports.csv',
     {
+      config: { shed: 'public' },
       schema: {
         tags: ['stats'],
         summary:

@@ -82,6 +82,7 @@ export function statsRoutes(app: App, deps: Deps): void {
   app.get(
     '/v1/stats/summary',
     {
+      config: { shed: 'public' },
       schema: {
         tags: ['stats'],
         summary:
@@ -114,6 +115,7 @@ export function statsRoutes(app: App, deps: Deps): void {
   app.get(
     '/v1/stats/by-district',
     {
+      config: { shed: 'public' },
       schema: {
         tags: ['stats'],
         summary:
@@ -169,6 +171,7 @@ export function statsRoutes(app: App, deps: Deps): void {
   app.get(
     '/v1/stats/timeseries',
     {
+      config: { shed: 'public' },
       schema: {
         tags: ['stats'],
         summary: `Counts per day or hour (Asia/Tashkent) over a range (hourly: at most ${MAX_HOURLY_DAYS} days)`,

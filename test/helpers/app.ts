@@ -40,6 +40,8 @@ export async function createTestApp(
     workers?: boolean | string;
     /** Start a fines-registry simulator with these options and listen on a real port for its callbacks. */
     gov?: Partial<SimulatorOptions>;
+    /** Drive the overload shedding with this reading instead of the real event-loop delay. */
+    load?: () => { eventLoopDelay: number };
   } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase();
@@ -56,6 +58,8 @@ export async function createTestApp(
     // Tests sign many citizens in from one address; the limits have tests of their own.
     RATE_LIMIT_AUTH_PER_MINUTE: '100000',
     RATE_LIMIT_SUBMIT_PER_MINUTE: '100000',
+    // A busy test machine must not shed test requests; the shedding test drives its own load reading.
+    ...(opts.load ? {} : { SHED_PUBLIC_DELAY_MS: '0', SHED_READS_DELAY_MS: '0', SHED_WRITES_DELAY_MS: '0' }),
     ...env,
   });
   const secret = randomBytes(32).toString('hex');
@@ -77,7 +81,10 @@ export async function createTestApp(
     ...(gov ? { govSimulator: { url: gov.url, apiKey } } : {}),
   });
   const workers = opts.workers ? await startWorkers(deps) : null;
-  const app = await buildApp(deps, { workersRunning: () => workers?.running() ?? false });
+  const app = await buildApp(deps, {
+    workersRunning: () => workers?.running() ?? false,
+    ...(opts.load ? { load: opts.load } : {}),
+  });
   if (gov) url = await app.listen({ host: '127.0.0.1', port: 0 });
   else await app.ready();
   afterAll(async () => {

@@ -14,7 +14,15 @@ export interface JarimaProcess {
 
 /** Runs `bin/jarima.mjs <args>` as a real process, with a clean environment plus `env`. */
 export function spawnJarima(args: string[], env: Record<string, string>): JarimaProcess {
-  const base: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...env };
+  // Processes that test crash and load behaviour must not shed their own test traffic on a busy machine.
+  const base: NodeJS.ProcessEnv = {
+    ...process.env,
+    LOG_LEVEL: 'warn',
+    SHED_PUBLIC_DELAY_MS: '0',
+    SHED_READS_DELAY_MS: '0',
+    SHED_WRITES_DELAY_MS: '0',
+    ...env,
+  };
   if (!env.DATABASE_URL) delete base.DATABASE_URL;
   if (!env.JARIMA_SECRET) delete base.JARIMA_SECRET;
   const child = spawn(process.execPath, ['bin/jarima.mjs', ...args], {

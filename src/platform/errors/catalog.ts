@@ -56,6 +56,7 @@ export const ERRORS = {
     message: 'No such dead letter (it may have been retried or discarded).',
   },
 
+  OVERLOADED: { status: 503, message: 'The service is busy; this request was set aside. Try again shortly.' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'The service is temporarily unavailable; try again shortly.' },
   INTERNAL: { status: 500, message: 'Something went wrong on our side.' },
 } as const satisfies Record<string, { status: number; message: string }>;
