@@ -121,6 +121,23 @@ export const ConfigSchema = T.Object({
     64,
     'Group-commit transactions in flight at once (a second starts only when 64+ submissions wait)',
   ),
+  REDIS_URL: T.Optional(
+    T.String({
+      pattern: '^rediss?://',
+      description: 'Redis for state shared by several processes (rate-limit counters); unset = per process',
+    }),
+  ),
+  REDIS_PREFIX: T.String({
+    default: 'jarima:',
+    minLength: 1,
+    description: 'Prefix of every Redis key Jarima writes',
+  }),
+  RATE_LIMIT_PUBLIC_PER_MINUTE: Int(
+    600,
+    1,
+    1_000_000,
+    'Public statistics, map and open-data requests per minute per client address',
+  ),
   SHED_PUBLIC_DELAY_MS: Int(
     100,
     0,

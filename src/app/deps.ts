@@ -2,6 +2,7 @@ import { hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { maskPhone } from '../auth/phone.js';
 import { type BlobStore, LocalBlobStore } from '../evidence/blob-store.js';
 import { BoundariesCache } from '../geo/boundaries-cache.js';
@@ -45,6 +46,8 @@ export interface Deps {
   payouts: PayoutGateway;
   /** The payout simulator (the only payout adapter so far). */
   payoutSimulator: PayoutSimulator;
+  /** Shared state across processes (REDIS_URL); null runs each process on its own. */
+  redis: Redis | null;
 }
 
 export interface DepsOptions {
@@ -73,6 +76,16 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     ? null
     : new EmailOutbox((m) => log.info({ simulator: 'email' }, `[E-MAIL OUTBOX] ${m.subject}`));
   const payoutSimulator = new PayoutSimulator();
+  // Fail fast rather than queue commands while Redis is away: callers fall back (the rate limiter lets requests
+  // through), and the client reconnects on its own.
+  const redis = config.REDIS_URL
+    ? new Redis(config.REDIS_URL, {
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+        connectTimeout: 2000,
+      })
+    : null;
+  redis?.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis unavailable'));
   const registryOptions = govRegistryOptions(config) ?? {
     // No registry configured: the local simulator (or, without one, an address that refuses, so forwarding waits).
     urls: [opts.govSimulator?.url ?? 'http://127.0.0.1:9'],
@@ -105,6 +118,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     emailOutbox,
     payouts: payoutSimulator,
     payoutSimulator,
+    redis,
     blobs: new LocalBlobStore(path.join(config.JARIMA_DATA_DIR, 'blobs')),
     reference,
     boundaries,
@@ -119,6 +133,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
 export async function closeDeps(deps: Deps): Promise<void> {
   await deps.intake.drain();
   await deps.govRegistry.close();
+  deps.redis?.disconnect();
   if (deps.sms instanceof HttpSmsGateway) await deps.sms.close();
   if (deps.email instanceof SmtpEmailSender) deps.email.close();
   await deps.pool.end();

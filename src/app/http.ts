@@ -61,7 +61,12 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
     retryAfterSeconds: 5,
     ...(opts.load ? { load: opts.load } : {}),
   });
-  await app.register(rateLimit, { global: false });
+  // Counters in Redis when configured, so every API process counts against the same limit; if Redis fails the
+  // limiter lets requests through rather than refuse everyone.
+  await app.register(rateLimit, {
+    global: false,
+    ...(deps.redis ? { redis: deps.redis, nameSpace: `${config.REDIS_PREFIX}rl:`, skipOnError: true } : {}),
+  });
   await app.register(multipart, {
     limits: { fileSize: config.EVIDENCE_MAX_BYTES, files: 1, fields: 4, parts: 5 },
   });

@@ -39,11 +39,12 @@ function timeRange(q: { from?: string; to?: string }): { from: Date; to: Date } 
 /** The public map and the open-data export: confirmed violations, no personal data, plates reduced to a region. */
 export function publicDataRoutes(app: App, deps: Deps): void {
   const { pool } = deps;
+  const publicLimit = { max: deps.config.RATE_LIMIT_PUBLIC_PER_MINUTE, timeWindow: 60_000 };
 
   app.get(
     '/v1/map/reports',
     {
-      config: { shed: 'public' },
+      config: { shed: 'public', rateLimit: publicLimit },
       schema: {
         tags: ['stats'],
         summary: `Confirmed violations in a box and time range: points, or clusters when more than ${MAX_POINTS}`,
@@ -142,7 +143,7 @@ export function publicDataRoutes(app: App, deps: Deps): void {
   app.get(
     '/v1/open-data/reports.csv',
     {
-      config: { shed: 'public' },
+      config: { shed: 'public', rateLimit: publicLimit },
       schema: {
         tags: ['stats'],
         summary:

@@ -76,13 +76,14 @@ function range(q: { from?: string; to?: string }, maxDays: number): { from: stri
  */
 export function statsRoutes(app: App, deps: Deps): void {
   const { pool } = deps;
+  const publicLimit = { max: deps.config.RATE_LIMIT_PUBLIC_PER_MINUTE, timeWindow: 60_000 };
   const publicCache = (reply: { header(k: string, v: string): unknown }) =>
     reply.header('cache-control', 'public, max-age=60');
 
   app.get(
     '/v1/stats/summary',
     {
-      config: { shed: 'public' },
+      config: { shed: 'public', rateLimit: publicLimit },
       schema: {
         tags: ['stats'],
         summary:
@@ -115,7 +116,7 @@ export function statsRoutes(app: App, deps: Deps): void {
   app.get(
     '/v1/stats/by-district',
     {
-      config: { shed: 'public' },
+      config: { shed: 'public', rateLimit: publicLimit },
       schema: {
         tags: ['stats'],
         summary:
@@ -171,7 +172,7 @@ export function statsRoutes(app: App, deps: Deps): void {
   app.get(
     '/v1/stats/timeseries',
     {
-      config: { shed: 'public' },
+      config: { shed: 'public', rateLimit: publicLimit },
       schema: {
         tags: ['stats'],
         summary: `Counts per day or hour (Asia/Tashkent) over a range (hourly: at most ${MAX_HOURLY_DAYS} days)`,
