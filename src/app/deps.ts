@@ -15,6 +15,7 @@ import { HttpSmsGateway } from '../integrations/sms/http-adapter.js';
 import type { SmsGateway } from '../integrations/sms/port.js';
 import { SmsSimulator } from '../integrations/sms/simulator.js';
 import { createPool, type Pool } from '../platform/db/pool.js';
+import { QueryTimings } from '../platform/db/query-timing.js';
 import type { Logger } from '../platform/logger.js';
 import { deriveKeys, type Keys } from '../platform/security/keys.js';
 import { ReferenceData } from '../reference/reference.js';
@@ -48,6 +49,8 @@ export interface Deps {
   payoutSimulator: PayoutSimulator;
   /** Shared state across processes (REDIS_URL); null runs each process on its own. */
   redis: Redis | null;
+  /** Timing histograms of every statement this process runs (GET /v1/admin/queries). */
+  queryTimings: QueryTimings;
 }
 
 export interface DepsOptions {
@@ -60,6 +63,8 @@ export interface DepsOptions {
 
 export async function createDeps(config: Config, opts: DepsOptions): Promise<Deps> {
   const pool = createPool(opts.databaseUrl, config.DB_POOL_MAX);
+  const queryTimings = new QueryTimings();
+  queryTimings.attach(pool);
   const log = opts.logger;
   const smsSimulator = new SmsSimulator((sms) =>
     log.info({ simulator: 'sms' }, `[SMS SIMULATOR] ${maskPhone(sms.to)}: ${sms.text}`),
@@ -119,6 +124,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     payouts: payoutSimulator,
     payoutSimulator,
     redis,
+    queryTimings,
     blobs: new LocalBlobStore(path.join(config.JARIMA_DATA_DIR, 'blobs')),
     reference,
     boundaries,

@@ -11,6 +11,7 @@ import { webhookRoutes } from '../fines/webhook.routes.js';
 import { emailOutboxRoutes, outboxRoutes } from '../integrations/sms/outbox.routes.js';
 import { CitizenStreams } from '../notifications/live.js';
 import { notificationRoutes } from '../notifications/notifications.routes.js';
+import { queryRoutes } from '../ops/queries.routes.js';
 import { dlqRoutes } from '../pipeline/dlq.routes.js';
 import { installErrorHandler } from '../platform/errors/http.js';
 import { installSecurityHeaders } from '../platform/http/security-headers.js';
@@ -91,6 +92,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   reportRoutes(app, deps);
   referenceRoutes(app, deps);
   dlqRoutes(app, deps);
+  queryRoutes(app, deps);
   reviewRoutes(app, deps);
   await webhookRoutes(app, deps);
   const streams = new CitizenStreams(deps.pool, deps.logger);

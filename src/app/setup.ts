@@ -17,6 +17,8 @@ export async function prepareDatabase(
 ): Promise<{ migrations: string[]; boundariesImported: boolean }> {
   const { applied } = await migrate(pool);
   await loadReferenceData(pool);
+  // Where the server preloads it (the embedded one does); elsewhere this quietly does nothing.
+  await pool.query('create extension if not exists pg_stat_statements').catch(() => {});
   const { rows } = await pool.query<{ n: number }>('select count(*)::int as n from regions');
   const empty = rows[0]!.n === 0;
   if (empty) {

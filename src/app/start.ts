@@ -28,7 +28,11 @@ export async function openDatabase(
 ): Promise<{ url: string; embedded: EmbeddedDatabase | null }> {
   if (config.DATABASE_URL) return { url: config.DATABASE_URL, embedded: null };
   log(`starting embedded PostgreSQL in ${path.resolve(config.JARIMA_DATA_DIR, 'pg')} …`);
-  const embedded = await startEmbeddedPostgres({ dir: path.join(config.JARIMA_DATA_DIR, 'pg') });
+  const embedded = await startEmbeddedPostgres({
+    dir: path.join(config.JARIMA_DATA_DIR, 'pg'),
+    // Slow-query visibility (GET /v1/admin/queries) costs a little shared memory.
+    settings: { shared_preload_libraries: 'pg_stat_statements' },
+  });
   return { url: embedded.url, embedded };
 }
 

@@ -1,0 +1,85 @@
+import { Type as T } from '@sinclair/typebox';
+import type { Deps } from '../app/deps.js';
+import { requireRole } from '../auth/guard.js';
+import { type App, errorResponses } from '../platform/http/types.js';
+
+const Histogram = T.Object({
+  statement: T.String(),
+  calls: T.Integer(),
+  totalMs: T.Number(),
+  meanMs: T.Number(),
+  p95Ms: T.Number({ description: 'Upper bound of the histogram bucket holding the 95th percentile' }),
+});
+
+/**
+ * Slow-query visibility for operators: this process's per-statement timing histograms, and PostgreSQL's own
+ * pg_stat_statements (every process, since the server started) where the server has it loaded.
+ */
+export function queryRoutes(app: App, deps: Deps): void {
+  app.get(
+    '/v1/admin/queries',
+    {
+      preHandler: requireRole('admin'),
+      schema: {
+        tags: ['ops'],
+        summary: 'Statements by total time: this process, and pg_stat_statements where available',
+        security: [{ bearer: [] }],
+        querystring: T.Object({ limit: T.Integer({ minimum: 1, maximum: 200, default: 20 }) }),
+        response: {
+          200: T.Object({
+            process: T.Array(Histogram),
+            pgStatStatements: T.Object({
+              available: T.Boolean(),
+              statements: T.Array(
+                T.Object({
+                  statement: T.String(),
+                  calls: T.Integer(),
+                  totalMs: T.Number(),
+                  meanMs: T.Number(),
+                }),
+              ),
+            }),
+          }),
+          ...errorResponses(401, 403),
+        },
+      },
+    },
+    async (request) => {
+      const limit = request.query.limit;
+      let pgss: {
+        available: boolean;
+        statements: { statement: string; calls: number; totalMs: number; meanMs: number }[];
+      };
+      try {
+        const { rows } = await deps.pool.query<{ query: string; calls: number; total: number; mean: number }>(
+          `select regexp_replace(query, '\\s+', ' ', 'g') as query, calls::bigint as calls,
+                  total_exec_time as total, mean_exec_time as mean
+             from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
+            order by total_exec_time desc limit $1`,
+          [limit],
+        );
+        pgss = {
+          available: true,
+          statements: rows.map((r) => ({
+            statement: r.query.slice(0, 500),
+            calls: r.calls,
+            totalMs: r.total,
+            meanMs: r.mean,
+          })),
+        };
+      } catch {
+        pgss = { available: false, statements: [] };
+      }
+      return {
+        process: deps.queryTimings.top(limit).map((t) => ({
+          statement: t.statement,
+          calls: t.calls,
+          totalMs: t.totalMs,
+          meanMs: t.meanMs,
+          p95Ms: t.p95Ms,
+        })),
+        pgStatStatements: pgss,
+      };
+    },
+  );
+}
