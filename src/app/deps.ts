@@ -1,7 +1,9 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { maskPhone } from '../auth/phone.js';
 import { type BlobStore, LocalBlobStore } from '../evidence/blob-store.js';
@@ -91,6 +93,11 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
       })
     : null;
   redis?.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis unavailable'));
+  // Start with Redis connected when it is there (commands issued before it is ready would fail open); a Redis that
+  // is away does not stop the start, the client keeps reconnecting.
+  if (redis && redis.status !== 'ready') {
+    await Promise.race([once(redis, 'ready'), setTimeout(2000)]).catch(() => {});
+  }
   const registryOptions = govRegistryOptions(config) ?? {
     // No registry configured: the local simulator (or, without one, an address that refuses, so forwarding waits).
     urls: [opts.govSimulator?.url ?? 'http://127.0.0.1:9'],
