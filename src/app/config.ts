@@ -124,7 +124,8 @@ export const ConfigSchema = T.Object({
   REDIS_URL: T.Optional(
     T.String({
       pattern: '^rediss?://',
-      description: 'Redis for state shared by several processes (rate-limit counters); unset = per process',
+      description:
+        'Redis for state shared by several processes (rate-limit counters, cache L2 and bus); unset = per process',
     }),
   ),
   REDIS_PREFIX: T.String({

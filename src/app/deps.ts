@@ -16,6 +16,7 @@ import { HttpGovRegistry } from '../integrations/gov-registry/http-adapter.js';
 import { HttpSmsGateway } from '../integrations/sms/http-adapter.js';
 import type { SmsGateway } from '../integrations/sms/port.js';
 import { SmsSimulator } from '../integrations/sms/simulator.js';
+import { Cache } from '../platform/cache/cache.js';
 import { createPool, type Pool } from '../platform/db/pool.js';
 import { QueryTimings } from '../platform/db/query-timing.js';
 import type { Logger } from '../platform/logger.js';
@@ -53,6 +54,8 @@ export interface Deps {
   redis: Redis | null;
   /** Timing histograms of every statement this process runs (GET /v1/admin/queries). */
   queryTimings: QueryTimings;
+  /** L1 memory, plus L2 Redis and its invalidation bus with REDIS_URL (src/platform/cache/cache.ts). */
+  cache: Cache;
 }
 
 export interface DepsOptions {
@@ -132,6 +135,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     payoutSimulator,
     redis,
     queryTimings,
+    cache: new Cache({ redis, prefix: config.REDIS_PREFIX }),
     blobs: new LocalBlobStore(path.join(config.JARIMA_DATA_DIR, 'blobs')),
     reference,
     boundaries,
@@ -146,6 +150,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
 export async function closeDeps(deps: Deps): Promise<void> {
   await deps.intake.drain();
   await deps.govRegistry.close();
+  await deps.cache.disconnect();
   deps.redis?.disconnect();
   if (deps.sms instanceof HttpSmsGateway) await deps.sms.close();
   if (deps.email instanceof SmtpEmailSender) deps.email.close();

@@ -17,6 +17,37 @@ const Histogram = T.Object({
  */
 export function queryRoutes(app: App, deps: Deps): void {
   app.get(
+    '/v1/admin/cache',
+    {
+      preHandler: requireRole('admin'),
+      schema: {
+        tags: ['ops'],
+        summary: 'Cache hits, misses and stale (grace) serves per namespace in this process, since start',
+        security: [{ bearer: [] }],
+        response: {
+          200: T.Object({
+            tiers: T.Array(T.String()),
+            namespaces: T.Record(
+              T.String(),
+              T.Object({
+                hits: T.Integer(),
+                misses: T.Integer(),
+                stale: T.Integer(),
+                hitRate: T.Union([T.Number(), T.Null()]),
+              }),
+            ),
+          }),
+          ...errorResponses(401, 403),
+        },
+      },
+    },
+    async () => ({
+      tiers: deps.redis ? ['memory', 'redis', 'bus'] : ['memory'],
+      namespaces: deps.cache.stats(),
+    }),
+  );
+
+  app.get(
     '/v1/admin/queries',
     {
       preHandler: requireRole('admin'),

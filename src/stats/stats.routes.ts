@@ -99,17 +99,24 @@ export function statsRoutes(app: App, deps: Deps): void {
       },
     },
     async (_request, reply) => {
-      const { rows } = await pool.query<SumRow & { span: string }>(
-        `with bounds as (select (date_trunc('day', now() at time zone '${TZ}')) at time zone '${TZ}' as today)
+      publicCache(reply);
+      return deps.cache.getOrSet('stats', 'summary', async () => {
+        const { rows } = await pool.query<SumRow & { span: string }>(
+          `with bounds as (select (date_trunc('day', now() at time zone '${TZ}')) at time zone '${TZ}' as today)
          select 'today' as span, ${SUMS} from stats_hourly, bounds where hour >= bounds.today
          union all
          select '30' as span, ${SUMS} from stats_hourly, bounds where hour >= bounds.today - interval '29 days'
          union all
          select 'all' as span, ${SUMS} from stats_hourly`,
-      );
-      const by = (span: string) => counts(rows.find((r) => r.span === span)!);
-      publicCache(reply);
-      return { today: by('today'), last30Days: by('30'), allTime: by('all'), asOf: new Date().toISOString() };
+        );
+        const by = (span: string) => counts(rows.find((r) => r.span === span)!);
+        return {
+          today: by('today'),
+          last30Days: by('30'),
+          allTime: by('all'),
+          asOf: new Date().toISOString(),
+        };
+      });
     },
   );
 
@@ -142,30 +149,36 @@ export function statsRoutes(app: App, deps: Deps): void {
     },
     async (request, reply) => {
       const { from, to } = range(request.query, MAX_DAYS);
-      const { rows } = await pool.query<
-        SumRow & { region_id: number; district_id: number; rname: string | null; dname: string | null }
-      >(
-        `select s.region_id, s.district_id, r.name as rname, d.name as dname, ${SUMS}
+      publicCache(reply);
+      return deps.cache.getOrSet(
+        'stats',
+        `by-district?${from}&${to}&${request.query.type ?? ''}`,
+        async () => {
+          const { rows } = await pool.query<
+            SumRow & { region_id: number; district_id: number; rname: string | null; dname: string | null }
+          >(
+            `select s.region_id, s.district_id, r.name as rname, d.name as dname, ${SUMS}
            from stats_hourly s
            left join regions r on r.id = s.region_id left join districts d on d.id = s.district_id
           where s.hour >= $1::date at time zone '${TZ}' and s.hour < ($2::date + 1) at time zone '${TZ}'
             and ($3::text is null or s.violation_code = $3)
           group by s.region_id, s.district_id, r.name, d.name
           order by sum(s.submitted) desc, s.region_id, s.district_id`,
-        [from, to, request.query.type ?? null],
+            [from, to, request.query.type ?? null],
+          );
+          return {
+            from,
+            to,
+            items: rows.map((r) => ({
+              regionId: r.region_id || null,
+              regionName: r.rname,
+              districtId: r.district_id || null,
+              districtName: r.dname,
+              counts: counts(r),
+            })),
+          };
+        },
       );
-      publicCache(reply);
-      return {
-        from,
-        to,
-        items: rows.map((r) => ({
-          regionId: r.region_id || null,
-          regionName: r.rname,
-          districtId: r.district_id || null,
-          districtName: r.dname,
-          counts: counts(r),
-        })),
-      };
     },
   );
 
@@ -203,22 +216,25 @@ export function statsRoutes(app: App, deps: Deps): void {
       const { from, to } = range(q, q.bucket === 'hour' ? MAX_HOURLY_DAYS : MAX_DAYS);
       const bucketSql =
         q.bucket === 'hour' ? 'hour' : `date_trunc('day', hour at time zone '${TZ}') at time zone '${TZ}'`;
-      const { rows } = await pool.query<SumRow & { at: Date }>(
-        `select ${bucketSql} as at, ${SUMS}
+      publicCache(reply);
+      const key = `timeseries?${q.bucket}&${from}&${to}&${q.type ?? ''}&${q.region ?? ''}&${q.district ?? ''}`;
+      return deps.cache.getOrSet('stats', key, async () => {
+        const { rows } = await pool.query<SumRow & { at: Date }>(
+          `select ${bucketSql} as at, ${SUMS}
            from stats_hourly
           where hour >= $1::date at time zone '${TZ}' and hour < ($2::date + 1) at time zone '${TZ}'
             and ($3::text is null or violation_code = $3)
             and ($4::int is null or region_id = $4) and ($5::int is null or district_id = $5)
           group by 1 order by 1`,
-        [from, to, q.type ?? null, q.region ?? null, q.district ?? null],
-      );
-      publicCache(reply);
-      return {
-        bucket: q.bucket,
-        from,
-        to,
-        points: rows.map((r) => ({ at: r.at.toISOString(), counts: counts(r) })),
-      };
+          [from, to, q.type ?? null, q.region ?? null, q.district ?? null],
+        );
+        return {
+          bucket: q.bucket,
+          from,
+          to,
+          points: rows.map((r) => ({ at: r.at.toISOString(), counts: counts(r) })),
+        };
+      });
     },
   );
 }
