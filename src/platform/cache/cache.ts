@@ -28,11 +28,6 @@ export interface NamespaceCounts {
 export class Cache {
   private readonly bento: BentoCache<{ cache: ReturnType<typeof bentostore> }>;
   private readonly counts = new Map<string, NamespaceCounts>();
-  /** One namespace object each: its locks are what makes concurrent misses of a key wait for one factory. */
-  private readonly namespaces = new Map<
-    Namespace,
-    ReturnType<BentoCache<{ cache: ReturnType<typeof bentostore> }>['namespace']>
-  >();
 
   constructor(opts: { redis: Redis | null; prefix: string }) {
     let store = bentostore().useL1Layer(memoryDriver({ maxSize: '50mb' }));
