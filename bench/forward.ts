@@ -6,6 +6,7 @@ import { loadConfig } from '../src/app/config.js';
 import { closeDeps, createDeps } from '../src/app/deps.js';
 import { prepareDatabase } from '../src/app/setup.js';
 import { startWorkers } from '../src/app/worker.js';
+import { govRegistryPolicy } from '../src/integrations/gov-registry/config.js';
 import { HttpGovRegistry } from '../src/integrations/gov-registry/http-adapter.js';
 import { startGovRegistrySimulator } from '../src/integrations/gov-registry/simulator.js';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded.js';
@@ -115,16 +116,7 @@ async function runScenario(
   deps.govRegistry = new HttpGovRegistry({
     urls: [sim.url],
     apiKey,
-    timeoutMs: config.GOV_REGISTRY_TIMEOUT_MS,
-    retries: config.GOV_REGISTRY_RETRIES,
-    breaker: {
-      consecutiveFailures: config.GOV_REGISTRY_BREAKER_FAILURES,
-      halfOpenAfterMs: config.GOV_REGISTRY_BREAKER_HALF_OPEN_MS,
-    },
-    bulkhead: {
-      maxConcurrent: config.GOV_REGISTRY_MAX_CONCURRENT,
-      maxQueued: config.GOV_REGISTRY_MAX_QUEUED,
-    },
+    ...govRegistryPolicy(config),
     onBreakerChange: (state) => {
       if (state === 'open') opened++;
     },

@@ -11,7 +11,11 @@ import { BoundariesCache } from '../geo/boundaries-cache.js';
 import { EmailOutbox } from '../integrations/email/outbox.js';
 import type { EmailSender } from '../integrations/email/port.js';
 import { SmtpEmailSender } from '../integrations/email/smtp-adapter.js';
-import { govRegistryOptions, govWebhookSecrets } from '../integrations/gov-registry/config.js';
+import {
+  govRegistryOptions,
+  govRegistryPolicy,
+  govWebhookSecrets,
+} from '../integrations/gov-registry/config.js';
 import { HttpGovRegistry } from '../integrations/gov-registry/http-adapter.js';
 import { HttpSmsGateway } from '../integrations/sms/http-adapter.js';
 import type { SmsGateway } from '../integrations/sms/port.js';
@@ -105,16 +109,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     // No registry configured: the local simulator (or, without one, an address that refuses, so forwarding waits).
     urls: [opts.govSimulator?.url ?? 'http://127.0.0.1:9'],
     apiKey: opts.govSimulator?.apiKey ?? 'unset',
-    timeoutMs: config.GOV_REGISTRY_TIMEOUT_MS,
-    retries: config.GOV_REGISTRY_RETRIES,
-    breaker: {
-      consecutiveFailures: config.GOV_REGISTRY_BREAKER_FAILURES,
-      halfOpenAfterMs: config.GOV_REGISTRY_BREAKER_HALF_OPEN_MS,
-    },
-    bulkhead: {
-      maxConcurrent: config.GOV_REGISTRY_MAX_CONCURRENT,
-      maxQueued: config.GOV_REGISTRY_MAX_QUEUED,
-    },
+    ...govRegistryPolicy(config),
   };
   return {
     config,

@@ -53,6 +53,15 @@ export function govRegistryOptions(config: GovRegistryConfig): HttpGovRegistryOp
   return {
     urls: config.GOV_REGISTRY_URL.split(',').map((u) => u.trim()),
     apiKey: config.GOV_REGISTRY_API_KEY,
+    ...govRegistryPolicy(config),
+  };
+}
+
+/** Timeout, retries, breaker and bulkhead from the configuration, whichever registry they guard. */
+export function govRegistryPolicy(
+  config: GovRegistryConfig,
+): Pick<HttpGovRegistryOptions, 'timeoutMs' | 'retries' | 'breaker' | 'bulkhead'> {
+  return {
     timeoutMs: config.GOV_REGISTRY_TIMEOUT_MS,
     retries: config.GOV_REGISTRY_RETRIES,
     breaker: {
