@@ -103,7 +103,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
   // Start with Redis connected when it is there (commands issued before it is ready would fail open); a Redis that
   // is away does not stop the start, the client keeps reconnecting.
   if (redis && redis.status !== 'ready') {
-    await Promise.race([once(redis, 'ready'), setTimeout(2000)]).catch(() => {});
+    await Promise.race([once(redis, 'ready'), setTimeout(2000, undefined, { ref: false })]).catch(() => {});
   }
   const registryOptions = govRegistryOptions(config) ?? {
     // No registry configured: the local simulator (or, without one, an address that refuses, so forwarding waits).

@@ -4,7 +4,7 @@ import { sweepJob } from '../pipeline/jobs.js';
 import { type Pool, withTransaction } from '../platform/db/pool.js';
 import { AppError } from '../platform/errors/catalog.js';
 import type { ReferenceData } from '../reference/reference.js';
-import { REPORT_COLUMNS, type ReportRow } from '../reports/reports.repository.js';
+import { lockReportForUpdate } from '../reports/reports.repository.js';
 import { applyTransitions, type Transition } from '../reports/transition.js';
 import {
   citizenAccount,
@@ -28,11 +28,7 @@ export async function applyRegistryEvent(
   e: RegistryEvent,
 ): Promise<EventOutcome> {
   return withTransaction(pool, async (trx) => {
-    const { rows } = await trx.query<ReportRow>(
-      `select ${REPORT_COLUMNS} from reports where id = $1 for update`,
-      [e.reportId],
-    );
-    const report = rows[0];
+    const report = await lockReportForUpdate(trx, e.reportId);
     if (!report) throw new AppError('REPORT_NOT_FOUND', { field: 'reportId' });
     const seen = await trx.query(
       `insert into gov_events (event_id, report_id, type, payload, applied) values ($1, $2, $3, $4, false)

@@ -41,12 +41,6 @@ export class CitizenStreams {
     };
   }
 
-  subscribers(): number {
-    let n = 0;
-    for (const s of this.listeners.values()) n += s.size;
-    return n;
-  }
-
   private connecting: Promise<void> | null = null;
   private connect(): Promise<void> {
     if (this.client || this.stopped) return Promise.resolve();

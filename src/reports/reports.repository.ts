@@ -138,3 +138,12 @@ export async function lockReport(trx: Queryable, id: string, status: ReportStatu
   );
   return rows;
 }
+
+/** Locks one report whatever its state, waiting for any transaction that holds it (a decision, a callback). */
+export async function lockReportForUpdate(trx: Queryable, id: string): Promise<ReportRow | null> {
+  const { rows } = await trx.query<ReportRow>(
+    `select ${REPORT_COLUMNS} from reports where id = $1 for update`,
+    [id],
+  );
+  return rows[0] ?? null;
+}

@@ -103,14 +103,6 @@ export async function lockLapsedLeases(trx: Queryable, limit: number): Promise<R
   return rows;
 }
 
-export async function lockReportForUpdate(trx: Queryable, id: string): Promise<ReportRow | null> {
-  const { rows } = await trx.query<ReportRow>(
-    `select ${REPORT_COLUMNS} from reports where id = $1 for update`,
-    [id],
-  );
-  return rows[0] ?? null;
-}
-
 export interface StaffRef {
   id: string;
   login: string;

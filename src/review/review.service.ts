@@ -3,14 +3,13 @@ import { sweepJob } from '../pipeline/jobs.js';
 import { type Pool, type Queryable, withTransaction } from '../platform/db/pool.js';
 import { AppError } from '../platform/errors/catalog.js';
 import { REVIEW_REJECTION_REASONS } from '../reports/reasons.js';
-import type { ReportRow } from '../reports/reports.repository.js';
+import { lockReportForUpdate, type ReportRow } from '../reports/reports.repository.js';
 import { applyTransitions, type Transition } from '../reports/transition.js';
 import {
   findActiveStaff,
   heldBy,
   lockLapsedLeases,
   lockNextForReview,
-  lockReportForUpdate,
   type QueueFilter,
 } from './review.repository.js';
 
