@@ -6,6 +6,7 @@ import {
   reviewableReport,
   staffMember,
   type TestApp,
+  until,
 } from '../../test/helpers/app.js';
 import { signWebhook } from '../integrations/gov-registry/webhook-signature.js';
 
@@ -32,13 +33,18 @@ async function forwardedReport(): Promise<{ id: string; caseNumber: string; citi
     headers: bearer(inspector.token),
     payload: { decision: 'approve' },
   });
-  for (let i = 0; i < 400; i++) {
-    const { rows } = await t.deps.pool.query('select status, case_number from reports where id = $1', [r.id]);
-    if (rows[0].status === 'forwarded')
-      return { id: r.id, caseNumber: rows[0].case_number, citizen: r.citizen };
-    await new Promise((res) => setTimeout(res, 25));
-  }
-  throw new Error('not forwarded');
+  return until(
+    'the report to be forwarded',
+    async () => {
+      const { rows } = await t.deps.pool.query('select status, case_number from reports where id = $1', [
+        r.id,
+      ]);
+      return (
+        rows[0].status === 'forwarded' && { id: r.id, caseNumber: rows[0].case_number, citizen: r.citizen }
+      );
+    },
+    10_000,
+  );
 }
 
 function event(

@@ -8,6 +8,7 @@ import {
   staffMember,
   submitReport,
   type TestApp,
+  until,
   uploadEvidence,
 } from '../helpers/app.js';
 import { makeScene } from '../helpers/media.js';
@@ -28,16 +29,6 @@ beforeAll(async () => {
     },
   );
 });
-
-const until = async <T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 20_000) => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 /** Reads a Server-Sent Events stream over a real socket until aborted. */
 function listen(token: string, lastEventId?: string) {

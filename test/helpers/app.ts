@@ -252,3 +252,18 @@ export async function reviewableReport(
     throw new Error(`report ended ${report.status}, not awaiting_review`);
   return { id: report.id, citizen, evidenceId, photo };
 }
+
+/** Polls `fn` every 50 ms until it returns something truthy, and returns that; fails after `ms`. */
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false>,
+  ms = 20_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
