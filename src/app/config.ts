@@ -128,6 +128,12 @@ export const ConfigSchema = T.Object({
         'Redis for state shared by several processes (rate-limit counters, cache L2 and bus); unset = per process',
     }),
   ),
+  CACHE_ENABLED: T.Boolean({
+    default: true,
+    description:
+      'false sends every cached read (statuses, lists, statistics, reference data) to the database — for comparison',
+  }),
+  CACHE_MEMORY_MB: Int(256, 8, 65_536, 'Most memory the in-process cache tier holds before evicting'),
   REDIS_PREFIX: T.String({
     default: 'jarima:',
     minLength: 1,

@@ -21,13 +21,17 @@ import { HttpSmsGateway } from '../integrations/sms/http-adapter.js';
 import type { SmsGateway } from '../integrations/sms/port.js';
 import { SmsSimulator } from '../integrations/sms/simulator.js';
 import { Cache } from '../platform/cache/cache.js';
-import { createPool, type Pool } from '../platform/db/pool.js';
+import { createPool, onChanges, type Pool } from '../platform/db/pool.js';
 import { QueryTimings } from '../platform/db/query-timing.js';
 import type { Logger } from '../platform/logger.js';
 import { deriveKeys, type Keys } from '../platform/security/keys.js';
 import { ReferenceData } from '../reference/reference.js';
+import { REFERENCE_CACHE } from '../reference/reference.routes.js';
 import { GroupCommitIntake } from '../reports/intake.js';
+import { dropChangedReports, REPORT_CACHES } from '../reports/report-cache.js';
 import { type PayoutGateway, PayoutSimulator } from '../rewards/payout.js';
+import { MAP_CACHE } from '../stats/public-data.routes.js';
+import { STATS_CACHE } from '../stats/stats.routes.js';
 import type { Config } from './config.js';
 
 /** Everything the routes and workers use, built once here and passed explicitly (no module singletons). */
@@ -111,6 +115,15 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     apiKey: opts.govSimulator?.apiKey ?? 'unset',
     ...govRegistryPolicy(config),
   };
+  const cache = new Cache({
+    redis,
+    prefix: config.REDIS_PREFIX,
+    enabled: config.CACHE_ENABLED,
+    memoryMb: config.CACHE_MEMORY_MB,
+    namespaces: [REFERENCE_CACHE, ...REPORT_CACHES, STATS_CACHE, MAP_CACHE],
+  });
+  // Write-through invalidation: every commit that moved reports drops their cached views, here and (bus) elsewhere.
+  onChanges(pool, (changes) => void dropChangedReports(cache, changes));
   return {
     config,
     logger: log,
@@ -130,7 +143,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     payoutSimulator,
     redis,
     queryTimings,
-    cache: new Cache({ redis, prefix: config.REDIS_PREFIX }),
+    cache,
     blobs: new LocalBlobStore(path.join(config.JARIMA_DATA_DIR, 'blobs')),
     reference,
     boundaries,

@@ -13,11 +13,14 @@ import { CitizenStreams } from '../notifications/live.js';
 import { notificationRoutes } from '../notifications/notifications.routes.js';
 import { queryRoutes } from '../ops/queries.routes.js';
 import { dlqRoutes } from '../pipeline/dlq.routes.js';
+import { PgListener } from '../platform/db/listener.js';
 import { installErrorHandler } from '../platform/errors/http.js';
 import { installSecurityHeaders } from '../platform/http/security-headers.js';
 import { installShedding } from '../platform/http/shedding.js';
 import { type App, ErrorBody } from '../platform/http/types.js';
-import { referenceRoutes } from '../reference/reference.routes.js';
+import { REFERENCE_CHANNEL } from '../reference/reference.js';
+import { referenceRoutes, refreshReference } from '../reference/reference.routes.js';
+import { listenForChanges } from '../reports/report-cache.js';
 import { reportRoutes } from '../reports/reports.routes.js';
 import { reviewRoutes } from '../review/review.routes.js';
 import { rewardRoutes } from '../rewards/rewards.routes.js';
@@ -95,9 +98,14 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   queryRoutes(app, deps);
   reviewRoutes(app, deps);
   await webhookRoutes(app, deps);
-  const streams = new CitizenStreams(deps.pool, deps.logger);
-  app.addHook('onClose', () => streams.stop());
-  notificationRoutes(app, deps, streams);
+  // One LISTEN connection for this API process: live citizen streams, and reference data changed elsewhere.
+  const listener = new PgListener(deps.pool, deps.logger);
+  app.addHook('onClose', () => listener.stop());
+  listener.on(REFERENCE_CHANNEL, () => {
+    refreshReference(deps).catch((err: unknown) => deps.logger.warn({ err }, 'reference refresh failed'));
+  });
+  listenForChanges(listener, deps.cache);
+  notificationRoutes(app, deps, new CitizenStreams(listener));
   rewardRoutes(app, deps);
   statsRoutes(app, deps);
   publicDataRoutes(app, deps);

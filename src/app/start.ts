@@ -10,6 +10,7 @@ import { parseWorkerPools } from '../pipeline/pools.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from '../platform/db/embedded.js';
 import { createPool } from '../platform/db/pool.js';
 import { createLogger } from '../platform/logger.js';
+import { warmReference } from '../reference/reference.routes.js';
 import type { Config } from './config.js';
 import { closeDeps, createDeps, govWebhookSecretsFor, resolveSecret } from './deps.js';
 import { buildApp } from './http.js';
@@ -97,6 +98,8 @@ export async function startPlatform(
       };
     }
     const app = await buildApp(deps, { workersRunning: () => workers?.running() ?? false });
+    // Reference data is in the cache before the first citizen asks for it.
+    await warmReference(deps);
     await app.listen({ host: config.HOST, port: config.PORT });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
 import type { Pool, PoolClient } from '../platform/db/pool.js';
 import { withTransaction } from '../platform/db/pool.js';
+import { REFERENCE_CHANNEL } from '../reference/reference.js';
 import {
   type AreaGeometry,
   bboxOf,
@@ -102,6 +103,8 @@ export async function importBoundaries(pool: Pool, filePath: string): Promise<Im
   }
   return withTransaction(pool, async (trx) => {
     await trx.query('select pg_advisory_xact_lock($1)', [IMPORT_LOCK]);
+    // Delivered at commit: every API process refreshes its maps and reference cache (src/reference).
+    await trx.query('select pg_notify($1, $2)', [REFERENCE_CHANNEL, file.level]);
     return file.level === 'region' ? importRegions(trx, file.features) : importDistricts(trx, file.features);
   });
 }

@@ -1,5 +1,4 @@
-import type { Pool, PoolClient } from '../platform/db/pool.js';
-import type { Logger } from '../platform/logger.js';
+import type { PgListener } from '../platform/db/listener.js';
 import { CITIZEN_CHANNEL } from './queue.js';
 
 export interface LiveEvent {
@@ -14,85 +13,34 @@ export interface LiveEvent {
 type Listener = (e: LiveEvent | 'reset') => void;
 
 /**
- * One LISTEN connection per API process, fanned out to the open `GET /v1/me/events` streams of each citizen. The
- * NOTIFY is sent by the transition's own transaction, so every process hears exactly the committed changes, and a
+ * The open `GET /v1/me/events` streams of each citizen, fed from the process's one LISTEN connection. The NOTIFY
+ * is sent by the transition's own transaction, so every process hears exactly the committed changes, and a
  * process that was away catches up from the notifications table (Last-Event-ID).
  */
 export class CitizenStreams {
-  private client: PoolClient | null = null;
   private readonly listeners = new Map<string, Set<Listener>>();
-  private stopped = false;
-  private retry: NodeJS.Timeout | null = null;
+  private listening = false;
 
-  constructor(
-    private readonly pool: Pool,
-    private readonly log: Logger,
-  ) {}
+  constructor(private readonly pg: PgListener) {}
 
-  /** Subscribes; returns the unsubscribe function. Connects on the first subscriber. */
+  /** Subscribes; returns the unsubscribe function. Starts listening on the first subscriber. */
   subscribe(citizenId: string, fn: Listener): () => void {
     const set = this.listeners.get(citizenId) ?? new Set<Listener>();
     this.listeners.set(citizenId, set);
     set.add(fn);
-    void this.connect();
+    if (!this.listening) {
+      this.listening = true;
+      this.pg.on(CITIZEN_CHANNEL, (payload) => {
+        const e = JSON.parse(payload) as LiveEvent;
+        for (const f of this.listeners.get(e.citizenId) ?? []) f(e);
+      });
+      this.pg.onLost(() => {
+        for (const s of this.listeners.values()) for (const f of s) f('reset');
+      });
+    }
     return () => {
       set.delete(fn);
       if (set.size === 0) this.listeners.delete(citizenId);
     };
-  }
-
-  private connecting: Promise<void> | null = null;
-  private connect(): Promise<void> {
-    if (this.client || this.stopped) return Promise.resolve();
-    this.connecting ??= (async () => {
-      try {
-        const client = await this.pool.connect();
-        client.on('notification', (msg) => {
-          if (msg.channel !== CITIZEN_CHANNEL || !msg.payload) return;
-          const e = JSON.parse(msg.payload) as LiveEvent;
-          for (const fn of this.listeners.get(e.citizenId) ?? []) fn(e);
-        });
-        client.on('error', (err) => {
-          this.log.warn({ err }, 'live stream connection lost; reconnecting');
-          this.drop(true);
-        });
-        await client.query(`listen ${CITIZEN_CHANNEL}`);
-        this.client = client;
-      } catch (err) {
-        this.log.warn({ err }, 'live stream could not listen; retrying');
-        this.scheduleRetry();
-      } finally {
-        this.connecting = null;
-      }
-    })();
-    return this.connecting;
-  }
-
-  private drop(broken: boolean) {
-    const c = this.client;
-    this.client = null;
-    c?.release(broken);
-    if (!broken) return;
-    for (const set of this.listeners.values()) for (const fn of set) fn('reset');
-    this.scheduleRetry();
-  }
-
-  private scheduleRetry() {
-    if (this.stopped || this.retry) return;
-    this.retry = setTimeout(() => {
-      this.retry = null;
-      if (this.listeners.size) void this.connect();
-    }, 1000);
-    this.retry.unref();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.retry) clearTimeout(this.retry);
-    await this.connecting;
-    if (this.client) {
-      await this.client.query(`unlisten ${CITIZEN_CHANNEL}`).catch(() => {});
-      this.drop(false);
-    }
   }
 }

@@ -1,6 +1,9 @@
 import { Type as T } from '@sinclair/typebox';
 import type { Deps } from '../app/deps.js';
-import type { App } from '../platform/http/types.js';
+import type { AreaGeometry, Position } from '../geo/geo-index.js';
+import { cacheNamespace } from '../platform/cache/cache.js';
+import type { Queryable } from '../platform/db/pool.js';
+import { type App, errorResponses, sendJson } from '../platform/http/types.js';
 import { ViolationName } from './reference.schema.js';
 
 const ViolationTypeView = T.Object({
@@ -19,6 +22,42 @@ const ViolationTypeView = T.Object({
   ]),
 });
 
+/**
+ * Reference data as response bodies (serialised once: the district outlines are ~0.5 MB of JSON). Kept until it
+ * changes: `refreshReference` drops and refills it when boundaries are imported (any process; see
+ * REFERENCE_CHANNEL). The hour's ttl is for `fineToday`, which moves when a new BHM rate takes effect at midnight.
+ * key: one of REFERENCE_KEYS; value: a JSON string.
+ */
+export const REFERENCE_CACHE = cacheNamespace<string>('reference', { ttl: '1h', grace: '7d' });
+const REFERENCE_KEYS = [
+  'violation-types',
+  'violation-types?active=true',
+  'violation-types?active=false',
+  'regions',
+  'districts',
+];
+
+const BoundariesQuery = T.Object(
+  { level: T.Union([T.Literal('region'), T.Literal('district')], { default: 'region' }) },
+  { additionalProperties: false },
+);
+
+const BoundaryCollection = T.Object({
+  type: T.Literal('FeatureCollection'),
+  features: T.Array(
+    T.Object({
+      type: T.Literal('Feature'),
+      id: T.Integer(),
+      properties: T.Object({
+        name: T.String(),
+        iso: T.Union([T.String(), T.Null()]),
+        regionId: T.Union([T.Integer(), T.Null()]),
+      }),
+      geometry: T.Object({ type: T.String(), coordinates: T.Array(T.Unknown()) }),
+    }),
+  ),
+});
+
 export function referenceRoutes(app: App, deps: Deps): void {
   app.get(
     '/v1/violation-types',
@@ -34,19 +73,110 @@ export function referenceRoutes(app: App, deps: Deps): void {
       },
     },
     async (request, reply) => {
-      const now = new Date();
-      const items = deps.reference
-        .violationTypes()
-        .filter((v) => request.query.active === undefined || v.active === request.query.active)
-        .map((v) => {
-          const fine = deps.reference.fineFor(v.code, now);
-          return {
-            ...v,
-            fineToday: fine && { sumMin: fine.sumMin, sumMax: fine.sumMax, bhmRate: fine.bhmRate },
-          };
-        });
-      void reply.header('cache-control', 'public, max-age=300');
-      return { items };
+      const active = request.query.active;
+      const key = active === undefined ? 'violation-types' : `violation-types?active=${active}`;
+      const body = await deps.cache.getOrSet(REFERENCE_CACHE, key, async () =>
+        violationTypesBody(deps, active),
+      );
+      // Already JSON: sent as it is, not serialised again.
+      return sendJson(reply.header('cache-control', 'public, max-age=300'), body);
     },
   );
+
+  app.get(
+    '/v1/boundaries',
+    {
+      config: { shed: 'public' },
+      schema: {
+        tags: ['reference'],
+        summary: 'Region or district outlines (GeoJSON, positions rounded to ~10 m) for maps',
+        querystring: BoundariesQuery,
+        response: { 200: BoundaryCollection, ...errorResponses(400) },
+      },
+    },
+    async (request, reply) => {
+      const level = request.query.level;
+      const body = await deps.cache.getOrSet(
+        REFERENCE_CACHE,
+        level === 'region' ? 'regions' : 'districts',
+        () => boundariesBody(deps.pool, level),
+      );
+      return sendJson(reply.header('cache-control', 'public, max-age=3600'), body);
+    },
+  );
+}
+
+async function violationTypesBody(
+  deps: Pick<Deps, 'reference'>,
+  active: boolean | undefined,
+): Promise<string> {
+  const now = new Date();
+  const items = deps.reference
+    .violationTypes()
+    .filter((v) => active === undefined || v.active === active)
+    .map((v) => {
+      const fine = deps.reference.fineFor(v.code, now);
+      return { ...v, fineToday: fine && { sumMin: fine.sumMin, sumMax: fine.sumMax, bhmRate: fine.bhmRate } };
+    });
+  return JSON.stringify({ items });
+}
+
+async function boundariesBody(db: Queryable, level: 'region' | 'district'): Promise<string> {
+  const { rows } = await db.query<{
+    id: number;
+    name: string;
+    iso: string | null;
+    region_id: number | null;
+    geometry: AreaGeometry;
+  }>(
+    level === 'region'
+      ? 'select id, name, iso, null::int as region_id, geometry from regions order by id'
+      : 'select id, name, null as iso, region_id, geometry from districts order by id',
+  );
+  return JSON.stringify({
+    type: 'FeatureCollection',
+    features: rows.map((r) => ({
+      type: 'Feature',
+      id: r.id,
+      properties: { name: r.name, iso: r.iso, regionId: r.region_id },
+      geometry: rounded(r.geometry),
+    })),
+  });
+}
+
+/** Positions to 4 decimals (~10 m, finer than any map of a district needs), dropping repeats that leaves. */
+function rounded(g: AreaGeometry): AreaGeometry {
+  const ring = (positions: Position[]) => {
+    const out: Position[] = [];
+    for (const [lon, lat] of positions) {
+      const p = [Math.round(lon! * 1e4) / 1e4, Math.round(lat! * 1e4) / 1e4];
+      const last = out.at(-1);
+      if (!last || last[0] !== p[0] || last[1] !== p[1]) out.push(p);
+    }
+    return out;
+  };
+  return g.type === 'Polygon'
+    ? { type: 'Polygon', coordinates: g.coordinates.map(ring) }
+    : { type: 'MultiPolygon', coordinates: g.coordinates.map((poly) => poly.map(ring)) };
+}
+
+/** Fills the reference namespace (at start-up, and after a change), so no citizen waits for the first read. */
+export async function warmReference(deps: Pick<Deps, 'cache' | 'reference' | 'pool'>): Promise<void> {
+  const bodies: Record<string, () => Promise<string>> = {
+    'violation-types': () => violationTypesBody(deps, undefined),
+    'violation-types?active=true': () => violationTypesBody(deps, true),
+    'violation-types?active=false': () => violationTypesBody(deps, false),
+    regions: () => boundariesBody(deps.pool, 'region'),
+    districts: () => boundariesBody(deps.pool, 'district'),
+  };
+  await Promise.all(REFERENCE_KEYS.map((k) => deps.cache.getOrSet(REFERENCE_CACHE, k, bodies[k]!)));
+}
+
+/** After reference data changed (any process): reload the in-memory copies, then drop and refill the cache. */
+export async function refreshReference(
+  deps: Pick<Deps, 'cache' | 'reference' | 'pool' | 'boundaries'>,
+): Promise<void> {
+  await Promise.all([deps.reference.reload(), deps.boundaries.fresh(deps.pool)]);
+  await deps.cache.invalidate(REFERENCE_CACHE, REFERENCE_KEYS);
+  await warmReference(deps);
 }

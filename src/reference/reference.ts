@@ -1,6 +1,9 @@
 import type { Queryable } from '../platform/db/pool.js';
 import { bhmRateOn, fineInSum, type ViolationTypeRow } from './reference-data.js';
 
+/** Sent (NOTIFY) by a transaction that changes reference data; every API process then refreshes its copies. */
+export const REFERENCE_CHANNEL = 'jarima_reference';
+
 export interface ViolationType {
   code: string;
   article: string;

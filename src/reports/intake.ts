@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import { sweepJob } from '../pipeline/jobs.js';
-import type { Pool, Queryable } from '../platform/db/pool.js';
+import { noteChanges, type Pool, type Queryable } from '../platform/db/pool.js';
 import { isDatabaseUnavailable } from '../platform/db/unavailable.js';
 import { AppError, toError } from '../platform/errors/catalog.js';
 import { newId } from '../platform/ids.js';
 import { eventColumns, eventHash, type ReportEvent } from './events.js';
+import { announceChanges } from './report-cache.js';
 import type { ReportStatus } from './status.js';
 
 export interface Submission {
@@ -133,6 +134,19 @@ export class GroupCommitIntake {
       }
     }
 
+    // Before anyone hears "accepted": their next look at their list, here, includes it (other API processes hear
+    // by NOTIFY within milliseconds; not awaited, so acceptance does not wait for it).
+    const changes = {
+      reports: [],
+      citizens: [...outcomes].flatMap(([p, o]) => (o instanceof Error || o.replayed ? [] : [p.s.citizenId])),
+    };
+    noteChanges(this.pool, changes);
+    void announceChanges(this.pool, changes).catch((err: unknown) =>
+      this.log.warn(
+        { err },
+        'could not announce new reports to other processes; their lists refresh within 10 min',
+      ),
+    );
     for (const [p, outcome] of outcomes) {
       if (outcome instanceof Error) p.reject(outcome);
       else p.resolve(outcome);

@@ -3,13 +3,13 @@ import { Type as T } from '@sinclair/typebox';
 import type { Deps } from '../app/deps.js';
 import { perCitizenRateLimit, principalOf, requireRole, STAFF_ROLES } from '../auth/guard.js';
 import type { Principal } from '../auth/tokens.js';
-import type { Queryable } from '../platform/db/pool.js';
 import { AppError } from '../platform/errors/catalog.js';
 import { type App, errorResponses } from '../platform/http/types.js';
 import { normalisePlate } from '../reference/plates.js';
 import type { ReferenceData } from '../reference/reference.js';
 import { firstBrokenLink, listEvents } from './events.js';
 import { REJECTION_REASONS, type RejectionReason } from './reasons.js';
+import { CITIZEN_REPORTS_CACHE, FIRST_PAGE, REPORT_CACHE, TIMELINE_CACHE } from './report-cache.js';
 import { evidenceOfReports, findReport, listCitizenReports, type ReportRow } from './reports.repository.js';
 import {
   AcceptedResponse,
@@ -96,9 +96,20 @@ export function reportRoutes(app: App, deps: Deps): void {
     },
     async (request) => {
       const who = principalOf(request);
-      const report = await visibleReport(deps.pool, who, request.params.id);
-      const evidence = await evidenceOfReports(deps.pool, [report.id]);
-      return toView(report, deps.reference, evidence.get(report.id) ?? [], who.role !== 'citizen');
+      const id = request.params.id;
+      const cached = await deps.cache.getOrSet(REPORT_CACHE, id, async () => {
+        const report = await findReport(deps.pool, id);
+        if (!report) return null;
+        const evidence = await evidenceOfReports(deps.pool, [id]);
+        return {
+          citizenId: report.citizen_id,
+          view: toView(report, deps.reference, evidence.get(id) ?? [], true),
+        };
+      });
+      const { view } = visible(who, cached);
+      if (who.role !== 'citizen') return view;
+      const { review: _staffOnly, ...citizenView } = view;
+      return citizenView;
     },
   );
 
@@ -117,25 +128,34 @@ export function reportRoutes(app: App, deps: Deps): void {
     },
     async (request) => {
       const who = principalOf(request);
-      const report = await visibleReport(deps.pool, who, request.params.id);
-      const events = await listEvents(deps.pool, report.id);
+      const id = request.params.id;
+      const cached = await deps.cache.getOrSet(TIMELINE_CACHE, id, async () => {
+        const report = await findReport(deps.pool, id);
+        if (!report) return null;
+        const events = await listEvents(deps.pool, id);
+        return {
+          citizenId: report.citizen_id,
+          reportId: id,
+          chainValid: firstBrokenLink(events) === null,
+          events: events.map((e) => ({
+            seq: e.seq,
+            type: e.type,
+            fromStatus: e.fromStatus,
+            toStatus: e.toStatus,
+            actor: e.actor,
+            at: e.at.toISOString(),
+            data: e.data,
+            hash: e.hash.toString('hex'),
+          })),
+        };
+      });
+      const { citizenId: _owner, ...timeline } = visible(who, cached);
+      if (who.role !== 'citizen') return timeline;
       // A citizen learns that an inspector acted, not which one.
-      const actorFor = (actor: string) =>
-        who.role === 'citizen' && actor.startsWith('staff:') ? 'inspector' : actor;
-      return {
-        reportId: report.id,
-        chainValid: firstBrokenLink(events) === null,
-        events: events.map((e) => ({
-          seq: e.seq,
-          type: e.type,
-          fromStatus: e.fromStatus,
-          toStatus: e.toStatus,
-          actor: actorFor(e.actor),
-          at: e.at.toISOString(),
-          data: e.data,
-          hash: e.hash.toString('hex'),
-        })),
-      };
+      const events = timeline.events.map((e) =>
+        e.actor.startsWith('staff:') ? { ...e, actor: 'inspector' } : e,
+      );
+      return { ...timeline, events };
     },
   );
 
@@ -154,27 +174,35 @@ export function reportRoutes(app: App, deps: Deps): void {
     },
     async (request) => {
       const { cursor, limit } = request.query;
-      const rows = await listCitizenReports(deps.pool, principalOf(request).id, {
-        before: cursor,
-        limit: limit + 1,
-      });
-      const page = rows.slice(0, limit);
-      const evidence = await evidenceOfReports(
-        deps.pool,
-        page.map((r) => r.id),
-      );
-      const items = page.map((r) => toView(r, deps.reference, evidence.get(r.id) ?? []));
-      return { items, nextCursor: rows.length > limit ? page.at(-1)!.id : null };
+      const citizenId = principalOf(request).id;
+      const read = async (n: number) => {
+        const rows = await listCitizenReports(deps.pool, citizenId, { before: cursor, limit: n });
+        const evidence = await evidenceOfReports(
+          deps.pool,
+          rows.map((r) => r.id),
+        );
+        return rows.map((r) => toView(r, deps.reference, evidence.get(r.id) ?? []));
+      };
+      // One more than the page, to know whether another follows.
+      const views =
+        cursor === undefined && limit <= FIRST_PAGE
+          ? (
+              await deps.cache.getOrSet(CITIZEN_REPORTS_CACHE, citizenId, async () => ({
+                items: await read(FIRST_PAGE + 1),
+              }))
+            ).items.slice(0, limit + 1)
+          : await read(limit + 1);
+      const items = views.slice(0, limit);
+      return { items, nextCursor: views.length > limit ? items.at(-1)!.id : null };
     },
   );
 }
 
 /** Staff see any report; a citizen sees only their own, and another's is "not found" so its existence stays hidden. */
-async function visibleReport(db: Queryable, who: Principal, id: string): Promise<ReportRow> {
-  const report = await findReport(db, id);
-  if (!report || (who.role === 'citizen' && report.citizen_id !== who.id))
+function visible<T extends { citizenId: string }>(who: Principal, cached: T | null): T {
+  if (!cached || (who.role === 'citizen' && cached.citizenId !== who.id))
     throw new AppError('REPORT_NOT_FOUND');
-  return report;
+  return cached;
 }
 
 export function toView(

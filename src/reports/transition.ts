@@ -1,8 +1,9 @@
 import { notificationEventOf, queueNotifications } from '../notifications/queue.js';
 import { enqueueJobs, type JobSpec, sweepJob } from '../pipeline/jobs.js';
-import type { Queryable } from '../platform/db/pool.js';
+import { noteChanges, type Queryable } from '../platform/db/pool.js';
 import { addToRollups } from '../stats/rollup.js';
 import { eventColumns, eventHash, INSERT_EVENTS_SQL, type ReportEvent } from './events.js';
+import { announceChanges } from './report-cache.js';
 import type { ReportRow } from './reports.repository.js';
 import type { ReportStatus } from './status.js';
 
@@ -128,6 +129,11 @@ export async function applyTransitions(
     trx,
     distinctJobs([...movedItems.flatMap(({ t }) => t.next ?? []), ...(outbound ? [sweepJob('notify')] : [])]),
   );
+  // Cached views of these reports and their citizens' lists are dropped once this commits: in this process at
+  // once (noteChanges), in every API process by NOTIFY.
+  const changes = { reports: [...moved], citizens: movedItems.map(({ report }) => report.citizen_id) };
+  noteChanges(trx, changes);
+  await announceChanges(trx, changes);
   return moved;
 }
 

@@ -1,5 +1,6 @@
 import { Type as T } from '@sinclair/typebox';
 import type { Deps } from '../app/deps.js';
+import { cacheNamespace } from '../platform/cache/cache.js';
 import { AppError } from '../platform/errors/catalog.js';
 import { csvStream } from '../platform/http/csv.js';
 import { type App, errorResponses } from '../platform/http/types.js';
@@ -37,6 +38,12 @@ function timeRange(q: { from?: string; to?: string }): { from: Date; to: Date } 
 }
 
 /** The public map and the open-data export: confirmed violations, no personal data, plates reduced to a region. */
+/**
+ * Map responses. key: the request's `bbox&from&to` as sent (an open range ends "now", so a minute's staleness is
+ * the price of sharing it); value: the response body. Refreshed every minute; ten minutes of grace.
+ */
+export const MAP_CACHE = cacheNamespace<object>('map', { ttl: '60s', grace: '10m' });
+
 export function publicDataRoutes(app: App, deps: Deps): void {
   const { pool } = deps;
   const publicLimit = { max: deps.config.RATE_LIMIT_PUBLIC_PER_MINUTE, timeWindow: 60_000 };
@@ -92,51 +99,54 @@ export function publicDataRoutes(app: App, deps: Deps): void {
           field: 'bbox',
           message: 'bbox is minLon,minLat,maxLon,maxLat',
         });
-      const { from, to } = timeRange(request.query);
-      // Both queries go through the GiST index on (point, incident_at).
-      const where = `point(lon, lat) <@ box(point($1, $2), point($3, $4)) and incident_at between $5 and $6
-                     and status = any($7::text[])`;
-      const params = [minLon, minLat, maxLon, maxLat, from, to, PUBLIC_STATUSES];
-      const { rows: count } = await pool.query<{ n: number }>(
-        `select count(*)::int as n from reports where ${where}`,
-        params,
-      );
-      const total = count[0]!.n;
       reply.header('cache-control', 'public, max-age=60');
-      if (total <= MAX_POINTS) {
-        const { rows } = await pool.query<{
-          lat: number;
-          lon: number;
-          violation_code: string;
-          at: Date;
-          plate: string;
-        }>(
-          `select round(lat::numeric, 4)::float8 as lat, round(lon::numeric, 4)::float8 as lon, violation_code,
-                  date_trunc('hour', incident_at) as at, plate
-             from reports where ${where} limit ${MAX_POINTS}`,
+      const q = request.query;
+      return deps.cache.getOrSet(MAP_CACHE, `${q.bbox}&${q.from ?? ''}&${q.to ?? ''}`, async () => {
+        const { from, to } = timeRange(q);
+        // Both queries go through the GiST index on (point, incident_at).
+        const where = `point(lon, lat) <@ box(point($1, $2), point($3, $4)) and incident_at between $5 and $6
+                     and status = any($7::text[])`;
+        const params = [minLon, minLat, maxLon, maxLat, from, to, PUBLIC_STATUSES];
+        const { rows: count } = await pool.query<{ n: number }>(
+          `select count(*)::int as n from reports where ${where}`,
           params,
         );
-        return {
-          clustered: false,
-          total,
-          points: rows.map((r) => ({
-            lat: r.lat,
-            lon: r.lon,
-            violationCode: r.violation_code,
-            at: r.at.toISOString(),
-            plate: maskPlate(r.plate),
-          })),
-          clusters: [],
-        };
-      }
-      const cellLon = (maxLon - minLon) / GRID;
-      const cellLat = (maxLat - minLat) / GRID;
-      const { rows } = await pool.query<{ lat: number; lon: number; count: number }>(
-        `select avg(lat) as lat, avg(lon) as lon, count(*)::int as count from reports where ${where}
+        const total = count[0]!.n;
+        if (total <= MAX_POINTS) {
+          const { rows } = await pool.query<{
+            lat: number;
+            lon: number;
+            violation_code: string;
+            at: Date;
+            plate: string;
+          }>(
+            `select round(lat::numeric, 4)::float8 as lat, round(lon::numeric, 4)::float8 as lon, violation_code,
+                  date_trunc('hour', incident_at) as at, plate
+             from reports where ${where} limit ${MAX_POINTS}`,
+            params,
+          );
+          return {
+            clustered: false,
+            total,
+            points: rows.map((r) => ({
+              lat: r.lat,
+              lon: r.lon,
+              violationCode: r.violation_code,
+              at: r.at.toISOString(),
+              plate: maskPlate(r.plate),
+            })),
+            clusters: [],
+          };
+        }
+        const cellLon = (maxLon - minLon) / GRID;
+        const cellLat = (maxLat - minLat) / GRID;
+        const { rows } = await pool.query<{ lat: number; lon: number; count: number }>(
+          `select avg(lat) as lat, avg(lon) as lon, count(*)::int as count from reports where ${where}
           group by floor((lon - $1) / $8), floor((lat - $2) / $9)`,
-        [...params, cellLon, cellLat],
-      );
-      return { clustered: true, total, points: [], clusters: rows };
+          [...params, cellLon, cellLat],
+        );
+        return { clustered: true, total, points: [], clusters: rows };
+      });
     },
   );
 

@@ -1,5 +1,6 @@
 import { type Static, Type as T } from '@sinclair/typebox';
 import type { Deps } from '../app/deps.js';
+import { cacheNamespace } from '../platform/cache/cache.js';
 import { AppError } from '../platform/errors/catalog.js';
 import { type App, errorResponses } from '../platform/http/types.js';
 
@@ -74,6 +75,12 @@ function range(q: { from?: string; to?: string }, maxDays: number): { from: stri
  * Public statistics, read from the hourly roll-ups the transitions maintain (never an aggregate over reports).
  * No personal data: counts and sums only.
  */
+/**
+ * Public statistics responses. key: `<endpoint>?<query values>`; value: the response body. Refreshed every minute
+ * (the roll-ups change with every transition, so a schedule, not invalidation, bounds their age); ten minutes of grace.
+ */
+export const STATS_CACHE = cacheNamespace<object>('stats', { ttl: '60s', grace: '10m' });
+
 export function statsRoutes(app: App, deps: Deps): void {
   const { pool } = deps;
   const publicLimit = { max: deps.config.RATE_LIMIT_PUBLIC_PER_MINUTE, timeWindow: 60_000 };
@@ -100,7 +107,7 @@ export function statsRoutes(app: App, deps: Deps): void {
     },
     async (_request, reply) => {
       publicCache(reply);
-      return deps.cache.getOrSet('stats', 'summary', async () => {
+      return deps.cache.getOrSet(STATS_CACHE, 'summary', async () => {
         const { rows } = await pool.query<SumRow & { span: string }>(
           `with bounds as (select (date_trunc('day', now() at time zone '${TZ}')) at time zone '${TZ}' as today)
          select 'today' as span, ${SUMS} from stats_hourly, bounds where hour >= bounds.today
@@ -151,7 +158,7 @@ export function statsRoutes(app: App, deps: Deps): void {
       const { from, to } = range(request.query, MAX_DAYS);
       publicCache(reply);
       return deps.cache.getOrSet(
-        'stats',
+        STATS_CACHE,
         `by-district?${from}&${to}&${request.query.type ?? ''}`,
         async () => {
           const { rows } = await pool.query<
@@ -218,7 +225,7 @@ export function statsRoutes(app: App, deps: Deps): void {
         q.bucket === 'hour' ? 'hour' : `date_trunc('day', hour at time zone '${TZ}') at time zone '${TZ}'`;
       publicCache(reply);
       const key = `timeseries?${q.bucket}&${from}&${to}&${q.type ?? ''}&${q.region ?? ''}&${q.district ?? ''}`;
-      return deps.cache.getOrSet('stats', key, async () => {
+      return deps.cache.getOrSet(STATS_CACHE, key, async () => {
         const { rows } = await pool.query<SumRow & { at: Date }>(
           `select ${bucketSql} as at, ${SUMS}
            from stats_hourly

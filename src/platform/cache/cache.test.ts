@@ -3,6 +3,7 @@ import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bearer, createTestApp, staffMember } from '../../../test/helpers/app.js';
 import { testRedisUrl } from '../../../test/helpers/redis.js';
+import { Cache, cacheNamespace } from './cache.js';
 
 const haveRedis = (await testRedisUrl()) !== null;
 
@@ -40,6 +41,29 @@ const stop = (p: ChildProcess) =>
 let redis: ChildProcess | null = null;
 afterAll(async () => {
   if (redis) await stop(redis);
+});
+
+describe('cache invalidation', () => {
+  it('drops a value a slow reader stored just after the invalidation, a second later', async () => {
+    const ns = cacheNamespace<string>('race', { ttl: '10m', grace: '10m' });
+    const cache = new Cache({ redis: null, prefix: 'x:', namespaces: [ns] });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // A reader read the database before the change committed …
+    const slow = cache.getOrSet(ns, 'k', async () => {
+      await gate;
+      return 'old';
+    });
+    // … the change commits and invalidates, and only then does the reader store what it read.
+    await cache.invalidate(ns, ['k']);
+    release();
+    expect(await slow).toBe('old');
+    expect(await cache.getOrSet(ns, 'k', async () => 'new')).toBe('old');
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await cache.getOrSet(ns, 'k', async () => 'new')).toBe('new');
+    expect(cache.stats().race).toMatchObject({ hits: 1, misses: 2 });
+    await cache.disconnect();
+  });
 });
 
 describe('cache tiers', () => {

@@ -17,18 +17,63 @@ export function createPool(connectionString: string, max: number, applicationNam
   return pool;
 }
 
+/** What committed work changed, for the caches that hold copies of it: reports by id, and citizens whose list moved. */
+export interface Changes {
+  reports: string[];
+  citizens: string[];
+}
+export type ChangeListener = (changes: Changes) => void;
+
+// Both keyed by objects the caller holds (its pool; the client of an open transaction), so nothing here outlives them.
+const changeListeners = new WeakMap<object, ChangeListener[]>();
+const openTransactions = new WeakMap<object, { reports: Set<string>; citizens: Set<string> }>();
+
+/** Calls fn after every commit, through this pool, that changed reports (write-through invalidation of caches). */
+export function onChanges(pool: pg.Pool, fn: ChangeListener): void {
+  changeListeners.set(pool, [...(changeListeners.get(pool) ?? []), fn]);
+}
+
+/**
+ * Records what a write changed. Inside `withTransaction` the listeners hear of it only after the commit (a
+ * rollback tells nobody); a statement run on the pool itself has committed already, so they hear at once.
+ */
+export function noteChanges(db: Queryable, changes: Partial<Changes>): void {
+  const open = openTransactions.get(db);
+  if (open) {
+    for (const id of changes.reports ?? []) open.reports.add(id);
+    for (const id of changes.citizens ?? []) open.citizens.add(id);
+    return;
+  }
+  tell(db, { reports: changes.reports ?? [], citizens: changes.citizens ?? [] });
+}
+
+function tell(pool: object, changes: Changes): void {
+  if (changes.reports.length === 0 && changes.citizens.length === 0) return;
+  for (const fn of changeListeners.get(pool) ?? []) {
+    // The work has committed: a listener's failure must not make it look failed to the caller.
+    try {
+      fn(changes);
+    } catch {}
+  }
+}
+
 /** Runs fn in one transaction: commit on success, rollback on any error. */
 export async function withTransaction<T>(pool: pg.Pool, fn: (trx: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  const changes = { reports: new Set<string>(), citizens: new Set<string>() };
+  openTransactions.set(client, changes);
   try {
     await client.query('begin');
     const result = await fn(client);
     await client.query('commit');
+    openTransactions.delete(client);
+    tell(pool, { reports: [...changes.reports], citizens: [...changes.citizens] });
     return result;
   } catch (err) {
     await client.query('rollback').catch(() => {});
     throw err;
   } finally {
+    openTransactions.delete(client);
     client.release();
   }
 }

@@ -30,3 +30,11 @@ export function errorResponses(...statuses: number[]): Record<number, TSchema> {
 }
 
 export type { Static };
+
+/**
+ * Sends a body that is already JSON (a cached, serialised response) as it is: Fastify does not serialise a string
+ * again. Its shape is the route's response schema by construction, which the typed `send` cannot see.
+ */
+export function sendJson(reply: { type(t: string): { send(body: never): unknown } }, json: string): void {
+  reply.type('application/json').send(json as never);
+}
