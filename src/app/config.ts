@@ -128,6 +128,13 @@ export const ConfigSchema = T.Object({
         'Redis for state shared by several processes (rate-limit counters, cache L2 and bus); unset = per process',
     }),
   ),
+  METRICS_TOKEN: T.Optional(
+    T.String({
+      minLength: 16,
+      description:
+        'Bearer token GET /metrics requires (Prometheus `authorization`); unset = open, for a private network',
+    }),
+  ),
   CACHE_ENABLED: T.Boolean({
     default: true,
     description:

@@ -20,10 +20,12 @@ import { HttpGovRegistry } from '../integrations/gov-registry/http-adapter.js';
 import { HttpSmsGateway } from '../integrations/sms/http-adapter.js';
 import type { SmsGateway } from '../integrations/sms/port.js';
 import { SmsSimulator } from '../integrations/sms/simulator.js';
+import { stageWaitingFor } from '../pipeline/queues.js';
 import { Cache } from '../platform/cache/cache.js';
 import { createPool, onChanges, type Pool } from '../platform/db/pool.js';
 import { QueryTimings } from '../platform/db/query-timing.js';
 import type { Logger } from '../platform/logger.js';
+import { Metrics } from '../platform/metrics/metrics.js';
 import { deriveKeys, type Keys } from '../platform/security/keys.js';
 import { ReferenceData } from '../reference/reference.js';
 import { REFERENCE_CACHE } from '../reference/reference.routes.js';
@@ -64,6 +66,8 @@ export interface Deps {
   queryTimings: QueryTimings;
   /** L1 memory, plus L2 Redis and its invalidation bus with REDIS_URL (src/platform/cache/cache.ts). */
   cache: Cache;
+  /** This process's Prometheus registry and instruments (GET /metrics). */
+  metrics: Metrics;
 }
 
 export interface DepsOptions {
@@ -76,7 +80,11 @@ export interface DepsOptions {
 
 export async function createDeps(config: Config, opts: DepsOptions): Promise<Deps> {
   const pool = createPool(opts.databaseUrl, config.DB_POOL_MAX);
-  const queryTimings = new QueryTimings();
+  const metrics = new Metrics();
+  // The statement as a label: bounded (QueryTimings keeps 300, then "(other)"), cut to stay readable.
+  const queryTimings = new QueryTimings((statement, ms) =>
+    metrics.queryDuration.observe({ query: statement.slice(0, 80) }, ms / 1000),
+  );
   queryTimings.attach(pool);
   const log = opts.logger;
   const smsSimulator = new SmsSimulator((sms) =>
@@ -124,6 +132,11 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
   });
   // Write-through invalidation: every commit that moved reports drops their cached views, here and (bus) elsewhere.
   onChanges(pool, (changes) => void dropChangedReports(cache, changes));
+  const govRegistry = new HttpGovRegistry({
+    ...registryOptions,
+    onBreakerChange: (state) => log.warn({ breaker: 'gov-registry', state }, 'gov registry circuit breaker'),
+  });
+  instrument(metrics, { pool, cache, govRegistry });
   return {
     config,
     logger: log,
@@ -131,11 +144,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     keys: deriveKeys(opts.secret),
     sms: sms ?? smsSimulator,
     smsSimulator: sms ? null : smsSimulator,
-    govRegistry: new HttpGovRegistry({
-      ...registryOptions,
-      onBreakerChange: (state) =>
-        log.warn({ breaker: 'gov-registry', state }, 'gov registry circuit breaker'),
-    }),
+    govRegistry,
     govWebhookSecrets: govWebhookSecretsFor(config, opts.secret),
     email: emailOutbox ?? new SmtpEmailSender({ url: config.SMTP_URL!, from: config.MAIL_FROM }),
     emailOutbox,
@@ -143,6 +152,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     payoutSimulator,
     redis,
     queryTimings,
+    metrics,
     cache,
     blobs: new LocalBlobStore(path.join(config.JARIMA_DATA_DIR, 'blobs')),
     reference,
@@ -154,6 +164,49 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     ),
   };
 }
+
+/** Signals read at scrape time from the parts that keep them: cache counts, pool use, breakers, stage arrivals. */
+function instrument(
+  metrics: Metrics,
+  parts: { pool: Pool; cache: Cache; govRegistry: HttpGovRegistry },
+): void {
+  metrics.counterFrom(
+    'jarima_cache_requests_total',
+    'Cache lookups by namespace and result',
+    ['namespace', 'result'],
+    () =>
+      Object.entries(parts.cache.stats()).flatMap(([namespace, c]) => [
+        { labels: { namespace, result: 'hit' }, value: c.hits },
+        { labels: { namespace, result: 'miss' }, value: c.misses },
+        { labels: { namespace, result: 'stale' }, value: c.stale },
+      ]),
+  );
+  const { pool } = parts;
+  metrics.gaugeFrom(
+    'jarima_db_pool_connections',
+    'This process’s database connections by state',
+    ['state'],
+    () => [
+      { labels: { state: 'in_use' }, value: pool.totalCount - pool.idleCount },
+      { labels: { state: 'idle' }, value: pool.idleCount },
+      { labels: { state: 'waiting' }, value: pool.waitingCount },
+    ],
+  );
+  metrics.gaugeFrom(
+    'jarima_circuit_breaker_open',
+    '1 while the circuit breaker to an outside system is open (failing fast), 0.5 half-open, 0 closed',
+    ['system'],
+    () => [{ labels: { system: 'gov_registry' }, value: BREAKER_VALUE[parts.govRegistry.breakerState()] }],
+  );
+  onChanges(pool, (changes) => {
+    for (const [status, n] of Object.entries(changes.entered)) {
+      const stage = stageWaitingFor(status);
+      if (stage) metrics.stageArrivals.inc({ stage }, n);
+    }
+  });
+}
+
+const BREAKER_VALUE = { closed: 0, 'half-open': 0.5, open: 1 } as const;
 
 export async function closeDeps(deps: Deps): Promise<void> {
   await deps.intake.drain();

@@ -11,6 +11,7 @@ import { webhookRoutes } from '../fines/webhook.routes.js';
 import { emailOutboxRoutes, outboxRoutes } from '../integrations/sms/outbox.routes.js';
 import { CitizenStreams } from '../notifications/live.js';
 import { notificationRoutes } from '../notifications/notifications.routes.js';
+import { metricsRoutes } from '../ops/metrics.routes.js';
 import { queryRoutes } from '../ops/queries.routes.js';
 import { dlqRoutes } from '../pipeline/dlq.routes.js';
 import { PgListener } from '../platform/db/listener.js';
@@ -89,6 +90,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   installAuthentication(app, deps.keys.token);
+  metricsRoutes(app, deps);
   healthRoutes(app, deps, opts.workersRunning);
   authRoutes(app, deps);
   evidenceRoutes(app, deps);

@@ -12,6 +12,7 @@ import { dedupeStage } from '../pipeline/stages/dedupe/dedupe.js';
 import { enrichStage } from '../pipeline/stages/enrich/enrich.js';
 import { forwardSweep } from '../pipeline/stages/forward/forward.js';
 import { validateStage } from '../pipeline/stages/validate/validate.js';
+import type { Metrics } from '../platform/metrics/metrics.js';
 import { payoutSweep } from '../rewards/payout-sweep.js';
 import type { Deps } from './deps.js';
 
@@ -29,33 +30,42 @@ export function pipelineHandlers(deps: Deps): JobHandler[] {
     // could not analyse) make a claim slow, and they are rare.
     ['analyze', analyzeStage({ blobs, config }), SWEEP_BATCH],
   ];
+  const setAside = (stage: JobName) => (n: number) => deps.metrics.stageFailures.inc({ stage }, n);
   return [
-    ...stages.map(([name, stage, batch]) => ({
-      name,
-      handle: async () => {
-        await runBatchStage(pool, name, stage, batch);
-      },
-    })),
+    ...stages.map(([name, stage, batch]) =>
+      measured(deps.metrics, name, () => runBatchStage(pool, name, stage, batch, setAside(name))),
+    ),
     // After review: the outside world (the registry, the citizen's phone and inbox, the payout provider).
-    {
-      name: 'forward',
-      handle: async () => {
-        await forwardSweep({ pool, registry: deps.govRegistry, logger: deps.logger });
-      },
-    },
-    {
-      name: 'notify',
-      handle: async () => {
-        await notifySweep(deps);
-      },
-    },
-    {
-      name: 'payout',
-      handle: async () => {
-        await payoutSweep(deps);
-      },
-    },
+    measured(deps.metrics, 'forward', () =>
+      forwardSweep({ pool, registry: deps.govRegistry, logger: deps.logger }),
+    ),
+    measured(deps.metrics, 'notify', () => notifySweep(deps)),
+    measured(deps.metrics, 'payout', () => payoutSweep(deps)),
   ];
+}
+
+/**
+ * A sweep as a job, counted: items finished, failed sweeps, and worker time per item (the sweep's duration shared
+ * over what it handled, observed once per item so the histogram weighs items, not sweeps).
+ */
+function measured(metrics: Metrics, name: JobName, sweep: () => Promise<number>): JobHandler {
+  return {
+    name,
+    handle: async () => {
+      const started = performance.now();
+      let n: number;
+      try {
+        n = await sweep();
+      } catch (err) {
+        metrics.stageFailures.inc({ stage: name });
+        throw err;
+      }
+      if (n === 0) return;
+      metrics.stageCompletions.inc({ stage: name }, n);
+      const each = (performance.now() - started) / 1000 / n;
+      for (let i = 0; i < n; i++) metrics.stageService.observe({ stage: name }, each);
+    },
+  };
 }
 
 export interface Workers {
@@ -112,6 +122,7 @@ export async function startWorkers(deps: Deps): Promise<Workers> {
     });
     runner.promise.catch((err) => deps.logger.error({ err, stage }, 'pipeline pool stopped with an error'));
     pools.set(stage, { size, runner });
+    deps.metrics.stageWorkers.set({ stage }, size);
   };
   for (const stage of JOB_NAMES) if (wanted[stage] > 0) await startPool(stage, wanted[stage]);
   heartbeats.start();
@@ -127,6 +138,7 @@ export async function startWorkers(deps: Deps): Promise<Workers> {
       const old = pools.get(stage);
       if ((old?.size ?? 0) === size) return;
       pools.delete(stage);
+      deps.metrics.stageWorkers.set({ stage }, 0);
       if (size > 0) await startPool(stage, size);
       if (old) await stopPool(old);
       deps.logger.info({ stage, from: old?.size ?? 0, to: size }, 'resized pipeline pool');
@@ -135,6 +147,7 @@ export async function startWorkers(deps: Deps): Promise<Workers> {
       if (stopped) return;
       stopped = true;
       await Promise.all([...pools.values()].map(stopPool));
+      for (const stage of pools.keys()) deps.metrics.stageWorkers.set({ stage }, 0);
       pools.clear();
       await heartbeats.stop();
     },

@@ -8,6 +8,10 @@ declare module 'fastify' {
     /** Who is calling, from the bearer token; null when no token was sent. */
     principal: Principal | null;
   }
+  interface FastifyContextConfig {
+    /** The route reads the Authorization header itself; the sign-in token check leaves it alone. */
+    ownBearer?: boolean;
+  }
 }
 
 /** Reads the bearer token on every request (one HMAC, no I/O); routes decide what they require. */
@@ -15,7 +19,8 @@ export function installAuthentication(app: App, tokenKey: Buffer): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
-    if (!header) return;
+    // A route that checks its own bearer (GET /metrics and its METRICS_TOKEN) is not a signed-in principal's.
+    if (!header || request.routeOptions.config.ownBearer) return;
     const [scheme, token] = header.split(' ');
     if (scheme?.toLowerCase() !== 'bearer' || !token) throw new AppError('TOKEN_INVALID');
     request.principal = verifyToken(tokenKey, token);

@@ -33,6 +33,8 @@ export async function runBatchStage(
   stageName: JobName,
   stage: ReportStage,
   batchSize: number,
+  /** Told how many reports the stage set aside as failed. */
+  onSetAside?: (n: number) => void,
 ): Promise<number> {
   let done = 0;
   const from = stage.from[0]!;
@@ -51,7 +53,7 @@ export async function runBatchStage(
       // The database itself is away: retryable, so the job fails and graphile-worker retries it with backoff.
       if (isDatabaseUnavailable(err)) throw err;
       // Otherwise one report may be poison: go one by one, and set aside only those that fail on their own.
-      claimed = await oneByOne(pool, stageName, stage, await peekReports(pool, from, batchSize));
+      claimed = await oneByOne(pool, stageName, stage, await peekReports(pool, from, batchSize), onSetAside);
     }
     done += claimed;
     if (claimed < batchSize) break;
@@ -88,6 +90,7 @@ async function oneByOne(
   stageName: string,
   stage: ReportStage,
   reports: ReportRow[],
+  onSetAside?: (n: number) => void,
 ): Promise<number> {
   for (const report of reports) {
     try {
@@ -100,7 +103,7 @@ async function oneByOne(
     } catch (err) {
       if (isDatabaseUnavailable(err)) throw err;
       const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
-      await withTransaction(pool, (trx) =>
+      const moved = await withTransaction(pool, (trx) =>
         applyTransitions(trx, [
           {
             report,
@@ -114,6 +117,7 @@ async function oneByOne(
           },
         ]),
       );
+      if (moved.size) onSetAside?.(moved.size);
     }
   }
   return reports.length;

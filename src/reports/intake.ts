@@ -136,10 +136,11 @@ export class GroupCommitIntake {
 
     // Before anyone hears "accepted": their next look at their list, here, includes it (other API processes hear
     // by NOTIFY within milliseconds; not awaited, so acceptance does not wait for it).
-    const changes = {
-      reports: [],
-      citizens: [...outcomes].flatMap(([p, o]) => (o instanceof Error || o.replayed ? [] : [p.s.citizenId])),
-    };
+    const citizens = [...outcomes].flatMap(([p, o]) =>
+      o instanceof Error || o.replayed ? [] : [p.s.citizenId],
+    );
+    const entered: Record<string, number> = citizens.length ? { received: citizens.length } : {};
+    const changes = { reports: [], citizens, entered };
     noteChanges(this.pool, changes);
     void announceChanges(this.pool, changes).catch((err: unknown) =>
       this.log.warn(

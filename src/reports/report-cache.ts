@@ -43,7 +43,10 @@ export const REPORT_CHANGES_CHANNEL = 'jarima_report_changes';
 const IDS_PER_NOTICE = 80;
 
 /** Tells every API process, at commit, what changed (one statement however many notices). */
-export async function announceChanges(db: Queryable, changes: Changes): Promise<void> {
+export async function announceChanges(
+  db: Queryable,
+  changes: Pick<Changes, 'reports' | 'citizens'>,
+): Promise<void> {
   const tagged = [
     ...changes.reports.map((id) => `r${id}`),
     ...[...new Set(changes.citizens)].map((id) => `c${id}`),
@@ -65,7 +68,10 @@ export function listenForChanges(listener: PgListener, cache: Cache): void {
 }
 
 /** The write-through half: called after each commit that changed reports. */
-export async function dropChangedReports(cache: Cache, changes: Changes): Promise<void> {
+export async function dropChangedReports(
+  cache: Cache,
+  changes: Pick<Changes, 'reports' | 'citizens'>,
+): Promise<void> {
   await Promise.all([
     cache.invalidate(REPORT_CACHE, changes.reports),
     cache.invalidate(TIMELINE_CACHE, changes.reports),

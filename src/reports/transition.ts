@@ -131,7 +131,13 @@ export async function applyTransitions(
   );
   // Cached views of these reports and their citizens' lists are dropped once this commits: in this process at
   // once (noteChanges), in every API process by NOTIFY.
-  const changes = { reports: [...moved], citizens: movedItems.map(({ report }) => report.citizen_id) };
+  const entered: Record<string, number> = {};
+  for (const { t } of movedItems) entered[t.toStatus] = (entered[t.toStatus] ?? 0) + 1;
+  const changes = {
+    reports: [...moved],
+    citizens: movedItems.map(({ report }) => report.citizen_id),
+    entered,
+  };
   noteChanges(trx, changes);
   await announceChanges(trx, changes);
   return moved;

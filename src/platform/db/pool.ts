@@ -17,16 +17,23 @@ export function createPool(connectionString: string, max: number, applicationNam
   return pool;
 }
 
-/** What committed work changed, for the caches that hold copies of it: reports by id, and citizens whose list moved. */
+/**
+ * What committed work changed: reports by id and citizens whose list moved (for the caches that hold copies), and
+ * how many reports entered each status (for the stages' arrival counts).
+ */
 export interface Changes {
   reports: string[];
   citizens: string[];
+  entered: Record<string, number>;
 }
 export type ChangeListener = (changes: Changes) => void;
 
 // Both keyed by objects the caller holds (its pool; the client of an open transaction), so nothing here outlives them.
 const changeListeners = new WeakMap<object, ChangeListener[]>();
-const openTransactions = new WeakMap<object, { reports: Set<string>; citizens: Set<string> }>();
+const openTransactions = new WeakMap<
+  object,
+  { reports: Set<string>; citizens: Set<string>; entered: Record<string, number> }
+>();
 
 /** Calls fn after every commit, through this pool, that changed reports (write-through invalidation of caches). */
 export function onChanges(pool: pg.Pool, fn: ChangeListener): void {
@@ -42,13 +49,24 @@ export function noteChanges(db: Queryable, changes: Partial<Changes>): void {
   if (open) {
     for (const id of changes.reports ?? []) open.reports.add(id);
     for (const id of changes.citizens ?? []) open.citizens.add(id);
+    for (const [status, n] of Object.entries(changes.entered ?? {}))
+      open.entered[status] = (open.entered[status] ?? 0) + n;
     return;
   }
-  tell(db, { reports: changes.reports ?? [], citizens: changes.citizens ?? [] });
+  tell(db, {
+    reports: changes.reports ?? [],
+    citizens: changes.citizens ?? [],
+    entered: changes.entered ?? {},
+  });
 }
 
 function tell(pool: object, changes: Changes): void {
-  if (changes.reports.length === 0 && changes.citizens.length === 0) return;
+  if (
+    changes.reports.length === 0 &&
+    changes.citizens.length === 0 &&
+    Object.keys(changes.entered).length === 0
+  )
+    return;
   for (const fn of changeListeners.get(pool) ?? []) {
     // The work has committed: a listener's failure must not make it look failed to the caller.
     try {
@@ -60,14 +78,18 @@ function tell(pool: object, changes: Changes): void {
 /** Runs fn in one transaction: commit on success, rollback on any error. */
 export async function withTransaction<T>(pool: pg.Pool, fn: (trx: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
-  const changes = { reports: new Set<string>(), citizens: new Set<string>() };
+  const changes = {
+    reports: new Set<string>(),
+    citizens: new Set<string>(),
+    entered: {} as Record<string, number>,
+  };
   openTransactions.set(client, changes);
   try {
     await client.query('begin');
     const result = await fn(client);
     await client.query('commit');
     openTransactions.delete(client);
-    tell(pool, { reports: [...changes.reports], citizens: [...changes.citizens] });
+    tell(pool, { reports: [...changes.reports], citizens: [...changes.citizens], entered: changes.entered });
     return result;
   } catch (err) {
     await client.query('rollback').catch(() => {});

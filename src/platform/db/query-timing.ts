@@ -20,6 +20,9 @@ export class QueryTimings {
   private readonly byText = new Map<string, StatementTiming>();
   private readonly names = new Map<string, string>();
 
+  /** `observe(statement, ms)` also hears every timing (the Prometheus histogram of src/platform/metrics). */
+  constructor(private readonly observe?: (statement: string, ms: number) => void) {}
+
   /** Wraps every client the pool creates, so pool.query and transactions are both measured. */
   attach(pool: pg.Pool): void {
     pool.on('connect', (client) => {
@@ -68,6 +71,7 @@ export class QueryTimings {
     }
     t.calls++;
     t.totalMs += ms;
+    this.observe?.(name, ms);
     t.counts[BUCKETS_MS.findIndex((b) => ms <= b)]!++;
   }
 

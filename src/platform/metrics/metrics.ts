@@ -1,0 +1,135 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+// Request and stage latencies span sub-millisecond cache hits to multi-second uploads.
+const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const QUERY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/**
+ * Everything this process measures, in one prom-client registry (one per process — tests build several apps in
+ * one process, so never the global one). Names follow Prometheus conventions (`_total` counters, base units,
+ * `jarima_` prefix); labels take values from small fixed sets only — route templates, stage and namespace names,
+ * status classes — never ids or plates.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'jarima_http_requests_total',
+    help: 'HTTP requests answered, by route template, method and status class',
+    labelNames: ['route', 'method', 'status_class'] as const,
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'jarima_http_request_duration_seconds',
+    help: 'Time from request to response, by route template, method and status class',
+    labelNames: ['route', 'method', 'status_class'] as const,
+    buckets: SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly stageArrivals = new Counter({
+    name: 'jarima_stage_arrivals_total',
+    help: 'Reports (or notifications, payouts) this process committed into a stage’s queue',
+    labelNames: ['stage'] as const,
+    registers: [this.registry],
+  });
+  readonly stageCompletions = new Counter({
+    name: 'jarima_stage_completions_total',
+    help: 'Items a stage’s workers in this process finished',
+    labelNames: ['stage'] as const,
+    registers: [this.registry],
+  });
+  readonly stageFailures = new Counter({
+    name: 'jarima_stage_failures_total',
+    help: 'Items a stage’s workers in this process set aside as failed, or sweeps that failed',
+    labelNames: ['stage'] as const,
+    registers: [this.registry],
+  });
+  readonly stageService = new Histogram({
+    name: 'jarima_stage_service_seconds',
+    help: 'Worker time per item (a sweep’s duration divided by the items it handled)',
+    labelNames: ['stage'] as const,
+    buckets: SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly stageDepth = new Gauge({
+    name: 'jarima_stage_queue_depth',
+    help: 'Items waiting for a stage (all processes; sampled from the database)',
+    labelNames: ['stage'] as const,
+    registers: [this.registry],
+  });
+  readonly stageOldest = new Gauge({
+    name: 'jarima_stage_oldest_job_age_seconds',
+    help: 'How long the oldest item waiting for a stage has waited (all processes; sampled)',
+    labelNames: ['stage'] as const,
+    registers: [this.registry],
+  });
+  readonly stageWorkers = new Gauge({
+    name: 'jarima_stage_workers',
+    help: 'Concurrent workers of a stage running in this process',
+    labelNames: ['stage'] as const,
+    registers: [this.registry],
+  });
+  readonly stageDesiredWorkers = new Gauge({
+    name: 'jarima_stage_workers_desired',
+    help: 'Workers the autoscaler wants for a stage in this process',
+    labelNames: ['stage'] as const,
+    registers: [this.registry],
+  });
+
+  readonly queryDuration = new Histogram({
+    name: 'jarima_db_query_duration_seconds',
+    help: 'Statement time by statement (text cut to 80 characters; at most 300 distinct, then "(other)")',
+    labelNames: ['query'] as const,
+    buckets: QUERY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    // Event-loop lag, CPU, memory, GC and handles, under the standard names (process_*, nodejs_*).
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** A gauge whose values are read when scraped, from state something else keeps. */
+  gaugeFrom<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    read: () => { labels: Record<L, string>; value: number }[],
+  ): void {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const { labels, value } of read()) this.set(labels as never, value);
+      },
+    });
+  }
+
+  /** A counter whose totals are read when scraped, from counts something else keeps. */
+  counterFrom<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    read: () => { labels: Record<L, string>; value: number }[],
+  ): void {
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const { labels, value } of read()) this.inc(labels as never, value);
+      },
+    });
+  }
+}
+
+/** `2xx`, `4xx`, … */
+export function statusClass(status: number): string {
+  return `${Math.floor(status / 100)}xx`;
+}
