@@ -94,6 +94,25 @@ export const ConfigSchema = T.Object({
     pattern: '^(none|\\s*|(\\s*[a-z_]+\\s*:\\s*\\d{1,3}\\s*)(,\\s*[a-z_]+\\s*:\\s*\\d{1,3}\\s*)*)$',
     description: 'Pipeline worker pools in this process, <stage>:<size>,… ("none" = no workers)',
   }),
+  AUTOSCALE: T.Boolean({
+    default: true,
+    description:
+      'Let the autoscaler resize this process’s pipeline pools (JARIMA_WORKERS gives the starting sizes)',
+  }),
+  AUTOSCALE_INTERVAL_SECONDS: Int(10, 1, 600, 'How often the autoscaler decides'),
+  AUTOSCALE_TARGET_AGE_SECONDS: T.String({
+    default: 'validate:5,dedupe:5,enrich:5,analyze:10,forward:60,notify:30,payout:600',
+    pattern: '^(\\s*[a-z_]+\\s*:\\s*\\d{1,3}\\s*)(,\\s*[a-z_]+\\s*:\\s*\\d{1,3}\\s*)*$',
+    description: 'Queue age each stage should stay under, <stage>:<seconds>,…',
+  }),
+  AUTOSCALE_MAX_WORKERS: Int(16, 1, 256, 'Most workers the autoscaler gives one stage in one process'),
+  AUTOSCALE_UTILISATION: T.Number({
+    default: 0.7,
+    exclusiveMinimum: 0,
+    maximum: 0.95,
+    description: 'Worker utilisation the autoscaler sizes for (headroom for bursts)',
+  }),
+  AUTOSCALE_DOWN_AFTER: Int(6, 1, 1000, 'Decisions in a row a lower need must last before a pool shrinks'),
   NODE_ENV: T.String({
     default: 'development',
     description: "'production' requires JARIMA_SECRET and refuses simulators",
@@ -220,12 +239,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }));
   if (problems.length) throw new ConfigError(dedupeByVariable(problems));
   const config = value as Config;
-  try {
-    parseWorkerPools(config.JARIMA_WORKERS);
-  } catch (err) {
-    throw new ConfigError([
-      { variable: 'JARIMA_WORKERS', message: (err as Error).message.replace(/^JARIMA_WORKERS: /, '') },
-    ]);
+  for (const variable of ['JARIMA_WORKERS', 'AUTOSCALE_TARGET_AGE_SECONDS'] as const) {
+    try {
+      parseWorkerPools(config[variable], variable);
+    } catch (err) {
+      throw new ConfigError([{ variable, message: (err as Error).message.replace(`${variable}: `, '') }]);
+    }
   }
   if (config.NODE_ENV === 'production') {
     if (!config.JARIMA_SECRET)

@@ -20,8 +20,9 @@ import { HttpGovRegistry } from '../integrations/gov-registry/http-adapter.js';
 import { HttpSmsGateway } from '../integrations/sms/http-adapter.js';
 import type { SmsGateway } from '../integrations/sms/port.js';
 import { SmsSimulator } from '../integrations/sms/simulator.js';
-import { stageWaitingFor } from '../pipeline/queues.js';
+import { StageArrivals, stageWaitingFor } from '../pipeline/queues.js';
 import { Cache } from '../platform/cache/cache.js';
+import { PgListener } from '../platform/db/listener.js';
 import { createPool, onChanges, type Pool } from '../platform/db/pool.js';
 import { QueryTimings } from '../platform/db/query-timing.js';
 import type { Logger } from '../platform/logger.js';
@@ -30,7 +31,7 @@ import { deriveKeys, type Keys } from '../platform/security/keys.js';
 import { ReferenceData } from '../reference/reference.js';
 import { REFERENCE_CACHE } from '../reference/reference.routes.js';
 import { GroupCommitIntake } from '../reports/intake.js';
-import { dropChangedReports, REPORT_CACHES } from '../reports/report-cache.js';
+import { dropChangedReports, listenForChanges, REPORT_CACHES } from '../reports/report-cache.js';
 import { type PayoutGateway, PayoutSimulator } from '../rewards/payout.js';
 import { MAP_CACHE } from '../stats/public-data.routes.js';
 import { STATS_CACHE } from '../stats/stats.routes.js';
@@ -68,6 +69,10 @@ export interface Deps {
   cache: Cache;
   /** This process's Prometheus registry and instruments (GET /metrics). */
   metrics: Metrics;
+  /** The process's one LISTEN connection (reference changes, report changes, live citizen streams). */
+  listener: PgListener;
+  /** Arrivals per stage from every process's commits (for the autoscaler). */
+  arrivals: StageArrivals;
 }
 
 export interface DepsOptions {
@@ -130,8 +135,12 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     memoryMb: config.CACHE_MEMORY_MB,
     namespaces: [REFERENCE_CACHE, ...REPORT_CACHES, STATS_CACHE, MAP_CACHE],
   });
-  // Write-through invalidation: every commit that moved reports drops their cached views, here and (bus) elsewhere.
+  // Write-through invalidation: every commit that moved reports drops their cached views, here and (bus) elsewhere;
+  // every process's commits reach this one by NOTIFY too (other processes' copies, and the stages' arrivals).
   onChanges(pool, (changes) => void dropChangedReports(cache, changes));
+  const listener = new PgListener(pool, log);
+  const arrivals = new StageArrivals();
+  listenForChanges(listener, cache, (entered) => arrivals.add(entered));
   const govRegistry = new HttpGovRegistry({
     ...registryOptions,
     onBreakerChange: (state) => log.warn({ breaker: 'gov-registry', state }, 'gov registry circuit breaker'),
@@ -154,6 +163,8 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     queryTimings,
     metrics,
     cache,
+    listener,
+    arrivals,
     blobs: new LocalBlobStore(path.join(config.JARIMA_DATA_DIR, 'blobs')),
     reference,
     boundaries,
@@ -209,6 +220,7 @@ function instrument(
 const BREAKER_VALUE = { closed: 0, 'half-open': 0.5, open: 1 } as const;
 
 export async function closeDeps(deps: Deps): Promise<void> {
+  await deps.listener.stop();
   await deps.intake.drain();
   await deps.govRegistry.close();
   await deps.cache.disconnect();

@@ -14,14 +14,12 @@ import { notificationRoutes } from '../notifications/notifications.routes.js';
 import { metricsRoutes } from '../ops/metrics.routes.js';
 import { queryRoutes } from '../ops/queries.routes.js';
 import { dlqRoutes } from '../pipeline/dlq.routes.js';
-import { PgListener } from '../platform/db/listener.js';
 import { installErrorHandler } from '../platform/errors/http.js';
 import { installSecurityHeaders } from '../platform/http/security-headers.js';
 import { installShedding } from '../platform/http/shedding.js';
 import { type App, ErrorBody } from '../platform/http/types.js';
 import { REFERENCE_CHANNEL } from '../reference/reference.js';
 import { referenceRoutes, refreshReference } from '../reference/reference.routes.js';
-import { listenForChanges } from '../reports/report-cache.js';
 import { reportRoutes } from '../reports/reports.routes.js';
 import { reviewRoutes } from '../review/review.routes.js';
 import { rewardRoutes } from '../rewards/rewards.routes.js';
@@ -100,14 +98,11 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   queryRoutes(app, deps);
   reviewRoutes(app, deps);
   await webhookRoutes(app, deps);
-  // One LISTEN connection for this API process: live citizen streams, and reference data changed elsewhere.
-  const listener = new PgListener(deps.pool, deps.logger);
-  app.addHook('onClose', () => listener.stop());
-  listener.on(REFERENCE_CHANNEL, () => {
+  // The process's LISTEN connection also carries live citizen streams and reference data changed elsewhere.
+  deps.listener.on(REFERENCE_CHANNEL, () => {
     refreshReference(deps).catch((err: unknown) => deps.logger.warn({ err }, 'reference refresh failed'));
   });
-  listenForChanges(listener, deps.cache);
-  notificationRoutes(app, deps, new CitizenStreams(listener));
+  notificationRoutes(app, deps, new CitizenStreams(deps.listener));
   rewardRoutes(app, deps);
   statsRoutes(app, deps);
   publicDataRoutes(app, deps);

@@ -85,7 +85,8 @@ export async function startPlatform(
       ...(gov ? { govSimulator: { url: gov.url, apiKey: gov.apiKey } } : {}),
     });
     const pools = parseWorkerPools(config.JARIMA_WORKERS);
-    if (role !== 'api' && Object.values(pools).some((n) => n > 0)) workers = await startWorkers(deps);
+    if (role !== 'api' && Object.values(pools).some((n) => n > 0))
+      workers = await startWorkers(deps, { apiInProcess: role === 'all' });
     if (role === 'worker') {
       print(`Jarima worker running: ${describePools(workers)} (pipeline only, no HTTP)`);
       return {

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { type Runner, run, type WorkerEvents, Logger as WorkerLogger } from 'graphile-worker';
 import type { Logger } from 'pino';
 import { notifySweep } from '../notifications/notify.js';
+import { Autoscaler } from '../pipeline/autoscaler.js';
 import { HeartbeatRegistry } from '../pipeline/heartbeat.js';
 import { enqueueJobs, JOB_NAMES, type JobName, sweepJob } from '../pipeline/jobs.js';
 import { parseWorkerPools } from '../pipeline/pools.js';
@@ -69,6 +70,8 @@ function measured(metrics: Metrics, name: JobName, sweep: () => Promise<number>)
 }
 
 export interface Workers {
+  /** Sizing the pools from the queues (AUTOSCALE), or null when they keep their JARIMA_WORKERS sizes. */
+  autoscaler: Autoscaler | null;
   running(): boolean;
   /** Current pool size per stage. */
   sizes(): Record<JobName, number>;
@@ -82,7 +85,7 @@ export interface Workers {
  * One graphile-worker pool per stage, each with its own concurrency (JARIMA_WORKERS), so a slow stage (analyze)
  * cannot starve a fast one (validate) and each can be sized — and resized while running — on its own.
  */
-export async function startWorkers(deps: Deps): Promise<Workers> {
+export async function startWorkers(deps: Deps, opts: { apiInProcess?: boolean } = {}): Promise<Workers> {
   const taskList = buildTaskList(pipelineHandlers(deps));
   const wanted = parseWorkerPools(deps.config.JARIMA_WORKERS);
   // Each running job holds a connection for its claim and may use another to prepare; each pool also keeps one for
@@ -108,7 +111,7 @@ export async function startWorkers(deps: Deps): Promise<Workers> {
 
   const startPool = async (stage: JobName, size: number) => {
     const events: WorkerEvents = new EventEmitter();
-    events.on('worker:create', ({ worker }) => heartbeats.track(worker.workerId));
+    events.on('worker:create', ({ worker }) => heartbeats.track(worker.workerId, stage));
     events.on('worker:release', ({ worker }) => heartbeats.untrack(worker.workerId));
     const runner = await run({
       pgPool: deps.pool,
@@ -129,7 +132,8 @@ export async function startWorkers(deps: Deps): Promise<Workers> {
   const stopPool = (p: { runner: Runner }) =>
     stopWithin(p.runner, deps.config.SHUTDOWN_TIMEOUT_SECONDS * 1000, deps.logger);
 
-  return {
+  const workers: Workers = {
+    autoscaler: null,
     running: () => !stopped && pools.size > 0,
     sizes: () =>
       Object.fromEntries(JOB_NAMES.map((n) => [n, pools.get(n)?.size ?? 0])) as Record<JobName, number>,
@@ -146,12 +150,18 @@ export async function startWorkers(deps: Deps): Promise<Workers> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      await workers.autoscaler?.stop();
       await Promise.all([...pools.values()].map(stopPool));
       for (const stage of pools.keys()) deps.metrics.stageWorkers.set({ stage }, 0);
       pools.clear();
       await heartbeats.stop();
     },
   };
+  if (deps.config.AUTOSCALE) {
+    workers.autoscaler = new Autoscaler(deps, workers, { apiInProcess: opts.apiInProcess ?? true });
+    workers.autoscaler.start();
+  }
+  return workers;
 }
 
 /**

@@ -9,7 +9,8 @@ import type { Pool } from '../platform/db/pool.js';
  * Handlers are idempotent (version-guarded transitions), so a job that had half-run does no harm running again.
  */
 export class HeartbeatRegistry {
-  private readonly mine = new Set<string>();
+  /** Worker id → the stage it serves. */
+  private readonly mine = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
   private beating: Promise<void> = Promise.resolve();
 
@@ -18,8 +19,8 @@ export class HeartbeatRegistry {
     private readonly opts: { deadAfterMs: number; log: Logger },
   ) {}
 
-  track(workerId: string): void {
-    this.mine.add(workerId);
+  track(workerId: string, stage: string): void {
+    this.mine.set(workerId, stage);
   }
 
   untrack(workerId: string): void {
@@ -49,7 +50,7 @@ export class HeartbeatRegistry {
     await this.beating;
     if (this.mine.size) {
       await this.pool
-        .query('delete from worker_heartbeats where worker_id = any($1::text[])', [[...this.mine]])
+        .query('delete from worker_heartbeats where worker_id = any($1::text[])', [[...this.mine.keys()]])
         .catch(() => {});
     }
   }
@@ -57,9 +58,10 @@ export class HeartbeatRegistry {
   private async beat(): Promise<void> {
     if (!this.mine.size) return;
     await this.pool.query(
-      `insert into worker_heartbeats (worker_id, host, pid, seen_at) select unnest($1::text[]), $2, $3, now()
-       on conflict (worker_id) do update set seen_at = excluded.seen_at`,
-      [[...this.mine], os.hostname(), process.pid],
+      `insert into worker_heartbeats (worker_id, stage, host, pid, seen_at)
+       select w, s, $3, $4, now() from unnest($1::text[], $2::text[]) as t(w, s)
+       on conflict (worker_id) do update set seen_at = excluded.seen_at, stage = excluded.stage`,
+      [[...this.mine.keys()], [...this.mine.values()], os.hostname(), process.pid],
     );
   }
 }
@@ -80,4 +82,14 @@ export async function reapDeadWorkers(pool: Pool, deadAfterMs: number): Promise<
     await pool.query('delete from worker_heartbeats where worker_id = any($1::text[])', [dead]);
   }
   return dead;
+}
+
+/** Processes with live workers of each stage (this one included once its workers have beaten). */
+export async function processesPerStage(pool: Pool, deadAfterMs: number): Promise<Record<string, number>> {
+  const { rows } = await pool.query<{ stage: string; processes: number }>(
+    `select stage, count(distinct (host, pid))::int as processes from worker_heartbeats
+      where stage is not null and seen_at > now() - make_interval(secs => $1) group by stage`,
+    [deadAfterMs / 1000],
+  );
+  return Object.fromEntries(rows.map((r) => [r.stage, r.processes]));
 }

@@ -58,3 +58,22 @@ export async function sampleQueues(db: Queryable): Promise<Record<JobName, Queue
     rows.map((r) => [r.stage, { depth: r.depth, oldestAgeSeconds: Math.max(0, r.oldest ?? 0) }]),
   ) as Record<JobName, QueueSample>;
 }
+
+/**
+ * Items that entered each stage's queue since this process started, counted from every process's commits (heard
+ * through NOTIFY, see announceChanges) — the arrival rate the autoscaler works from, whichever process made them.
+ */
+export class StageArrivals {
+  private readonly totals = new Map<JobName, number>();
+
+  add(entered: Record<string, number>): void {
+    for (const [status, n] of Object.entries(entered)) {
+      const stage = stageWaitingFor(status);
+      if (stage) this.totals.set(stage, (this.totals.get(stage) ?? 0) + n);
+    }
+  }
+
+  total(stage: JobName): number {
+    return this.totals.get(stage) ?? 0;
+  }
+}

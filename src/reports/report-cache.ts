@@ -36,18 +36,18 @@ export const REPORT_CACHES = [REPORT_CACHE, TIMELINE_CACHE, CITIZEN_REPORTS_CACH
 
 /**
  * Sent (NOTIFY, delivered at commit) with the ids a transaction changed, so every API process drops its copies —
- * with or without Redis (whose bus only reaches processes that share it), whichever process made the change.
+ * with or without Redis (whose bus only reaches processes that share it), whichever process made the change —
+ * and with how many reports entered each status, so every process knows the stages' arrivals.
  */
 export const REPORT_CHANGES_CHANNEL = 'jarima_report_changes';
-// NOTIFY payloads stop at 8,000 bytes: 80 quoted ids are ~3.1 kB.
+// NOTIFY payloads stop at 8,000 bytes: 80 tagged ids are ~3.1 kB.
 const IDS_PER_NOTICE = 80;
 
-/** Tells every API process, at commit, what changed (one statement however many notices). */
-export async function announceChanges(
-  db: Queryable,
-  changes: Pick<Changes, 'reports' | 'citizens'>,
-): Promise<void> {
+/** Tells every process, at commit, what changed (one statement however many notices). */
+export async function announceChanges(db: Queryable, changes: Changes): Promise<void> {
+  // r<report id>, c<citizen id>, e<status>=<count>
   const tagged = [
+    ...Object.entries(changes.entered).map(([status, n]) => `e${status}=${n}`),
     ...changes.reports.map((id) => `r${id}`),
     ...[...new Set(changes.citizens)].map((id) => `c${id}`),
   ];
@@ -58,11 +58,21 @@ export async function announceChanges(
   await db.query('select pg_notify($1, n) from unnest($2::text[]) n', [REPORT_CHANGES_CHANNEL, notices]);
 }
 
-/** Drops this process's copies of what other processes changed (see announceChanges). */
-export function listenForChanges(listener: PgListener, cache: Cache): void {
+/** Hears every process's changes: drops this process's cached copies and reports the arrivals. */
+export function listenForChanges(
+  listener: PgListener,
+  cache: Cache,
+  onEntered?: (entered: Record<string, number>) => void,
+): void {
   listener.on(REPORT_CHANGES_CHANNEL, (payload) => {
     const tagged = JSON.parse(payload) as string[];
     const pick = (tag: string) => tagged.filter((t) => t[0] === tag).map((t) => t.slice(1));
+    const entered: Record<string, number> = {};
+    for (const e of pick('e')) {
+      const [status, n] = e.split('=');
+      entered[status!] = Number(n);
+    }
+    if (onEntered && Object.keys(entered).length) onEntered(entered);
     void dropChangedReports(cache, { reports: pick('r'), citizens: pick('c') });
   });
 }

@@ -60,6 +60,8 @@ export async function createTestApp(
     RATE_LIMIT_SUBMIT_PER_MINUTE: '100000',
     // A busy test machine must not shed test requests; the shedding test drives its own load reading.
     ...(opts.load ? {} : { SHED_PUBLIC_DELAY_MS: '0', SHED_READS_DELAY_MS: '0', SHED_WRITES_DELAY_MS: '0' }),
+    // Pools keep the sizes a test gives them unless it turns the autoscaler on.
+    AUTOSCALE: 'false',
     ...env,
   });
   const secret = randomBytes(32).toString('hex');

@@ -21,6 +21,8 @@ export function spawnJarima(args: string[], env: Record<string, string>): Jarima
     SHED_PUBLIC_DELAY_MS: '0',
     SHED_READS_DELAY_MS: '0',
     SHED_WRITES_DELAY_MS: '0',
+    // Pools keep the sizes a test gives them unless it turns the autoscaler on.
+    AUTOSCALE: 'false',
     ...env,
   };
   if (!env.DATABASE_URL) delete base.DATABASE_URL;
