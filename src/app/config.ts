@@ -94,6 +94,15 @@ export const ConfigSchema = T.Object({
     pattern: '^(none|\\s*|(\\s*[a-z_]+\\s*:\\s*\\d{1,3}\\s*)(,\\s*[a-z_]+\\s*:\\s*\\d{1,3}\\s*)*)$',
     description: 'Pipeline worker pools in this process, <stage>:<size>,… ("none" = no workers)',
   }),
+  ALERTS_ENABLED: T.Boolean({
+    default: true,
+    description: 'Evaluate the alert rules in this process (run them in one API process per deployment)',
+  }),
+  ALERT_RULES_FILE: T.String({
+    default: 'config/alerts.json',
+    minLength: 1,
+    description: 'Alert rules (JSON; see config/alerts.json), relative to the installation directory',
+  }),
   AUTOSCALE: T.Boolean({
     default: true,
     description:

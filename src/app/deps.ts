@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { maskPhone } from '../auth/phone.js';
 import { type BlobStore, LocalBlobStore } from '../evidence/blob-store.js';
@@ -20,6 +21,10 @@ import { HttpGovRegistry } from '../integrations/gov-registry/http-adapter.js';
 import { HttpSmsGateway } from '../integrations/sms/http-adapter.js';
 import type { SmsGateway } from '../integrations/sms/port.js';
 import { SmsSimulator } from '../integrations/sms/simulator.js';
+import { AlertManager } from '../ops/alerts/manager.js';
+import { loadAlertRules } from '../ops/alerts/rules.js';
+import { createAlertSinks } from '../ops/alerts/sinks.js';
+import { OpsSampler } from '../ops/overview.js';
 import { StageArrivals, stageWaitingFor } from '../pipeline/queues.js';
 import { Cache } from '../platform/cache/cache.js';
 import { PgListener } from '../platform/db/listener.js';
@@ -73,6 +78,10 @@ export interface Deps {
   listener: PgListener;
   /** Arrivals per stage from every process's commits (for the autoscaler). */
   arrivals: StageArrivals;
+  /** Queue sampling and the last hour per minute for the operator dashboard (started by `jarima start`). */
+  ops: OpsSampler;
+  /** The alert rules over this process's metrics (ALERTS_ENABLED), started by `jarima start`/`api`. */
+  alerts: { manager: AlertManager; evaluationIntervalMs: number } | null;
 }
 
 export interface DepsOptions {
@@ -146,16 +155,29 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     onBreakerChange: (state) => log.warn({ breaker: 'gov-registry', state }, 'gov registry circuit breaker'),
   });
   instrument(metrics, { pool, cache, govRegistry });
+  const email = emailOutbox ?? new SmtpEmailSender({ url: config.SMTP_URL!, from: config.MAIL_FROM });
+  const alerts = config.ALERTS_ENABLED
+    ? await alertManager(config, { metrics, logger: log, email, pool })
+    : null;
+  const ops = new OpsSampler({
+    pool,
+    metrics,
+    cache,
+    arrivals,
+    breakers: () => ({ gov_registry: BREAKER_VALUE[govRegistry.breakerState()] }),
+  });
   return {
     config,
     logger: log,
+    alerts,
+    ops,
     pool,
     keys: deriveKeys(opts.secret),
     sms: sms ?? smsSimulator,
     smsSimulator: sms ? null : smsSimulator,
     govRegistry,
     govWebhookSecrets: govWebhookSecretsFor(config, opts.secret),
-    email: emailOutbox ?? new SmtpEmailSender({ url: config.SMTP_URL!, from: config.MAIL_FROM }),
+    email,
     emailOutbox,
     payouts: payoutSimulator,
     payoutSimulator,
@@ -219,7 +241,32 @@ function instrument(
 
 const BREAKER_VALUE = { closed: 0, 'half-open': 0.5, open: 1 } as const;
 
+/** Where the package is installed: a relative ALERT_RULES_FILE is read from here, wherever the process runs. */
+const INSTALL_DIR = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The alert rules file, loaded and checked now: a broken file stops the start naming the rule and field. */
+async function alertManager(
+  config: Config,
+  parts: { metrics: Metrics; logger: Logger; email: EmailSender; pool: Pool },
+): Promise<{ manager: AlertManager; evaluationIntervalMs: number }> {
+  const file = path.isAbsolute(config.ALERT_RULES_FILE)
+    ? config.ALERT_RULES_FILE
+    : path.join(INSTALL_DIR, config.ALERT_RULES_FILE);
+  const rules = await loadAlertRules(file);
+  const manager = new AlertManager({
+    registry: parts.metrics.registry,
+    rules: rules.rules,
+    sinks: createAlertSinks(rules.sinks, { logger: parts.logger, email: parts.email }),
+    logger: parts.logger,
+    pool: parts.pool,
+    repeatIntervalMs: rules.repeatIntervalMs,
+  });
+  return { manager, evaluationIntervalMs: rules.evaluationIntervalMs };
+}
+
 export async function closeDeps(deps: Deps): Promise<void> {
+  await deps.ops.stop();
+  await deps.alerts?.manager.stop();
   await deps.listener.stop();
   await deps.intake.drain();
   await deps.govRegistry.close();

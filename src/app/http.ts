@@ -11,7 +11,9 @@ import { webhookRoutes } from '../fines/webhook.routes.js';
 import { emailOutboxRoutes, outboxRoutes } from '../integrations/sms/outbox.routes.js';
 import { CitizenStreams } from '../notifications/live.js';
 import { notificationRoutes } from '../notifications/notifications.routes.js';
+import { alertRoutes } from '../ops/alerts/alerts.routes.js';
 import { metricsRoutes } from '../ops/metrics.routes.js';
+import { overviewRoutes } from '../ops/overview.routes.js';
 import { queryRoutes } from '../ops/queries.routes.js';
 import { dlqRoutes } from '../pipeline/dlq.routes.js';
 import { installErrorHandler } from '../platform/errors/http.js';
@@ -103,6 +105,8 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
     refreshReference(deps).catch((err: unknown) => deps.logger.warn({ err }, 'reference refresh failed'));
   });
   notificationRoutes(app, deps, new CitizenStreams(deps.listener));
+  if (deps.alerts) alertRoutes(app, { manager: deps.alerts.manager, pool: deps.pool });
+  overviewRoutes(app, deps.ops);
   rewardRoutes(app, deps);
   statsRoutes(app, deps);
   publicDataRoutes(app, deps);

@@ -84,6 +84,7 @@ export async function startPlatform(
       logger,
       ...(gov ? { govSimulator: { url: gov.url, apiKey: gov.apiKey } } : {}),
     });
+    deps.ops.start({ wholePath: role === 'all' });
     const pools = parseWorkerPools(config.JARIMA_WORKERS);
     if (role !== 'api' && Object.values(pools).some((n) => n > 0))
       workers = await startWorkers(deps, { apiInProcess: role === 'all' });
@@ -102,6 +103,7 @@ export async function startPlatform(
     // Reference data is in the cache before the first citizen asks for it.
     await warmReference(deps);
     await app.listen({ host: config.HOST, port: config.PORT });
+    deps.alerts?.manager.start(deps.alerts.evaluationIntervalMs);
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     const url =

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import {
+  bearer,
+  citizenWithEvidence,
+  createTestApp,
+  reportBody,
+  settledReport,
+  staffMember,
+  submitReport,
+} from '../../test/helpers/app.js';
+import { quantileFromCumulative } from './overview.js';
+
+describe('quantileFromCumulative', () => {
+  it('interpolates inside the bucket that holds the rank', () => {
+    // 10 in ≤ 1, 10 more in (1, 2], nothing after: the median is 1, the 75th percentile 1.5.
+    expect(quantileFromCumulative([1, 2, Number.POSITIVE_INFINITY], [10, 20, 20], 0.5)).toBe(1);
+    expect(quantileFromCumulative([1, 2, Number.POSITIVE_INFINITY], [10, 20, 20], 0.75)).toBe(1.5);
+    expect(quantileFromCumulative([1, 2], [0, 0], 0.5)).toBeNull();
+  });
+});
+
+describe('GET /v1/ops/overview', () => {
+  it('gives the operator the signals now and per minute, and records measured service times', async () => {
+    const t = await createTestApp({}, { workers: true });
+    const admin = await staffMember(t, 'admin');
+    const t0 = Date.now();
+    await t.deps.ops.minute(t0);
+    const c = await citizenWithEvidence(t);
+    const id = (await submitReport(t, c.token, reportBody([c.evidenceId]))).json().id as string;
+    await settledReport(t, id, c.token);
+    await t.deps.ops.sampleQueues();
+    const point = await t.deps.ops.minute(t0 + 60_000);
+    expect(point).toMatchObject({ submissions: 1, http: { errors: 0 } });
+    expect(point!.http.requests).toBeGreaterThan(3);
+    expect(point!.http.p50Ms).toBeGreaterThan(0);
+    expect(point!.stages.validate).toMatchObject({ depth: 0, completed: 1, workers: 1 });
+    expect(point!.stages.analyze!.completed).toBe(1);
+    expect(point!.cacheHitRate.report).not.toBeUndefined();
+    expect(point!.breakers).toEqual({ gov_registry: 0 });
+
+    const res = await t.app.inject({ method: 'GET', url: '/v1/ops/overview', headers: bearer(admin.token) });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().series).toHaveLength(1);
+    expect(res.json().now.stages.enrich.completed).toBe(1);
+    expect(
+      (await t.app.inject({ method: 'GET', url: '/v1/ops/overview', headers: bearer(c.token) })).statusCode,
+    ).toBe(403);
+
+    // What `jarima capacity` reads: this installation's own service times.
+    const { rows } = await t.deps.pool.query<{ name: string; value: number }>(
+      `select name, value from capacity_measurements order by name`,
+    );
+    expect(rows.map((r) => r.name)).toEqual(
+      expect.arrayContaining(['service_seconds:analyze', 'service_seconds:validate']),
+    );
+    expect(rows.every((r) => r.value > 0)).toBe(true);
+  });
+
+  it('serves the alert rules and their state to admins', async () => {
+    const t = await createTestApp();
+    const admin = await staffMember(t, 'admin');
+    await t.deps.alerts!.manager.evaluate();
+    const res = await t.app.inject({ method: 'GET', url: '/v1/ops/alerts', headers: bearer(admin.token) });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().rules.map((r: { name: string }) => r.name)).toContain('ForwardQueueStuck');
+    expect(res.json().alerts).toEqual([]);
+  });
+});

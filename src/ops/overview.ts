@@ -1,0 +1,285 @@
+import { JOB_NAMES } from '../pipeline/jobs.js';
+import { type QueueSample, type StageArrivals, sampleQueues } from '../pipeline/queues.js';
+import type { Cache } from '../platform/cache/cache.js';
+import type { Pool } from '../platform/db/pool.js';
+import type { Metrics } from '../platform/metrics/metrics.js';
+
+const MINUTES_KEPT = 60;
+
+export interface StagePoint extends QueueSample {
+  workers: number;
+  desiredWorkers: number;
+  /** Items finished in this process during the minute (or, for `now`, since start). */
+  completed: number;
+}
+
+export interface MinutePoint {
+  at: string;
+  /** Reports filed, all processes (heard by NOTIFY). */
+  submissions: number;
+  http: {
+    requests: number;
+    errors: number;
+    p50Ms: number | null;
+    p95Ms: number | null;
+    p99Ms: number | null;
+  };
+  stages: Record<string, StagePoint>;
+  cacheHitRate: Record<string, number | null>;
+  breakers: Record<string, number>;
+  eventLoopLagP99Ms: number;
+  cpuSeconds: number;
+  rssBytes: number;
+}
+
+interface Totals {
+  at: number;
+  submissions: number;
+  requests: number;
+  errors: number;
+  buckets: number[];
+  completed: Record<string, number>;
+  cache: Record<string, { hits: number; total: number }>;
+  cpu: number;
+}
+
+/**
+ * The operator's view of this process: every SAMPLE interval the queues are read from the database (all processes'
+ * work) into the stage gauges, and every minute a point is added to an hour of per-minute series kept in memory —
+ * submissions, HTTP rate, errors and latency percentiles, queue depth and age, workers, cache hit rates, breakers,
+ * event-loop lag, CPU and memory. Each minute also records this installation's measured service times for
+ * `jarima capacity`.
+ */
+export class OpsSampler {
+  private readonly series: MinutePoint[] = [];
+  private latestQueues: Record<string, QueueSample> = {};
+  private last: Totals | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private minuteTimer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly deps: {
+      pool: Pool;
+      metrics: Metrics;
+      cache: Cache;
+      arrivals: StageArrivals;
+      breakers: () => Record<string, number>;
+    },
+  ) {}
+
+  private wholePath = false;
+
+  /** `wholePath`: this process runs the API and every report stage, so its CPU per report can be measured. */
+  start(opts: { wholePath: boolean; sampleMs?: number }): void {
+    this.wholePath = opts.wholePath;
+    const sampleMs = opts.sampleMs ?? 10_000;
+    const sample = () => {
+      this.running = this.sampleQueues().catch(() => {});
+    };
+    sample();
+    this.timer = setInterval(sample, sampleMs);
+    this.timer.unref();
+    void this.minute();
+    this.minuteTimer = setInterval(() => void this.minute(), 60_000);
+    this.minuteTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (this.minuteTimer) clearInterval(this.minuteTimer);
+    await this.running;
+  }
+
+  async sampleQueues(): Promise<void> {
+    const queues = await sampleQueues(this.deps.pool);
+    this.latestQueues = queues;
+    for (const [stage, q] of Object.entries(queues)) {
+      this.deps.metrics.stageDepth.set({ stage }, q.depth);
+      this.deps.metrics.stageOldest.set({ stage }, q.oldestAgeSeconds);
+    }
+  }
+
+  /** Closes the minute: one point from the difference of the totals now and a minute ago. */
+  async minute(now = Date.now()): Promise<MinutePoint | null> {
+    const totals = await this.totals(now);
+    const prev = this.last;
+    this.last = totals;
+    if (!prev) return null;
+    const point = await this.point(totals, prev);
+    this.series.push(point);
+    if (this.series.length > MINUTES_KEPT) this.series.shift();
+    await this.recordMeasurements(totals, prev).catch(() => {});
+    return point;
+  }
+
+  /** The signals now (since start for counts) and the last hour per minute. */
+  async overview(): Promise<{ now: MinutePoint; series: MinutePoint[] }> {
+    const totals = await this.totals(Date.now());
+    const zero: Totals = {
+      at: 0,
+      submissions: 0,
+      requests: 0,
+      errors: 0,
+      buckets: totals.buckets.map(() => 0),
+      completed: {},
+      cache: {},
+      cpu: 0,
+    };
+    return { now: await this.point(totals, zero), series: [...this.series] };
+  }
+
+  private async totals(at: number): Promise<Totals> {
+    const m = this.deps.metrics;
+    let requests = 0;
+    let errors = 0;
+    for (const v of (await m.httpRequests.get()).values) {
+      requests += v.value;
+      if (v.labels.status_class === '5xx') errors += v.value;
+    }
+    const byBound = new Map<number, number>();
+    for (const v of (await m.httpDuration.get()).values) {
+      if (!v.metricName?.endsWith('_bucket')) continue;
+      const le = leOf(v.labels);
+      byBound.set(le, (byBound.get(le) ?? 0) + v.value);
+    }
+    const bounds = [...byBound.keys()].sort((a, b) => a - b);
+    const completed: Record<string, number> = {};
+    for (const v of (await m.stageCompletions.get()).values) completed[String(v.labels.stage)] = v.value;
+    const cache = Object.fromEntries(
+      Object.entries(this.deps.cache.stats()).map(([ns, c]) => [
+        ns,
+        { hits: c.hits + c.stale, total: c.hits + c.stale + c.misses },
+      ]),
+    );
+    const cpu = process.cpuUsage();
+    return {
+      at,
+      submissions: this.deps.arrivals.total('validate'),
+      requests,
+      errors,
+      buckets: bounds.map((b) => byBound.get(b)!),
+      completed,
+      cache,
+      cpu: (cpu.user + cpu.system) / 1e6,
+    };
+  }
+
+  private async point(t: Totals, p: Totals): Promise<MinutePoint> {
+    const m = this.deps.metrics;
+    const bounds = (await m.httpDuration.get()).values
+      .filter((v) => v.metricName?.endsWith('_bucket'))
+      .map((v) => leOf(v.labels));
+    const uniqueBounds = [...new Set(bounds)].sort((a, b) => a - b);
+    const counts = t.buckets.map((c, i) => c - (p.buckets[i] ?? 0));
+    const q = (x: number) => {
+      const s = quantileFromCumulative(uniqueBounds, counts, x);
+      return s === null ? null : Math.round(s * 1e5) / 100;
+    };
+    const gauge = async (g: {
+      get(): Promise<{ values: { labels: Record<string, unknown>; value: number }[] }>;
+    }) => Object.fromEntries((await g.get()).values.map((v) => [String(v.labels.stage), v.value]));
+    const [workers, desired] = await Promise.all([gauge(m.stageWorkers), gauge(m.stageDesiredWorkers)]);
+    const stages: Record<string, StagePoint> = {};
+    for (const stage of JOB_NAMES) {
+      stages[stage] = {
+        ...(this.latestQueues[stage] ?? { depth: 0, oldestAgeSeconds: 0 }),
+        workers: workers[stage] ?? 0,
+        desiredWorkers: desired[stage] ?? workers[stage] ?? 0,
+        completed: (t.completed[stage] ?? 0) - (p.completed[stage] ?? 0),
+      };
+    }
+    const lag = (await this.deps.metrics.registry.getSingleMetric('nodejs_eventloop_lag_p99_seconds')?.get())
+      ?.values[0]?.value;
+    return {
+      at: new Date(t.at).toISOString(),
+      submissions: t.submissions - p.submissions,
+      http: {
+        requests: t.requests - p.requests,
+        errors: t.errors - p.errors,
+        p50Ms: q(0.5),
+        p95Ms: q(0.95),
+        p99Ms: q(0.99),
+      },
+      stages,
+      cacheHitRate: Object.fromEntries(
+        Object.entries(t.cache).map(([ns, c]) => {
+          const total = c.total - (p.cache[ns]?.total ?? 0);
+          return [ns, total ? (c.hits - (p.cache[ns]?.hits ?? 0)) / total : null];
+        }),
+      ),
+      breakers: this.deps.breakers(),
+      eventLoopLagP99Ms: Math.round((lag ?? 0) * 1e5) / 100,
+      cpuSeconds: Math.round((t.cpu - p.cpu) * 1000) / 1000,
+      rssBytes: process.memoryUsage.rss(),
+    };
+  }
+
+  /**
+   * Keeps what this installation has measured about itself across restarts (capacity_measurements): each stage's
+   * worker time per item, and — in a process running the whole path — CPU per report, as moving averages.
+   */
+  private async recordMeasurements(t: Totals, p: Totals): Promise<void> {
+    const names: string[] = [];
+    const values: number[] = [];
+    const samples: number[] = [];
+    const service = new Map<string, { sum: number; count: number }>();
+    for (const v of (await this.deps.metrics.stageService.get()).values) {
+      const s = service.get(String(v.labels.stage)) ?? { sum: 0, count: 0 };
+      if (v.metricName?.endsWith('_sum')) s.sum = v.value;
+      if (v.metricName?.endsWith('_count')) s.count = v.value;
+      service.set(String(v.labels.stage), s);
+    }
+    const prevService = this.prevService;
+    this.prevService = service;
+    for (const [stage, s] of service) {
+      const before = prevService.get(stage) ?? { sum: 0, count: 0 };
+      const n = s.count - before.count;
+      if (n <= 0) continue;
+      names.push(`service_seconds:${stage}`);
+      values.push((s.sum - before.sum) / n);
+      samples.push(n);
+    }
+    const reports = (t.completed.analyze ?? 0) - (p.completed.analyze ?? 0);
+    if (this.wholePath && reports > 0) {
+      names.push('cpu_seconds_per_report');
+      values.push((t.cpu - p.cpu) / reports);
+      samples.push(reports);
+    }
+    if (!names.length) return;
+    // A moving average weighted by how much each minute saw, so a quiet minute moves it little.
+    await this.deps.pool.query(
+      `insert into capacity_measurements (name, value, samples, updated_at)
+       select name, value, n, now() from unnest($1::text[], $2::float8[], $3::bigint[]) as t(name, value, n)
+       on conflict (name) do update set
+         value = (capacity_measurements.value * least(capacity_measurements.samples, 10000) + excluded.value * excluded.samples)
+                 / (least(capacity_measurements.samples, 10000) + excluded.samples),
+         samples = capacity_measurements.samples + excluded.samples, updated_at = now()`,
+      [names, values, samples],
+    );
+  }
+
+  private prevService = new Map<string, { sum: number; count: number }>();
+}
+
+/** A histogram bucket's upper bound from its `le` label. */
+function leOf(labels: Record<string, unknown>): number {
+  return labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(labels.le);
+}
+
+/** The q-quantile (seconds) from per-bucket counts with upper bounds, interpolated inside the bucket. */
+export function quantileFromCumulative(bounds: number[], cumulative: number[], q: number): number | null {
+  const total = cumulative.at(-1) ?? 0;
+  if (total <= 0) return null;
+  const rank = q * total;
+  for (let i = 0; i < bounds.length; i++) {
+    if (cumulative[i]! >= rank) {
+      const lower = i === 0 ? 0 : bounds[i - 1]!;
+      const upper = Number.isFinite(bounds[i]!) ? bounds[i]! : lower;
+      const below = i === 0 ? 0 : cumulative[i - 1]!;
+      const inBucket = cumulative[i]! - below;
+      return inBucket > 0 ? lower + ((upper - lower) * (rank - below)) / inBucket : upper;
+    }
+  }
+  return bounds.at(-2) ?? null;
+}
