@@ -1,6 +1,9 @@
+import path from 'node:path';
 import { analyzeBench } from './analyze.js';
 import { forwardBench } from './forward.js';
 import { intakeBench } from './intake.js';
+import { CLASSES, DEFAULT_MIX, parseMix } from './lib/mixed-requests.js';
+import { mixedBench } from './mixed.js';
 import { pipelineBench } from './pipeline.js';
 
 const USAGE = `usage: npm run bench -- <benchmark> [options]
@@ -20,6 +23,23 @@ const USAGE = `usage: npm run bench -- <benchmark> [options]
   forward [--reports 1000] [--error-rates 0,0.05,0.3] [--outage 10] [--workers 2]
       approved reports forwarded to the registry simulator over HTTP at each injected error rate and through
       an outage: throughput, latency, retries, breaker openings, lost and doubled cases.
+
+  mixed [--seconds 60] [--rate 300] [--spike 10] [--spike-seconds 10] [--warmup 3]
+        [--mix status:40,list:15,stats:20,map:8,reference:7,queue:5,submit:5]
+        [--citizens 2000] [--reports 30000] [--inspectors 20] [--connections 2000] [--seed 1] [--cache on,off]
+        [--replay ../shared/data/replay/nyc-collisions-2022-01.csv]
+      the platform's traffic as an open model with Poisson arrivals: a day whose hourly shape is the event
+      log's (events per hour of day, mean 1) compressed into --seconds at a mean of --rate requests/s, then
+      --spike × that rate for --spike-seconds (shedding at its default thresholds). Classes: status = GET
+      /v1/reports/:id by its owner (mostly their newest); list = GET /v1/me/reports; stats = /v1/stats/{summary,
+      by-district,timeseries} over 8 query strings; map = GET /v1/map/reports over 9 boxes; reference = GET
+      /v1/violation-types; queue = GET /v1/review/queue as one of the inspectors; submit = POST /v1/reports with
+      fresh evidence of its own. On a fresh embedded PostgreSQL seeded with the citizens' reports over 30 days
+      and their statistics roll-ups, with no pipeline workers. Per class and phase: achieved rate,
+      p50/p95/p99/max, errors and shed 503s; cache hit rate per namespace; DB statement p95; CPU per request.
+      Runs once per --cache value (off = CACHE_ENABLED=false) with the same schedule and requests, and compares
+      them. --connections caps the client's connections: 2000 is one per simulated citizen; a few hundred is
+      what a reverse proxy's upstream pool would open.
 
   analyze [--photos 200] [--width 640] [--height 480]
       one photo's analysis (decode, halving, measures, hash, thumbnail, storage) step by step on one thread.
@@ -54,6 +74,29 @@ if (name === 'intake') {
     errorRates: option(args, 'error-rates', '0,0.05,0.3').split(',').map(Number),
     outageSeconds: Number(option(args, 'outage', '10')),
     workers: Number(option(args, 'workers', '2')),
+  });
+} else if (name === 'mixed') {
+  await mixedBench({
+    seconds: Number(option(args, 'seconds', '60')),
+    rate: Number(option(args, 'rate', '300')),
+    spike: Number(option(args, 'spike', '10')),
+    spikeSeconds: Number(option(args, 'spike-seconds', '10')),
+    warmup: Number(option(args, 'warmup', '3')),
+    mix: parseMix(option(args, 'mix', CLASSES.map((c) => `${c}:${DEFAULT_MIX[c]}`).join(','))),
+    citizens: Number(option(args, 'citizens', '2000')),
+    reports: Number(option(args, 'reports', '30000')),
+    inspectors: Number(option(args, 'inspectors', '20')),
+    connections: Number(option(args, 'connections', '2000')),
+    seed: Number(option(args, 'seed', '1')),
+    cache: option(args, 'cache', 'on,off')
+      .split(',')
+      .map((c) => (c === 'off' ? 'off' : 'on')),
+    // Relative to the repository, wherever the command runs.
+    replay: path.resolve(
+      import.meta.dirname,
+      '..',
+      option(args, 'replay', '../shared/data/replay/nyc-collisions-2022-01.csv'),
+    ),
   });
 } else if (name === 'analyze') {
   await analyzeBench({

@@ -94,6 +94,75 @@ export async function openLoop(opts: {
   };
 }
 
+export interface ScheduleResult {
+  /** Per arrival, from its intended send time to the end of its response body. */
+  latencyMs: Float64Array;
+  /** Per arrival; 0 = no response (the request failed). */
+  status: Uint16Array;
+  elapsedMs: number;
+  /** Most requests sent and not yet answered at one time (queued in the client included). */
+  maxInFlight: number;
+  /** How late the generator itself sent: the worst, and how many went out over 5 ms after their time. */
+  maxSendLagMs: number;
+  lateSends: number;
+}
+
+/**
+ * Open-model load on a given schedule: arrival i is sent at start + dueMs[i] (ascending) whatever happened to
+ * earlier ones, and its latency counts from that intended time (no coordinated omission), as in openLoop. Results
+ * go into typed arrays, so a long run keeps a few bytes per request; `onResponse` sees each body, e.g. to tell a
+ * shed 503 from another.
+ */
+export async function openSchedule(opts: {
+  dueMs: Float64Array;
+  act: (i: number) => Promise<{ status: number; text: string }>;
+  onResponse?: (i: number, status: number, text: string) => void;
+}): Promise<ScheduleResult> {
+  const total = opts.dueMs.length;
+  const latencyMs = new Float64Array(total);
+  const status = new Uint16Array(total);
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let maxSendLagMs = 0;
+  let lateSends = 0;
+  let i = 0;
+  const start = performance.now();
+  await new Promise<void>((resolve) => {
+    const settle = (n: number, intended: number, code: number, text: string) => {
+      latencyMs[n] = performance.now() - intended;
+      status[n] = code;
+      opts.onResponse?.(n, code, text);
+      inFlight--;
+      if (i === total && inFlight === 0) resolve();
+    };
+    const tick = () => {
+      const now = performance.now();
+      while (i < total && start + opts.dueMs[i]! <= now) {
+        const n = i++;
+        const intended = start + opts.dueMs[n]!;
+        const lag = now - intended;
+        if (lag > 5) lateSends++;
+        if (lag > maxSendLagMs) maxSendLagMs = lag;
+        inFlight++;
+        opts.act(n).then(
+          (r) => settle(n, intended, r.status, r.text),
+          (err: unknown) => settle(n, intended, 0, err instanceof Error ? err.message : String(err)),
+        );
+      }
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      if (i < total) setTimeout(tick, 1);
+      else if (inFlight === 0) resolve();
+    };
+    tick();
+  });
+  return { latencyMs, status, elapsedMs: performance.now() - start, maxInFlight, maxSendLagMs, lateSends };
+}
+
+/** The q-quantile of ascending-sorted values (0 when empty). */
+export function quantile(sorted: ArrayLike<number>, q: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : 0;
+}
+
 export async function send(pool: Pool, spec: RequestSpec): Promise<{ status: number; text: string }> {
   const res = await pool.request({
     method: spec.method,

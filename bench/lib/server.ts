@@ -21,7 +21,8 @@ async function startJarima(
   // BENCH_NODE_ARGS passes flags to the server's Node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const proc = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin/jarima.mjs'), command], {
-    env: { ...process.env, ...env },
+    // Pools keep the sizes a benchmark gives them unless it turns the autoscaler on (bench -- autoscale).
+    env: { ...process.env, AUTOSCALE: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

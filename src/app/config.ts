@@ -23,6 +23,12 @@ export const ConfigSchema = T.Object({
     description: 'Embedded database, evidence blobs, generated secret',
   }),
   HOST: T.String({ default: '127.0.0.1', minLength: 1, description: 'Interface the HTTP server listens on' }),
+  LISTEN_BACKLOG: Int(
+    4096,
+    1,
+    65_535,
+    'Connections the kernel queues for the HTTP server before refusing (capped by net.core.somaxconn)',
+  ),
   PORT: Int(3000, 0, 65535, 'HTTP port (0 = any free port)'),
   PUBLIC_URL: T.Optional(
     T.String({ pattern: '^https?://', description: 'Base URL used in links; default http://HOST:PORT' }),
@@ -186,6 +192,13 @@ export const ConfigSchema = T.Object({
     60_000,
     'Event-loop delay (ms) from which public statistics and map reads get 503 (0 = never)',
   ),
+  SHED_PUBLIC_UTILISATION: T.Number({
+    default: 0.95,
+    minimum: 0,
+    maximum: 1,
+    description:
+      'Event-loop utilisation (0–1) from which public statistics and map reads get 503 (0 = never)',
+  }),
   SHED_READS_DELAY_MS: Int(300, 0, 60_000, '…from which status and list reads get 503 (0 = never)'),
   SHED_WRITES_DELAY_MS: Int(2000, 0, 60_000, '…from which submissions and uploads get 503 (0 = never)'),
   ...GOV_REGISTRY_CONFIG,

@@ -18,7 +18,7 @@ import { queryRoutes } from '../ops/queries.routes.js';
 import { dlqRoutes } from '../pipeline/dlq.routes.js';
 import { installErrorHandler } from '../platform/errors/http.js';
 import { installSecurityHeaders } from '../platform/http/security-headers.js';
-import { installShedding } from '../platform/http/shedding.js';
+import { installShedding, type Load } from '../platform/http/shedding.js';
 import { type App, ErrorBody } from '../platform/http/types.js';
 import { REFERENCE_CHANNEL } from '../reference/reference.js';
 import { referenceRoutes, refreshReference } from '../reference/reference.routes.js';
@@ -33,7 +33,7 @@ import { healthRoutes } from './health.routes.js';
 export interface HttpOptions {
   workersRunning: () => boolean;
   /** The overload reading the shedding acts on (tests drive it; by default the sampled event-loop delay). */
-  load?: () => { eventLoopDelay: number };
+  load?: () => Load;
 }
 
 /** The HTTP API: one Fastify instance, every route's schema doubling as validation and OpenAPI (/docs). */
@@ -63,6 +63,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
       read: config.SHED_READS_DELAY_MS,
       write: config.SHED_WRITES_DELAY_MS,
     },
+    publicUtilisation: config.SHED_PUBLIC_UTILISATION,
     retryAfterSeconds: 5,
     ...(opts.load ? { load: opts.load } : {}),
   });

@@ -102,7 +102,8 @@ export async function startPlatform(
     const app = await buildApp(deps, { workersRunning: () => workers?.running() ?? false });
     // Reference data is in the cache before the first citizen asks for it.
     await warmReference(deps);
-    await app.listen({ host: config.HOST, port: config.PORT });
+    // Node's default backlog (511) dropped thousands of handshakes in a 10× spike (bench/README.md, mixed).
+    await app.listen({ host: config.HOST, port: config.PORT, backlog: config.LISTEN_BACKLOG });
     deps.alerts?.manager.start(deps.alerts.evaluationIntervalMs);
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;

@@ -1,6 +1,7 @@
 import { Type as T } from '@sinclair/typebox';
 import type { Deps } from '../app/deps.js';
 import { requireRole } from '../auth/guard.js';
+import { BUCKETS_MS } from '../platform/db/query-timing.js';
 import { type App, errorResponses } from '../platform/http/types.js';
 
 const Histogram = T.Object({
@@ -9,7 +10,14 @@ const Histogram = T.Object({
   totalMs: T.Number(),
   meanMs: T.Number(),
   p95Ms: T.Number({ description: 'Upper bound of the histogram bucket holding the 95th percentile' }),
+  counts: T.Array(T.Integer(), { description: 'Calls per bucket (upper bounds in bucketsMs)' }),
 });
+
+/**
+ * For any distribution, P(X ≥ μ + kσ) ≤ 1 / (1 + k²) (Cantelli); k = √19 makes that 5 %, so μ + 4.36σ bounds the
+ * 95th percentile from the mean and deviation pg_stat_statements keeps (it keeps no percentiles).
+ */
+const CANTELLI_95 = Math.sqrt(19);
 
 /**
  * Slow-query visibility for operators: this process's per-statement timing histograms, and PostgreSQL's own
@@ -58,6 +66,9 @@ export function queryRoutes(app: App, deps: Deps): void {
         querystring: T.Object({ limit: T.Integer({ minimum: 1, maximum: 200, default: 20 }) }),
         response: {
           200: T.Object({
+            bucketsMs: T.Array(T.Union([T.Number(), T.Null()]), {
+              description: 'Bucket upper bounds; null = ∞',
+            }),
             process: T.Array(Histogram),
             pgStatStatements: T.Object({
               available: T.Boolean(),
@@ -67,6 +78,11 @@ export function queryRoutes(app: App, deps: Deps): void {
                   calls: T.Integer(),
                   totalMs: T.Number(),
                   meanMs: T.Number(),
+                  maxMs: T.Number(),
+                  p95BoundMs: T.Number({
+                    description:
+                      'PostgreSQL’s own execution time: a bound the 95th percentile cannot exceed (Cantelli: mean + 4.36 σ, at most the max)',
+                  }),
                 }),
               ),
             }),
@@ -79,12 +95,26 @@ export function queryRoutes(app: App, deps: Deps): void {
       const limit = request.query.limit;
       let pgss: {
         available: boolean;
-        statements: { statement: string; calls: number; totalMs: number; meanMs: number }[];
+        statements: {
+          statement: string;
+          calls: number;
+          totalMs: number;
+          meanMs: number;
+          maxMs: number;
+          p95BoundMs: number;
+        }[];
       };
       try {
-        const { rows } = await deps.pool.query<{ query: string; calls: number; total: number; mean: number }>(
+        const { rows } = await deps.pool.query<{
+          query: string;
+          calls: number;
+          total: number;
+          mean: number;
+          stddev: number;
+          max: number;
+        }>(
           `select regexp_replace(query, '\\s+', ' ', 'g') as query, calls::bigint as calls,
-                  total_exec_time as total, mean_exec_time as mean
+                  total_exec_time as total, mean_exec_time as mean, stddev_exec_time as stddev, max_exec_time as max
              from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
             order by total_exec_time desc limit $1`,
           [limit],
@@ -96,18 +126,22 @@ export function queryRoutes(app: App, deps: Deps): void {
             calls: r.calls,
             totalMs: r.total,
             meanMs: r.mean,
+            maxMs: r.max,
+            p95BoundMs: Math.min(r.max, r.mean + CANTELLI_95 * r.stddev),
           })),
         };
       } catch {
         pgss = { available: false, statements: [] };
       }
       return {
+        bucketsMs: BUCKETS_MS.map((b) => (Number.isFinite(b) ? b : null)),
         process: deps.queryTimings.top(limit).map((t) => ({
           statement: t.statement,
           calls: t.calls,
           totalMs: t.totalMs,
           meanMs: t.meanMs,
           p95Ms: t.p95Ms,
+          counts: t.counts,
         })),
         pgStatStatements: pgss,
       };

@@ -87,6 +87,25 @@ export async function evidenceOfReports(
   return byReport;
 }
 
+// A report's evidence as one JSON array column, so a report and its files are one round trip (a status poll that
+// misses the cache made two: 2 × ~2.5 ms of client time under the mixed benchmark's load, bench/README.md).
+const EVIDENCE_JSON = `coalesce((
+    select json_agg(json_build_object('id', e.id, 'kind', e.kind, 'mime', e.mime, 'bytes', e.bytes,
+             'readable', e.readable, 'problem', e.problem, 'width', e.width, 'height', e.height,
+             'duration_ms', e.duration_ms) order by re.position)
+      from report_evidence re join evidence e on e.id = re.evidence_id where re.report_id = reports.id), '[]') as evidence`;
+
+export type ReportWithEvidence = ReportRow & { evidence: EvidenceRef[] };
+
+/** One report with its evidence, in one query. */
+export async function findReportWithEvidence(db: Queryable, id: string): Promise<ReportWithEvidence | null> {
+  const { rows } = await db.query<ReportWithEvidence>(
+    `select ${REPORT_COLUMNS}, ${EVIDENCE_JSON} from reports where id = $1`,
+    [id],
+  );
+  return rows[0] ?? null;
+}
+
 /**
  * A citizen's reports, newest first, keyset-paginated on the time-ordered id (index reports_citizen_id): a page
  * costs the same however deep the citizen scrolls.
@@ -95,9 +114,9 @@ export async function listCitizenReports(
   db: Queryable,
   citizenId: string,
   opts: { before?: string; limit: number },
-): Promise<ReportRow[]> {
-  const { rows } = await db.query<ReportRow>(
-    `select ${REPORT_COLUMNS} from reports
+): Promise<ReportWithEvidence[]> {
+  const { rows } = await db.query<ReportWithEvidence>(
+    `select ${REPORT_COLUMNS}, ${EVIDENCE_JSON} from reports
       where citizen_id = $1 and ($2::uuid is null or id < $2::uuid)
       order by id desc limit $3`,
     [citizenId, opts.before ?? null, opts.limit],

@@ -10,7 +10,12 @@ import type { ReferenceData } from '../reference/reference.js';
 import { firstBrokenLink, listEvents } from './events.js';
 import { REJECTION_REASONS, type RejectionReason } from './reasons.js';
 import { CITIZEN_REPORTS_CACHE, FIRST_PAGE, REPORT_CACHE, TIMELINE_CACHE } from './report-cache.js';
-import { evidenceOfReports, findReport, listCitizenReports, type ReportRow } from './reports.repository.js';
+import {
+  findReport,
+  findReportWithEvidence,
+  listCitizenReports,
+  type ReportRow,
+} from './reports.repository.js';
 import {
   AcceptedResponse,
   EventsResponse,
@@ -98,13 +103,9 @@ export function reportRoutes(app: App, deps: Deps): void {
       const who = principalOf(request);
       const id = request.params.id;
       const cached = await deps.cache.getOrSet(REPORT_CACHE, id, async () => {
-        const report = await findReport(deps.pool, id);
+        const report = await findReportWithEvidence(deps.pool, id);
         if (!report) return null;
-        const evidence = await evidenceOfReports(deps.pool, [id]);
-        return {
-          citizenId: report.citizen_id,
-          view: toView(report, deps.reference, evidence.get(id) ?? [], true),
-        };
+        return { citizenId: report.citizen_id, view: toView(report, deps.reference, report.evidence, true) };
       });
       const { view } = visible(who, cached);
       if (who.role !== 'citizen') return view;
@@ -177,11 +178,7 @@ export function reportRoutes(app: App, deps: Deps): void {
       const citizenId = principalOf(request).id;
       const read = async (n: number) => {
         const rows = await listCitizenReports(deps.pool, citizenId, { before: cursor, limit: n });
-        const evidence = await evidenceOfReports(
-          deps.pool,
-          rows.map((r) => r.id),
-        );
-        return rows.map((r) => toView(r, deps.reference, evidence.get(r.id) ?? []));
+        return rows.map((r) => toView(r, deps.reference, r.evidence));
       };
       // One more than the page, to know whether another follows.
       const views =

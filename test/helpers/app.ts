@@ -41,7 +41,7 @@ export async function createTestApp(
     /** Start a fines-registry simulator with these options and listen on a real port for its callbacks. */
     gov?: Partial<SimulatorOptions>;
     /** Drive the overload shedding with this reading instead of the real event-loop delay. */
-    load?: () => { eventLoopDelay: number };
+    load?: () => { eventLoopDelay: number; eventLoopUtilized: number };
   } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase();
@@ -59,7 +59,14 @@ export async function createTestApp(
     RATE_LIMIT_AUTH_PER_MINUTE: '100000',
     RATE_LIMIT_SUBMIT_PER_MINUTE: '100000',
     // A busy test machine must not shed test requests; the shedding test drives its own load reading.
-    ...(opts.load ? {} : { SHED_PUBLIC_DELAY_MS: '0', SHED_READS_DELAY_MS: '0', SHED_WRITES_DELAY_MS: '0' }),
+    ...(opts.load
+      ? {}
+      : {
+          SHED_PUBLIC_DELAY_MS: '0',
+          SHED_READS_DELAY_MS: '0',
+          SHED_WRITES_DELAY_MS: '0',
+          SHED_PUBLIC_UTILISATION: '0',
+        }),
     // Pools keep the sizes a test gives them unless it turns the autoscaler on.
     AUTOSCALE: 'false',
     ...env,

@@ -21,6 +21,7 @@ export function spawnJarima(args: string[], env: Record<string, string>): Jarima
     SHED_PUBLIC_DELAY_MS: '0',
     SHED_READS_DELAY_MS: '0',
     SHED_WRITES_DELAY_MS: '0',
+    SHED_PUBLIC_UTILISATION: '0',
     // Pools keep the sizes a test gives them unless it turns the autoscaler on.
     AUTOSCALE: 'false',
     ...env,

@@ -100,7 +100,11 @@ export function installErrorHandler(app: FastifyInstance): void {
       status = 500;
       body = { code: 'INTERNAL', message: ERRORS.INTERNAL.message, requestId: request.id };
     }
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    // A 503 we chose (load shed, database away) is expected under pressure: one short line, no stack — writing
+    // stacks is CPU the overloaded process does not have (bench/README.md, mixed benchmark).
+    if (status === 503 && error instanceof AppError)
+      request.log[body.code === 'OVERLOADED' ? 'debug' : 'warn']({ code: body.code }, 'request refused');
+    else if (status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: body.code, field: body.field }, 'request rejected');
     return reply.status(status).send(body);
   });
