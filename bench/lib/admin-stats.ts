@@ -10,6 +10,13 @@ export interface StatementStats {
   meanMs: number;
   /** Upper bound of the histogram bucket holding the statement's 95th percentile. */
   p95Ms: number;
+  /** Calls per bucket since the server started (bucket bounds in QueryStats.bucketsMs). */
+  counts: number[];
+}
+
+export interface QueryStats {
+  bucketsMs: (number | null)[];
+  process: StatementStats[];
 }
 
 async function adminGet<T>(http: Pool, token: string, path: string): Promise<T> {
@@ -24,9 +31,8 @@ export async function cacheCounts(http: Pool, adminToken: string): Promise<Cache
 }
 
 /** The server process's statement timings since it started (the 200 costliest by total time). */
-export async function statementStats(http: Pool, adminToken: string): Promise<StatementStats[]> {
-  return (await adminGet<{ process: StatementStats[] }>(http, adminToken, '/v1/admin/queries?limit=200'))
-    .process;
+export async function statementStats(http: Pool, adminToken: string): Promise<QueryStats> {
+  return adminGet<QueryStats>(http, adminToken, '/v1/admin/queries?limit=200');
 }
 
 /** Per namespace, what happened between two readings; hit rate counts stale (grace) serves as hits. */
@@ -52,29 +58,41 @@ export function hitRate(before: CacheCounts, after: CacheCounts, ns: string): nu
 }
 
 /**
- * The overall p95 of statement time as far as per-statement bounds tell it: `estimate` is the calls-weighted 95th
- * percentile of the statements' p95 bounds; `bound` the largest p95 bound of any statement with at least 0.1 % of
- * the calls — at least 95 % of those statements' calls took no longer, so the overall p95 is at most that (up to the
- * rare statements left out).
+ * The overall 95th percentile of statement time between two readings, from the statements' histograms merged: the
+ * upper bound of the bucket that holds it (`bound`), and a value interpolated inside that bucket (`estimate`).
+ * Measured by the server around each query, so it includes waiting for a connection and for the event loop.
  */
-export function overallP95(stmts: StatementStats[]): { estimate: number; bound: number; calls: number } {
-  const calls = stmts.reduce((a, s) => a + s.calls, 0);
-  const byP95 = [...stmts].sort((a, b) => a.p95Ms - b.p95Ms);
-  let seen = 0;
-  let estimate = 0;
-  for (const s of byP95) {
-    seen += s.calls;
-    estimate = s.p95Ms;
-    if (seen >= 0.95 * calls) break;
+export function overallP95(
+  before: QueryStats,
+  after: QueryStats,
+): { estimate: number; bound: number; calls: number } {
+  const prior = new Map(before.process.map((s) => [s.statement, s.counts]));
+  const merged = after.bucketsMs.map(() => 0);
+  for (const s of after.process) {
+    const b = prior.get(s.statement);
+    s.counts.forEach((c, i) => {
+      merged[i]! += c - (b?.[i] ?? 0);
+    });
   }
-  const bound = Math.max(0, ...stmts.filter((s) => s.calls >= calls / 1000).map((s) => s.p95Ms));
-  return { estimate, bound, calls };
+  const calls = merged.reduce((a, b) => a + b, 0);
+  let seen = 0;
+  for (let i = 0; i < merged.length; i++) {
+    const rank = 0.95 * calls;
+    if (seen + merged[i]! >= rank && calls > 0) {
+      const lower = i === 0 ? 0 : (after.bucketsMs[i - 1] ?? 0);
+      const upper = after.bucketsMs[i] ?? lower;
+      const estimate = lower + ((upper - lower) * (rank - seen)) / Math.max(1, merged[i]!);
+      return { estimate, bound: after.bucketsMs[i] ?? Number.POSITIVE_INFINITY, calls };
+    }
+    seen += merged[i]!;
+  }
+  return { estimate: 0, bound: 0, calls };
 }
 
 /** The most called statements, with their calls and mean between two readings and their p95 bound since start. */
-export function topStatements(before: StatementStats[], after: StatementStats[], n: number): string {
-  const prior = new Map(before.map((s) => [s.statement, s]));
-  const rows = after
+export function topStatements(before: QueryStats, after: QueryStats, n: number): string {
+  const prior = new Map(before.process.map((s) => [s.statement, s]));
+  const rows = after.process
     .map((s) => {
       const b = prior.get(s.statement);
       const calls = s.calls - (b?.calls ?? 0);

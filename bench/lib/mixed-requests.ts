@@ -100,8 +100,12 @@ export class MixedRequests {
     const asCitizen = { authorization: `Bearer ${citizen.token}` };
     switch (cls) {
       case 'status': {
-        // A citizen mostly follows what they filed lately, the way the app's list puts it first.
-        const report = citizen.reports[Math.floor(random() ** 3 * citizen.reports.length)]!;
+        // A citizen polls the report they are waiting on — mostly the one they filed last — and now and then an
+        // older one from their list.
+        const report =
+          random() < 0.7
+            ? citizen.reports[0]!
+            : citizen.reports[Math.floor(random() ** 2 * citizen.reports.length)]!;
         return { method: 'GET', path: `/v1/reports/${report}`, headers: asCitizen };
       }
       case 'list':

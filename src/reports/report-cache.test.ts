@@ -55,8 +55,8 @@ describe('report caches, invalidated on write', () => {
     for (let i = 0; i < 5; i++) expect((await get(`/v1/reports/${id}`)).json().status).toBe('received');
     expect((await get(`/v1/reports/${id}/events`)).json().events).toHaveLength(1);
     const before = await namespaces(t, admin.token);
-    expect(before.report!.hits).toBeGreaterThanOrEqual(4);
-    expect(before.report!.misses).toBe(1);
+    // Reading the list stored each listed report too: every status read was a hit.
+    expect(before.report).toMatchObject({ hits: 5, misses: 0 });
 
     await move(t, id, 'validated');
     // The very next read, with no wait: the commit dropped the cached copies.
@@ -86,7 +86,7 @@ describe('report caches, invalidated on write', () => {
     expect(rest).toMatchObject({ items: [{ id }], nextCursor: null });
     expect((await get('/v1/me/reports?limit=50')).json().items).toHaveLength(2);
     const after = await namespaces(t, admin.token);
-    expect(after.report!.misses).toBe(2);
+    expect(after.report!.misses).toBe(1); // the read right after the transition
     expect(after.citizenReports!.misses).toBeGreaterThanOrEqual(3);
   });
 

@@ -15,6 +15,7 @@ import {
   findReportWithEvidence,
   listCitizenReports,
   type ReportRow,
+  type ReportWithEvidence,
 } from './reports.repository.js';
 import {
   AcceptedResponse,
@@ -176,21 +177,29 @@ export function reportRoutes(app: App, deps: Deps): void {
     async (request) => {
       const { cursor, limit } = request.query;
       const citizenId = principalOf(request).id;
-      const read = async (n: number) => {
-        const rows = await listCitizenReports(deps.pool, citizenId, { before: cursor, limit: n });
-        return rows.map((r) => toView(r, deps.reference, r.evidence));
-      };
+      const read = (n: number) => listCitizenReports(deps.pool, citizenId, { before: cursor, limit: n });
+      const views = (rows: ReportWithEvidence[]) => rows.map((r) => toView(r, deps.reference, r.evidence));
       // One more than the page, to know whether another follows.
-      const views =
+      const page =
         cursor === undefined && limit <= FIRST_PAGE
           ? (
-              await deps.cache.getOrSet(CITIZEN_REPORTS_CACHE, citizenId, async () => ({
-                items: await read(FIRST_PAGE + 1),
-              }))
+              await deps.cache.getOrSet(CITIZEN_REPORTS_CACHE, citizenId, async () => {
+                const rows = await read(FIRST_PAGE + 1);
+                // The app opens a report from this list next: its status read should not go back to the database.
+                await Promise.all(
+                  rows.map((r) =>
+                    deps.cache.set(REPORT_CACHE, r.id, {
+                      citizenId,
+                      view: toView(r, deps.reference, r.evidence, true),
+                    }),
+                  ),
+                );
+                return { items: views(rows) };
+              })
             ).items.slice(0, limit + 1)
-          : await read(limit + 1);
-      const items = views.slice(0, limit);
-      return { items, nextCursor: views.length > limit ? items.at(-1)!.id : null };
+          : views(await read(limit + 1));
+      const items = page.slice(0, limit);
+      return { items, nextCursor: page.length > limit ? items.at(-1)!.id : null };
     },
   );
 }

@@ -115,6 +115,12 @@ export class Cache {
     }
   }
 
+  /** Stores a value read along with something else (a list's rows as their own entries), under ns's policy. */
+  async set<K, V>(ns: CacheNamespace<K, V>, key: K, value: V): Promise<void> {
+    if (!this.enabled) return;
+    await this.bento.set({ key: `${ns.name}:${ns.key(key)}`, value, ttl: ns.ttl, grace: ns.grace });
+  }
+
   /**
    * Drops these keys here, in Redis, and (through the bus) in every other process's memory. A reader whose factory
    * read the database just before the change committed can still store the old value after this delete, so the
