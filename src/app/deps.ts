@@ -25,6 +25,7 @@ import { AlertManager } from '../ops/alerts/manager.js';
 import { loadAlertRules } from '../ops/alerts/rules.js';
 import { createAlertSinks } from '../ops/alerts/sinks.js';
 import { OpsSampler } from '../ops/overview.js';
+import { DemandForecaster } from '../pipeline/demand.js';
 import { StageArrivals, stageWaitingFor } from '../pipeline/queues.js';
 import { Cache } from '../platform/cache/cache.js';
 import { PgListener } from '../platform/db/listener.js';
@@ -78,6 +79,8 @@ export interface Deps {
   listener: PgListener;
   /** Arrivals per stage from every process's commits (for the autoscaler). */
   arrivals: StageArrivals;
+  /** Reports per hour to come, from the stored history (pre-scaling, cache warming before peaks). */
+  forecaster: DemandForecaster;
   /** Queue sampling and the last hour per minute for the operator dashboard (started by `jarima start`). */
   ops: OpsSampler;
   /** The alert rules over this process's metrics (ALERTS_ENABLED), started by `jarima start`/`api`. */
@@ -171,6 +174,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     logger: log,
     alerts,
     ops,
+    forecaster: new DemandForecaster({ pool, logger: log }),
     pool,
     keys: deriveKeys(opts.secret),
     sms: sms ?? smsSimulator,
@@ -265,6 +269,7 @@ async function alertManager(
 }
 
 export async function closeDeps(deps: Deps): Promise<void> {
+  deps.forecaster.stop();
   await deps.ops.stop();
   await deps.alerts?.manager.stop();
   await deps.listener.stop();

@@ -85,6 +85,7 @@ export async function startPlatform(
       ...(gov ? { govSimulator: { url: gov.url, apiKey: gov.apiKey } } : {}),
     });
     deps.ops.start({ wholePath: role === 'all' });
+    deps.forecaster.start();
     const pools = parseWorkerPools(config.JARIMA_WORKERS);
     if (role !== 'api' && Object.values(pools).some((n) => n > 0))
       workers = await startWorkers(deps, { apiInProcess: role === 'all' });
@@ -105,6 +106,16 @@ export async function startPlatform(
     // Node's default backlog (511) dropped thousands of handshakes in a 10× spike (bench/README.md, mixed).
     await app.listen({ host: config.HOST, port: config.PORT, backlog: config.LISTEN_BACKLOG });
     deps.alerts?.manager.start(deps.alerts.evaluationIntervalMs);
+    // Before a forecast peak, the public reads it will bring are already cached.
+    deps.forecaster.onPeakAhead = () =>
+      Promise.all(
+        [
+          '/v1/stats/summary',
+          '/v1/stats/by-district',
+          '/v1/stats/timeseries',
+          '/v1/violation-types?active=true',
+        ].map((url) => app.inject({ method: 'GET', url })),
+      );
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     const url =

@@ -67,8 +67,8 @@ export class Autoscaler {
       metrics: Metrics;
       arrivals: StageArrivals;
       logger: Logger;
-      /** Items per second the forecaster expects for a stage over the next interval, or null. */
-      forecastRate?: (stage: JobName) => number | null;
+      /** What the demand forecast says a stage should be ready for (items per second), if it has a model. */
+      forecaster?: { rate(stage: JobName, now?: number): number | null };
     },
     private readonly workers: Resizable,
     opts: { apiInProcess: boolean },
@@ -142,7 +142,7 @@ export class Autoscaler {
       }
       const signals = {
         arrivalRate: ((arrivals.get(stage) ?? 0) - (prev.arrivals.get(stage) ?? 0)) / seconds,
-        forecastRate: this.deps.forecastRate?.(stage) ?? null,
+        forecastRate: this.deps.forecaster?.rate(stage, now) ?? null,
         serviceSeconds: this.service.get(stage) ?? PRIOR_SERVICE_SECONDS,
         depth: q.depth,
         oldestAgeSeconds: q.oldestAgeSeconds,
