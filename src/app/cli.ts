@@ -2,6 +2,7 @@ import path from 'node:path';
 import { seedDemoStaff } from '../auth/staff.js';
 import { importBoundaries } from '../geo/boundaries.js';
 import { runGovRegistrySimulatorCli } from '../integrations/gov-registry/simulator.js';
+import { formatPlan, loadMeasurements, machine, planCapacity } from '../ops/capacity.js';
 import { discardDeadLetter, listDeadLetters, retryDeadLetter } from '../pipeline/dlq.js';
 import { createPool } from '../platform/db/pool.js';
 import { type Config, ConfigError, describeConfig, loadConfig } from './config.js';
@@ -23,6 +24,8 @@ const USAGE = `usage: jarima <command>
   simulate gov-registry     run the local fines-registry simulator on its own (--port --api-key
                             --error-rate --latency-ms --webhook-url --webhook-secret --fine-after-ms
                             --pay-after-ms); point GOV_REGISTRY_URL at it
+  capacity --daily N        workers, connections, cores and memory for N reports a day, from this
+                            installation's measured service times (--peak-factor 1.5 --target-p95 1 --json)
   config                    list the environment variables and their defaults
 `;
 
@@ -162,6 +165,26 @@ export async function main(argv: string[]): Promise<number> {
       }
       console.error('usage: jarima dlq list | dlq retry ID | dlq discard ID');
       return 2;
+    }
+    case 'capacity': {
+      const opt = (name: string) => {
+        const i = args.indexOf(`--${name}`);
+        return i >= 0 ? args[i + 1] : undefined;
+      };
+      const daily = Number(opt('daily'));
+      const peakFactor = Number(opt('peak-factor') ?? 1.5);
+      const targetP95 = Number(opt('target-p95') ?? 1);
+      if (!(daily > 0) || !(peakFactor >= 1) || !(targetP95 > 0)) {
+        console.error(
+          'usage: jarima capacity --daily N [--peak-factor F ≥ 1] [--target-p95 SECONDS] [--json]',
+        );
+        return 2;
+      }
+      const measured = await withDatabase(config, loadMeasurements);
+      const input = { daily, peakFactor, targetP95, measured, cacheMb: config.CACHE_MEMORY_MB, ...machine() };
+      const plan = planCapacity(input);
+      console.log(args.includes('--json') ? JSON.stringify(plan, null, 2) : formatPlan(plan, input));
+      return 0;
     }
     default:
       console.error(`unknown command: ${command}\n\n${USAGE}`);

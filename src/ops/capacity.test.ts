@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../../test/helpers/db.js';
+import { spawnJarima } from '../../test/helpers/process.js';
+import { BENCHMARK, erlangC, planCapacity, waitQuantile } from './capacity.js';
+
+describe('queueing', () => {
+  it('Erlang C is ρ for one server and matches a known table value', () => {
+    expect(erlangC(1, 0.5)).toBeCloseTo(0.5, 12);
+    // c = 2, a = 1 (ρ = 0.5): C = 1/3.
+    expect(erlangC(2, 1)).toBeCloseTo(1 / 3, 12);
+  });
+
+  it('gives the M/M/1 wait quantile in closed form, and infinity when the stage cannot keep up', () => {
+    // λ = 8/s, S = 0.1 s: ρ = 0.8, P(W > t) = 0.8·e^(−2t) → t95 = ln(16)/2.
+    expect(waitQuantile(1, 8, 0.1, 0.95)).toBeCloseTo(Math.log(16) / 2, 10);
+    expect(waitQuantile(1, 10, 0.1, 0.95)).toBe(Number.POSITIVE_INFINITY);
+    expect(waitQuantile(4, 1, 0.1, 0.95)).toBe(0); // hardly anyone waits
+  });
+});
+
+describe('planCapacity', () => {
+  const base = { peakFactor: 2, targetP95: 1, cores: 2, memoryBytes: 24 * 2 ** 30, cacheMb: 256 };
+
+  it('adds workers until each stage’s p95 wait fits its share of the target', () => {
+    const measured = Object.fromEntries(
+      ['validate', 'dedupe', 'enrich', 'analyze'].map((s) => [
+        `service_seconds:${s}`,
+        { value: 0.05, samples: 1000 },
+      ]),
+    );
+    // 864,000 a day × 2 = 20/s; 20 × 0.05 = 1 busy worker per stage, so at least 2 each.
+    const plan = planCapacity({ ...base, daily: 864_000, measured });
+    expect(plan.peakPerSecond).toBeCloseTo(20, 10);
+    for (const s of plan.stages) {
+      expect(s.source).toBe('measured here');
+      expect(s.workers).toBeGreaterThanOrEqual(2);
+      expect(s.p95WaitMs).toBeLessThanOrEqual(200);
+      expect(waitQuantile(s.workers - 1, 20, 0.05, 0.95) * 1000).toBeGreaterThan(200); // one fewer would not do
+    }
+    expect(plan.dbConnections).toBe(plan.stages.reduce((a, s) => a + 2 * s.workers + 1, 0) + 10);
+  });
+
+  it('falls back to the benchmark’s figures and says whether this machine carries the peak', () => {
+    const small = planCapacity({ ...base, daily: 10_000, measured: {} });
+    expect(small.stages.every((s) => s.source === 'benchmark')).toBe(true);
+    expect(small.cpuSecondsPerReport.value).toBe(BENCHMARK.cpuSecondsPerReport);
+    expect(small.thisMachine.maxReportsPerSecond).toBeCloseTo(2 / BENCHMARK.cpuSecondsPerReport, 6);
+    expect(small.thisMachine.fitsPeak).toBe(true);
+    const country = planCapacity({ ...base, daily: 5_000_000, measured: {} });
+    expect(country.thisMachine.fitsPeak).toBe(false);
+    expect(country.cpuCores).toBeGreaterThan(2);
+  });
+});
+
+describe('jarima capacity', () => {
+  it('prints the plan as JSON from the installation’s database', async () => {
+    const db = await createTestDatabase();
+    const p = spawnJarima(['capacity', '--daily', '1000000', '--json'], { DATABASE_URL: db.url });
+    expect(await new Promise((r) => p.child.on('exit', r))).toBe(0);
+    const plan = JSON.parse(p.output());
+    expect(plan.peakPerSecond).toBeCloseTo((1_000_000 * 1.5) / 86_400, 6);
+    expect(plan.stages).toHaveLength(4);
+    const bad = spawnJarima(['capacity', '--daily', 'many'], { DATABASE_URL: db.url });
+    expect(await new Promise((r) => bad.child.on('exit', r))).toBe(2);
+  }, 60_000);
+});

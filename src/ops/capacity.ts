@@ -1,0 +1,198 @@
+import os from 'node:os';
+import type { Queryable } from '../platform/db/pool.js';
+
+/** The stages every report passes before an inspector sees it, in order. */
+export const INTAKE_STAGES = ['validate', 'dedupe', 'enrich', 'analyze'] as const;
+
+/**
+ * What a benchmark measured on the reference machine (bench/README.md: 2 vCPU EPYC, `npm run bench -- pipeline`),
+ * used where this installation has not measured itself yet: worker seconds per report per stage, and CPU per report
+ * for the whole path with a photo upload (server 18.9 ms + PostgreSQL 7.3 ms).
+ */
+export const BENCHMARK = {
+  serviceSeconds: { validate: 0.004, dedupe: 0.004, enrich: 0.003, analyze: 0.006 } as Record<string, number>,
+  cpuSecondsPerReport: 0.0262,
+  /** PostgreSQL's CPU as a share of the server's, for a process measurement that cannot see the database's. */
+  postgresShareOfServer: 7.3 / 18.9,
+};
+
+export interface CapacityInput {
+  daily: number;
+  peakFactor: number;
+  /** Seconds from acceptance to the review queue that 95 % of reports must beat at the peak. */
+  targetP95: number;
+  /** This installation's measurements (capacity_measurements), by name. */
+  measured: Record<string, { value: number; samples: number }>;
+  cores: number;
+  memoryBytes: number;
+  cacheMb: number;
+}
+
+export interface StagePlan {
+  stage: string;
+  serviceMs: number;
+  source: 'measured here' | 'benchmark';
+  workers: number;
+  utilisation: number;
+  p95WaitMs: number;
+}
+
+export interface CapacityPlan {
+  peakPerSecond: number;
+  stages: StagePlan[];
+  workers: number;
+  dbConnections: number;
+  cpuCores: number;
+  memoryGiB: number;
+  cpuSecondsPerReport: { value: number; source: string };
+  /** What this machine's cores sustain at most, by CPU per report. */
+  thisMachine: { cores: number; maxReportsPerSecond: number; fitsPeak: boolean };
+  assumptions: string[];
+}
+
+// The API's share of a process's connection pool, and what one Node process and PostgreSQL need in memory.
+const API_CONNECTIONS = 10;
+const PROCESS_MB = 350;
+const POSTGRES_MB = 1024;
+const CPU_UTILISATION = 0.7;
+
+/**
+ * Sizes an installation for `daily` reports with a busiest hour `peakFactor` times the mean. Each intake stage is
+ * an M/M/c queue (Poisson arrivals at the peak rate λ, service time S): the smallest c whose 95th-percentile wait
+ * (Erlang C) fits the stage's share of the target; CPU from CPU per report at 70 % utilisation; connections as the
+ * workers hold them (two each, one LISTEN per pool) plus the API's; memory per process plus the cache and PostgreSQL.
+ */
+export function planCapacity(input: CapacityInput): CapacityPlan {
+  const lambda = (input.daily * input.peakFactor) / 86_400;
+  const share = input.targetP95 / INTAKE_STAGES.length;
+  const stages = INTAKE_STAGES.map((stage): StagePlan => {
+    const m = input.measured[`service_seconds:${stage}`];
+    const s = m && m.samples >= 100 ? m.value : BENCHMARK.serviceSeconds[stage]!;
+    const waitBudget = Math.max(share - s, share / 2);
+    let c = Math.max(1, Math.ceil(lambda * s));
+    while (waitQuantile(c, lambda, s, 0.95) > waitBudget) c++;
+    return {
+      stage,
+      serviceMs: s * 1000,
+      source: m && m.samples >= 100 ? 'measured here' : 'benchmark',
+      workers: c,
+      utilisation: (lambda * s) / c,
+      p95WaitMs: waitQuantile(c, lambda, s, 0.95) * 1000,
+    };
+  });
+  const workers = stages.reduce((a, s) => a + s.workers, 0);
+  const measuredCpu = input.measured.cpu_seconds_per_report;
+  const cpuPerReport =
+    measuredCpu && measuredCpu.samples >= 100
+      ? {
+          value: measuredCpu.value * (1 + BENCHMARK.postgresShareOfServer),
+          source: 'measured here (server) + PostgreSQL at the benchmark’s share',
+        }
+      : { value: BENCHMARK.cpuSecondsPerReport, source: 'benchmark (bench/README.md)' };
+  const cpuCores = (lambda * cpuPerReport.value) / CPU_UTILISATION;
+  const processes = 1 + Math.max(1, Math.ceil(cpuCores / 2)); // an API process, and a worker process per two cores
+  const maxHere = input.cores / cpuPerReport.value;
+  return {
+    peakPerSecond: lambda,
+    stages,
+    workers,
+    dbConnections: stages.reduce((a, s) => a + 2 * s.workers + 1, 0) + API_CONNECTIONS,
+    cpuCores,
+    memoryGiB: (processes * PROCESS_MB + input.cacheMb + POSTGRES_MB) / 1024,
+    cpuSecondsPerReport: cpuPerReport,
+    thisMachine: {
+      cores: input.cores,
+      maxReportsPerSecond: maxHere,
+      fitsPeak: maxHere * CPU_UTILISATION >= lambda,
+    },
+    assumptions: [
+      `peak ${input.peakFactor}× the daily mean: ${lambda.toFixed(2)} reports/s`,
+      `each report passes ${INTAKE_STAGES.join(', ')}; each stage gets ${(share * 1000).toFixed(0)} ms of the ${input.targetP95} s target`,
+      'arrivals are Poisson at the peak rate; service times exponential (M/M/c, Erlang C)',
+      `CPU sized for ${CPU_UTILISATION * 100} % utilisation; a Node process ${PROCESS_MB} MB, PostgreSQL ${POSTGRES_MB} MB, cache ${input.cacheMb} MB`,
+      'uploads and the citizens’ and inspectors’ reads are inside CPU per report (the benchmark’s whole path); review, forwarding and notifications are not sized here',
+    ],
+  };
+}
+
+/**
+ * The q-quantile of the wait in an M/M/c queue: P(W > t) = C(c, a)·e^(−(c − a)·t/S), a = λS, with C the Erlang C
+ * probability of waiting at all. Infinite when the stage cannot keep up (a ≥ c).
+ */
+export function waitQuantile(c: number, lambda: number, s: number, q: number): number {
+  const a = lambda * s;
+  if (a >= c) return Number.POSITIVE_INFINITY;
+  const wait = erlangC(c, a);
+  if (wait <= 1 - q) return 0;
+  return (s * Math.log(wait / (1 - q))) / (c - a);
+}
+
+/** Erlang C: the probability an arrival waits, computed through Erlang B's stable recursion. */
+export function erlangC(c: number, a: number): number {
+  let b = 1;
+  for (let k = 1; k <= c; k++) b = (a * b) / (k + a * b);
+  const rho = a / c;
+  return b / (1 - rho + rho * b);
+}
+
+/** What this installation has measured; nothing if its database was never migrated (the benchmark's figures then). */
+export async function loadMeasurements(db: Queryable): Promise<CapacityInput['measured']> {
+  try {
+    const { rows } = await db.query<{ name: string; value: number; samples: number }>(
+      'select name, value, samples from capacity_measurements',
+    );
+    return Object.fromEntries(rows.map((r) => [r.name, { value: r.value, samples: r.samples }]));
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P01') return {};
+    throw err;
+  }
+}
+
+export function machine(): { cores: number; memoryBytes: number } {
+  return { cores: os.availableParallelism(), memoryBytes: os.totalmem() };
+}
+
+/** The plan as the table `jarima capacity` prints. */
+export function formatPlan(p: CapacityPlan, input: CapacityInput): string {
+  const pad = (rows: string[][]) => {
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    return rows.map((r) =>
+      r.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  '),
+    );
+  };
+  const lines = [
+    `Capacity for ${input.daily.toLocaleString('en')} reports a day, busiest hour ${input.peakFactor}× the mean ` +
+      `(${p.peakPerSecond.toFixed(2)}/s), 95 % of reports in the review queue within ${input.targetP95} s:`,
+    '',
+    ...pad([
+      ['stage', 'service ms', 'source', 'workers', 'utilisation', 'p95 wait ms'],
+      ...p.stages.map((s) => [
+        s.stage,
+        s.serviceMs.toFixed(1),
+        s.source,
+        String(s.workers),
+        `${(s.utilisation * 100).toFixed(0)} %`,
+        s.p95WaitMs.toFixed(1),
+      ]),
+    ]),
+    '',
+    ...pad([
+      ['need', 'amount'],
+      ['pipeline workers (JARIMA_WORKERS)', p.stages.map((s) => `${s.stage}:${s.workers}`).join(',')],
+      ['database connections', String(p.dbConnections)],
+      ['CPU cores', p.cpuCores.toFixed(2)],
+      ['memory', `${p.memoryGiB.toFixed(1)} GiB`],
+      [
+        'CPU per report',
+        `${(p.cpuSecondsPerReport.value * 1000).toFixed(1)} ms (${p.cpuSecondsPerReport.source})`,
+      ],
+    ]),
+    '',
+    `This machine (${p.thisMachine.cores} cores): at most ~${p.thisMachine.maxReportsPerSecond.toFixed(0)} reports/s ` +
+      `at full CPU; the peak ${p.thisMachine.fitsPeak ? 'fits' : 'does NOT fit'} at ${CPU_UTILISATION * 100} % utilisation.`,
+    '',
+    'Assumptions:',
+    ...p.assumptions.map((a) => `  - ${a}`),
+  ];
+  return lines.join('\n');
+}
