@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { analyzeBench } from './analyze.js';
+import { autoscaleBench } from './autoscale.js';
 import { forwardBench } from './forward.js';
 import { intakeBench } from './intake.js';
 import { CLASSES, DEFAULT_MIX, parseMix } from './lib/mixed-requests.js';
@@ -43,6 +44,11 @@ const USAGE = `usage: npm run bench -- <benchmark> [options]
 
   analyze [--photos 200] [--width 640] [--height 480]
       one photo's analysis (decode, halving, measures, hash, thumbnail, storage) step by step on one thread.
+
+  autoscale [--minutes 6] [--rate 20] [--spike 10] [--spike-seconds 20] [--burst 3000] [--seed 1]
+      a real day's arrival curve compressed into minutes with a spike, run with the autoscaler and with fixed pools
+      sized for the mean: queue-age p95 per stage, idle worker share, 202 → review p95; the forecaster on a held-out
+      day; \`jarima capacity\`'s ceiling against a measured burst.
 `;
 
 function option(args: string[], name: string, fallback: string): string {
@@ -97,6 +103,15 @@ if (name === 'intake') {
       '..',
       option(args, 'replay', '../shared/data/replay/nyc-collisions-2022-01.csv'),
     ),
+  });
+} else if (name === 'autoscale') {
+  await autoscaleBench({
+    minutes: Number(option(args, 'minutes', '6')),
+    rate: Number(option(args, 'rate', '20')),
+    spike: Number(option(args, 'spike', '10')),
+    spikeSeconds: Number(option(args, 'spike-seconds', '20')),
+    burst: Number(option(args, 'burst', '3000')),
+    seed: Number(option(args, 'seed', '1')),
   });
 } else if (name === 'analyze') {
   await analyzeBench({

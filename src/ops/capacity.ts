@@ -12,8 +12,6 @@ export const INTAKE_STAGES = ['validate', 'dedupe', 'enrich', 'analyze'] as cons
 export const BENCHMARK = {
   serviceSeconds: { validate: 0.004, dedupe: 0.004, enrich: 0.003, analyze: 0.006 } as Record<string, number>,
   cpuSecondsPerReport: 0.0262,
-  /** PostgreSQL's CPU as a share of the server's, for a process measurement that cannot see the database's. */
-  postgresShareOfServer: 7.3 / 18.9,
 };
 
 export interface CapacityInput {
@@ -85,8 +83,8 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
   const cpuPerReport =
     measuredCpu && measuredCpu.samples >= 100
       ? {
-          value: measuredCpu.value * (1 + BENCHMARK.postgresShareOfServer),
-          source: 'measured here (server) + PostgreSQL at the benchmark’s share',
+          value: measuredCpu.value,
+          source: 'measured here (the machine’s CPU per report, database included)',
         }
       : { value: BENCHMARK.cpuSecondsPerReport, source: 'benchmark (bench/README.md)' };
   const cpuCores = (lambda * cpuPerReport.value) / CPU_UTILISATION;

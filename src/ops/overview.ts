@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { JOB_NAMES } from '../pipeline/jobs.js';
 import { type QueueSample, type StageArrivals, sampleQueues } from '../pipeline/queues.js';
 import type { Cache } from '../platform/cache/cache.js';
@@ -28,6 +29,7 @@ export interface MinutePoint {
   cacheHitRate: Record<string, number | null>;
   breakers: Record<string, number>;
   eventLoopLagP99Ms: number;
+  /** CPU the whole machine spent in the minute (all cores, all processes, the database's included). */
   cpuSeconds: number;
   rssBytes: number;
 }
@@ -152,7 +154,6 @@ export class OpsSampler {
         { hits: c.hits + c.stale, total: c.hits + c.stale + c.misses },
       ]),
     );
-    const cpu = process.cpuUsage();
     return {
       at,
       submissions: this.deps.arrivals.total('validate'),
@@ -161,7 +162,7 @@ export class OpsSampler {
       buckets: bounds.map((b) => byBound.get(b)!),
       completed,
       cache,
-      cpu: (cpu.user + cpu.system) / 1e6,
+      cpu: machineCpuSeconds(),
     };
   }
 
@@ -217,7 +218,8 @@ export class OpsSampler {
 
   /**
    * Keeps what this installation has measured about itself across restarts (capacity_measurements): each stage's
-   * worker time per item, and — in a process running the whole path — CPU per report, as moving averages.
+   * worker time per item, and — in a process running the whole path — the machine's CPU per report, as moving
+   * averages.
    */
   private async recordMeasurements(t: Totals, p: Totals): Promise<void> {
     const names: string[] = [];
@@ -260,6 +262,17 @@ export class OpsSampler {
   }
 
   private prevService = new Map<string, { sum: number; count: number }>();
+}
+
+/**
+ * CPU seconds the whole machine has spent busy since boot (every core, every process): on a machine that runs
+ * Jarima and its database, per report it is what capacity planning needs — the database's share included, which
+ * this process could not see in its own usage.
+ */
+function machineCpuSeconds(): number {
+  let ms = 0;
+  for (const c of os.cpus()) ms += c.times.user + c.times.nice + c.times.sys + c.times.irq;
+  return ms / 1000;
 }
 
 /** A histogram bucket's upper bound from its `le` label. */

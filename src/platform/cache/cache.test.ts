@@ -66,6 +66,22 @@ describe('cache invalidation', () => {
   });
 });
 
+describe('cache size', () => {
+  it('keeps far more than a thousand entries (bounded by memory, not by count)', async () => {
+    const ns = cacheNamespace<{ n: number }>('many', { ttl: '10m', grace: '10m' });
+    const cache = new Cache({ redis: null, prefix: 'x:', namespaces: [ns] });
+    for (let i = 0; i < 5000; i++) await cache.set(ns, String(i), { n: i });
+    let fromFactory = 0;
+    for (let i = 0; i < 5000; i++)
+      await cache.getOrSet(ns, String(i), async () => {
+        fromFactory++;
+        return { n: i };
+      });
+    expect(fromFactory).toBe(0);
+    await cache.disconnect();
+  });
+});
+
 describe('cache tiers', () => {
   it('serves repeated statistics from memory with one database read, counting hits and misses', async () => {
     const t = await createTestApp();

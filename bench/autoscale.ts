@@ -1,0 +1,482 @@
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { prepareDatabase } from '../src/app/setup.js';
+import { issueToken } from '../src/auth/tokens.js';
+import { BENCHMARK, loadMeasurements, planCapacity } from '../src/ops/capacity.js';
+import { sampleQueues } from '../src/pipeline/queues.js';
+import { backtest, bucketCounts } from '../src/platform/autoscale/forecast.js';
+import { startEmbeddedPostgres } from '../src/platform/db/embedded.js';
+import { createPool, type Pool } from '../src/platform/db/pool.js';
+import { newId } from '../src/platform/ids.js';
+import { deriveKeys } from '../src/platform/security/keys.js';
+import { dailyCurve, daySegments, poissonSchedule, seededRandom } from './lib/arrivals.js';
+import { clientPool, openSchedule, quantile, send, table } from './lib/open-loop.js';
+import { startServer, stopServer } from './lib/server.js';
+
+const STAGES = ['validate', 'dedupe', 'enrich', 'analyze'] as const;
+const TARGET_AGE = { validate: 2, dedupe: 2, enrich: 2, analyze: 3 } as const;
+const REPLAY = path.resolve(
+  import.meta.dirname,
+  '..',
+  '..',
+  'shared',
+  'data',
+  'replay',
+  'nyc-collisions-2022-01.csv',
+);
+
+export interface AutoscaleBenchOptions {
+  minutes: number;
+  rate: number;
+  spike: number;
+  spikeSeconds: number;
+  burst: number;
+  seed: number;
+}
+
+interface RunResult {
+  name: string;
+  workers: string;
+  ageP95: Record<string, number>;
+  ageMax: Record<string, number>;
+  idle: Record<string, number>;
+  workersRange: Record<string, string>;
+  latencyP95: number;
+  sent: number;
+  errors: number;
+}
+
+/**
+ * `npm run bench -- autoscale`: a real day's arrival curve (NYC collisions per hour, compressed into minutes) with a
+ * 10× spike, submitted to `jarima start` twice — pools sized by the autoscaler, then fixed pools sized for the mean
+ * rate — measuring each stage's queue age (p95 of the oldest waiting report, sampled every 250 ms), the idle share
+ * of the workers (worker time not spent on items), and 202 → review latency. Then the forecaster on a held-out
+ * day of the same log, and `jarima capacity`'s ceiling against a measured burst.
+ */
+export async function autoscaleBench(o: AutoscaleBenchOptions): Promise<void> {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'jarima-bench-scale-'));
+  const db = await startEmbeddedPostgres({ dir: path.join(tmp, 'pg') });
+  const pool = createPool(db.url, 6);
+  const procs: ChildProcess[] = [];
+  try {
+    await prepareDatabase(pool);
+    const secret = randomBytes(32).toString('hex');
+    const keys = deriveKeys(secret);
+    const curve = dailyCurve(REPLAY);
+    const seconds = o.minutes * 60;
+    // The spike starts at the busiest hour of the compressed day.
+    const day = daySegments(curve, seconds, o.rate);
+    const busiest = curve.indexOf(Math.max(...curve));
+    const segments = [
+      ...day.slice(0, busiest),
+      { seconds: o.spikeSeconds, rate: o.rate * o.spike },
+      ...day.slice(busiest),
+    ];
+    const schedule = poissonSchedule(segments, [1], seededRandom(o.seed));
+    console.log(
+      `day: ${path.basename(REPLAY)} per hour (${Math.min(...curve).toFixed(2)}–${Math.max(...curve).toFixed(2)} × the mean) ` +
+        `over ${seconds} s at a mean of ${o.rate}/s, a ${o.spike}× spike for ${o.spikeSeconds} s at the busiest hour: ` +
+        `${schedule.dueMs.length} reports per run; target queue ages ${JSON.stringify(TARGET_AGE)} s`,
+    );
+    console.log('uploading 100 distinct photos; each report gets a copy of one (its own evidence row) …');
+    const citizens = await seedCitizensAndPhotos(pool, keys.token, { url: db.url, secret, tmp });
+
+    const results: RunResult[] = [];
+    for (const run of ['autoscaler', 'fixed'] as const) {
+      // Fixed pools are sized from the service times the autoscaler's run measured.
+      const workers =
+        run === 'autoscaler' ? 'validate:1,dedupe:1,enrich:1,analyze:1' : await fixedForMean(pool, o.rate);
+      const started = await startServer({
+        DATABASE_URL: db.url,
+        JARIMA_SECRET: secret,
+        JARIMA_DATA_DIR: path.join(tmp, 'data'),
+        PORT: '0',
+        LOG_LEVEL: 'warn',
+        JARIMA_WORKERS: workers,
+        AUTOSCALE: run === 'autoscaler' ? 'true' : 'false',
+        AUTOSCALE_INTERVAL_SECONDS: '2',
+        AUTOSCALE_DOWN_AFTER: '3',
+        AUTOSCALE_TARGET_AGE_SECONDS: Object.entries(TARGET_AGE)
+          .map(([s, t]) => `${s}:${t}`)
+          .join(','),
+        RATE_LIMIT_SUBMIT_PER_MINUTE: '1000000',
+        SHED_WRITES_DELAY_MS: '0',
+      });
+      procs.push(started.proc);
+      const evidence = await cloneEvidence(pool, citizens, schedule.dueMs.length);
+      const result = await measureRun(run, workers, started.url, pool, schedule.dueMs, evidence, citizens);
+      results.push(result);
+      await stopServer(started.proc);
+    }
+    console.log(
+      `\n${table(
+        [
+          'stage',
+          'target s',
+          ...results.flatMap((r) => [`${r.name}: age p95 s`, 'max s', 'workers', 'idle']),
+        ],
+        STAGES.map((s) => [
+          s,
+          TARGET_AGE[s],
+          ...results.flatMap((r) => [
+            r.ageP95[s]!.toFixed(2),
+            r.ageMax[s]!.toFixed(1),
+            r.workersRange[s]!,
+            `${(100 * r.idle[s]!).toFixed(0)} %`,
+          ]),
+        ]),
+      )}`,
+    );
+    for (const r of results)
+      console.log(
+        `${r.name} (${r.workers}): ${r.sent} reports, ${r.errors} errors; 202 → review p95 ${r.latencyP95.toFixed(0)} ms`,
+      );
+
+    forecastAccuracy();
+    await capacityCheck(
+      pool,
+      {
+        DATABASE_URL: db.url,
+        JARIMA_SECRET: secret,
+        JARIMA_DATA_DIR: path.join(tmp, 'data'),
+        PORT: '0',
+        LOG_LEVEL: 'warn',
+        AUTOSCALE: 'false',
+        RATE_LIMIT_SUBMIT_PER_MINUTE: '1000000',
+        SHED_WRITES_DELAY_MS: '0',
+      },
+      citizens,
+      o.burst,
+      procs,
+    );
+  } finally {
+    for (const p of procs) await stopServer(p);
+    await pool.end();
+    await db.stop();
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+type Citizens = { id: string; token: string; photos: string[] }[];
+
+/** 20 citizens, 100 photos uploaded through the API (so each is analysed as a real upload is). */
+async function seedCitizensAndPhotos(
+  pool: Pool,
+  tokenKey: Buffer,
+  env: { url: string; secret: string; tmp: string },
+): Promise<Citizens> {
+  const { secret, tmp } = env;
+  const started = await startServer({
+    DATABASE_URL: env.url,
+    JARIMA_SECRET: secret,
+    JARIMA_DATA_DIR: path.join(tmp, 'data'),
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    JARIMA_WORKERS: 'none',
+    RATE_LIMIT_SUBMIT_PER_MINUTE: '1000000',
+  });
+  try {
+    const citizens: Citizens = Array.from({ length: 20 }, () => {
+      const id = newId();
+      return { id, token: issueToken(tokenKey, { id, role: 'citizen' }, 6 * 3600), photos: [] };
+    });
+    await pool.query(
+      `insert into citizens (id, phone_hash, phone_enc)
+       select id, decode(md5(id::text) || md5(id::text || 'x'), 'hex'), decode(md5(id::text), 'hex') from unnest($1::uuid[]) id`,
+      [citizens.map((c) => c.id)],
+    );
+    const http = clientPool(started.url, 8);
+    for (let i = 0; i < 100; i++) {
+      const c = citizens[i % citizens.length]!;
+      const r = () => Math.floor(Math.random() * 255);
+      const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1280" height="720"><rect width="1280" height="720" fill="rgb(${r()},${r()},${r()})"/><circle cx="${r() * 4}" cy="${r() * 2}" r="${80 + r() / 2}" fill="rgb(${r()},${r()},${r()})"/><rect x="${r() * 2}" y="${r()}" width="${120 + r()}" height="${80 + r()}" fill="rgb(${r()},${r()},${r()})"/></svg>`;
+      const photo = await sharp(Buffer.from(svg)).jpeg({ quality: 80 }).toBuffer();
+      const boundary = `----jarima${i}`;
+      const res = await send(http, {
+        method: 'POST',
+        path: '/v1/evidence',
+        headers: {
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          authorization: `Bearer ${c.token}`,
+        },
+        body: Buffer.concat([
+          Buffer.from(
+            `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="p${i}.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
+          ),
+          photo,
+          Buffer.from(`\r\n--${boundary}--\r\n`),
+        ]),
+      });
+      if (res.status !== 201) throw new Error(`upload: ${res.status} ${res.text}`);
+      c.photos.push((JSON.parse(res.text) as { id: string }).id);
+    }
+    await http.close();
+    return citizens;
+  } finally {
+    await stopServer(started.proc);
+  }
+}
+
+/**
+ * Evidence for `n` reports: a copy of an uploaded photo's row per report (its analysis included, a fresh hash, so
+ * no two reports share evidence and the near-identical search sees distinct pictures), owned by the photo's citizen.
+ */
+async function cloneEvidence(
+  pool: Pool,
+  citizens: Citizens,
+  n: number,
+): Promise<{ citizen: number; id: string }[]> {
+  const out = Array.from({ length: n }, (_, i) => ({ citizen: i % citizens.length, id: newId() }));
+  const sources = out.map((e, i) => {
+    const photos = citizens[e.citizen]!.photos;
+    return photos[i % photos.length]!;
+  });
+  await pool.query(
+    `insert into evidence (id, sha256, kind, mime, bytes, readable, problem, width, height, duration_ms, codec, taken_at,
+                           gps_lat, gps_lon, camera, analyzed_at, sharpness, brightness, phash, thumb_sha256, poster_sha256)
+     select n.id, decode(md5(n.id::text) || md5(n.id::text || 's'), 'hex'), e.kind, e.mime, e.bytes, e.readable, e.problem,
+            e.width, e.height, e.duration_ms, e.codec, e.taken_at, e.gps_lat, e.gps_lon, e.camera, e.analyzed_at,
+            e.sharpness, e.brightness, (('x' || substr(md5(n.id::text), 1, 16))::bit(64))::text, e.thumb_sha256,
+            e.poster_sha256
+       from unnest($1::uuid[], $2::uuid[]) as n(id, source) join evidence e on e.id = n.source`,
+    [out.map((e) => e.id), sources],
+  );
+  await pool.query(
+    'insert into evidence_uploads (citizen_id, evidence_id) select * from unnest($1::uuid[], $2::uuid[])',
+    [out.map((e) => citizens[e.citizen]!.id), out.map((e) => e.id)],
+  );
+  return out;
+}
+
+/** Fixed pools sized for the mean rate, from the service times the autoscaler run measured (λ·S / 0.7, at least 1). */
+async function fixedForMean(pool: Pool, rate: number): Promise<string> {
+  const measured = await loadMeasurements(pool);
+  return STAGES.map((s) => {
+    const service = measured[`service_seconds:${s}`]?.value ?? BENCHMARK.serviceSeconds[s]!;
+    return `${s}:${Math.max(1, Math.ceil((rate * service) / 0.7))}`;
+  }).join(',');
+}
+
+async function measureRun(
+  name: string,
+  workers: string,
+  url: string,
+  pool: Pool,
+  dueMs: Float64Array,
+  evidence: { citizen: number; id: string }[],
+  citizens: Citizens,
+): Promise<RunResult> {
+  const http = clientPool(url, 64);
+  const ages: Record<string, number[]> = Object.fromEntries(STAGES.map((s) => [s, []]));
+  const workerSamples: Record<string, number[]> = Object.fromEntries(STAGES.map((s) => [s, []]));
+  const metric = async () => (await send(http, { method: 'GET', path: '/metrics', headers: {} })).text;
+  const serviceSum = (text: string, stage: string) =>
+    Number(
+      new RegExp(`jarima_stage_service_seconds_sum\\{stage="${stage}"\\} ([\\d.e+-]+)`).exec(text)?.[1] ?? 0,
+    );
+  const workersOf = (text: string, stage: string) =>
+    Number(new RegExp(`jarima_stage_workers\\{stage="${stage}"\\} ([\\d.e+-]+)`).exec(text)?.[1] ?? 0);
+  const before = await metric();
+  let sampling = true;
+  let lastSample = performance.now();
+  const capacity: Record<string, number> = Object.fromEntries(STAGES.map((s) => [s, 0]));
+  const sampler = (async () => {
+    while (sampling) {
+      const [q, text] = await Promise.all([sampleQueues(pool), metric()]);
+      const now = performance.now();
+      const dt = (now - lastSample) / 1000;
+      lastSample = now;
+      for (const s of STAGES) {
+        ages[s]!.push(q[s]?.oldestAgeSeconds ?? 0);
+        const w = workersOf(text, s);
+        workerSamples[s]!.push(w);
+        capacity[s]! += w * dt;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  const startedAt = new Date();
+  const result = await openSchedule({
+    dueMs,
+    act: (i) => submit(http, i, evidence[i]!.id, citizens[evidence[i]!.citizen]!.token),
+  });
+  await drained(pool);
+  sampling = false;
+  await sampler;
+  const after = await metric();
+  const { rows } = await pool.query<{ ms: number }>(
+    `select extract(epoch from (a.at - s.at)) * 1000 as ms
+       from report_events s join report_events a on a.report_id = s.report_id and a.to_status = 'awaiting_review'
+      where s.type = 'submitted' and s.at >= $1 order by 1`,
+    [startedAt],
+  );
+  const p95 = (xs: number[]) =>
+    quantile(
+      [...xs].sort((a, b) => a - b),
+      0.95,
+    );
+  await http.close();
+  return {
+    name,
+    workers,
+    sent: dueMs.length,
+    errors: [...result.status].filter((st) => st !== 202).length,
+    ageP95: Object.fromEntries(STAGES.map((s) => [s, p95(ages[s]!)])),
+    ageMax: Object.fromEntries(STAGES.map((s) => [s, Math.max(0, ...ages[s]!)])),
+    idle: Object.fromEntries(
+      STAGES.map((s) => {
+        const busy = serviceSum(after, s) - serviceSum(before, s);
+        return [s, capacity[s]! > 0 ? Math.max(0, 1 - busy / capacity[s]!) : 0];
+      }),
+    ),
+    workersRange: Object.fromEntries(
+      STAGES.map((s) => {
+        const w = workerSamples[s]!;
+        return [s, `${Math.min(...w)}–${Math.max(...w)}`];
+      }),
+    ),
+    latencyP95: quantile(
+      rows.map((r) => r.ms),
+      0.95,
+    ),
+  };
+}
+
+/** One report naming its own evidence: a distinct plate and place per arrival, so dedupe finds no duplicates. */
+function submit(http: ReturnType<typeof clientPool>, i: number, evidenceId: string, token: string) {
+  return send(http, {
+    method: 'POST',
+    path: '/v1/reports',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({
+      violationCode: '128-6.1',
+      plate: `${String(10 + (i % 80)).padStart(2, '0')} A ${String(i % 1000).padStart(3, '0')} ${String.fromCharCode(65 + (((i / 1000) % 26) | 0))}B`,
+      lat: 41.2 + (i % 97) / 1000,
+      lon: 69.2 + (i % 89) / 1000,
+      incidentAt: new Date(Date.now() - 20 * 60_000).toISOString(),
+      evidenceIds: [evidenceId],
+    }),
+  });
+}
+
+/** Until every report has left the automated stages. */
+async function drained(pool: Pool): Promise<void> {
+  for (;;) {
+    const { rows } = await pool.query<{ n: number }>(
+      `select count(*)::int as n from reports where status in ('received', 'validated', 'deduplicated', 'enriched')`,
+    );
+    if (rows[0]!.n === 0) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The forecaster on the replay log: fit on all days but the last, forecast the last (hourly, and in 3-hour blocks). */
+function forecastAccuracy(): void {
+  const lines = readLines(REPLAY);
+  const times: Date[] = [];
+  for (const line of lines.slice(1)) {
+    const [date, time] = line.split(',', 2);
+    const m = /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(date ?? '');
+    const t = /^(\d{1,2}):(\d{2})$/.exec(time ?? '');
+    if (m && t) times.push(new Date(Date.UTC(+m[3]!, +m[1]! - 1, +m[2]!, +t[1]!, +t[2]!)));
+  }
+  const start = new Date(Date.UTC(2022, 0, 1));
+  const hourly = bucketCounts(times, start, 3_600_000, 31 * 24);
+  const threeHourly = bucketCounts(times, start, 3 * 3_600_000, 31 * 8);
+  const daily = bucketCounts(times, start, 86_400_000, 31);
+  const rows = [
+    ['hour', 24, backtest(hourly, { bucketsPerDay: 24, holdoutBuckets: 24 })],
+    ['3 hours', 8, backtest(threeHourly, { bucketsPerDay: 8, holdoutBuckets: 8 })],
+    ['day (last 3 days held out)', 1, backtest(daily, { bucketsPerDay: 1, holdoutBuckets: 3 })],
+  ] as const;
+  // The same shape at 20× the volume (Poisson-resampled): how much of the error is counting noise.
+  const random = seededRandom(7);
+  const poisson = (mean: number) => {
+    let k = 0;
+    let p = Math.exp(-Math.min(mean, 600));
+    let s = p;
+    const u = random();
+    while (u > s && k < 10_000) {
+      k++;
+      p *= mean / k;
+      s += p;
+    }
+    return mean > 600 ? Math.round(mean + Math.sqrt(mean) * gaussian(random)) : k;
+  };
+  const scaled = hourly.map((c) => poisson(c * 20));
+  const big = backtest(scaled, { bucketsPerDay: 24, holdoutBuckets: 24 });
+  console.log(
+    `\nforecaster (${path.basename(REPLAY)}, 30 days of history, the 31st held out; error = Σ|actual − forecast| / Σ actual):`,
+  );
+  console.log(
+    table(
+      ['buckets', 'model', 'error'],
+      [
+        ...rows.map(([label, , r]) => [label, r.model.kind, `${r.mape.toFixed(1)} %`]),
+        ['hour, 20× the volume', big.model.kind, `${big.mape.toFixed(1)} %`],
+      ],
+    ),
+  );
+}
+
+function gaussian(random: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}
+
+function readLines(file: string): string[] {
+  return readFileSync(file, 'utf8').split('\n');
+}
+
+/**
+ * `jarima capacity`'s ceiling for this machine — cores ÷ the CPU per report this installation measured during the
+ * runs — against the throughput of a real burst: `burst` reports submitted at once, from the first 202 to the last
+ * report in the review queue.
+ */
+async function capacityCheck(
+  pool: Pool,
+  env: Record<string, string>,
+  citizens: Citizens,
+  burst: number,
+  procs: ChildProcess[],
+): Promise<void> {
+  const measured = await loadMeasurements(pool);
+  const plan = planCapacity({
+    daily: 1,
+    peakFactor: 1,
+    targetP95: 1,
+    measured,
+    cacheMb: 256,
+    cores: os.availableParallelism(),
+    memoryBytes: os.totalmem(),
+  });
+  const started = await startServer({ ...env, JARIMA_WORKERS: 'validate:2,dedupe:2,enrich:2,analyze:2' });
+  procs.push(started.proc);
+  const http = clientPool(started.url, 64);
+  const evidence = await cloneEvidence(pool, citizens, burst);
+  const t0 = new Date();
+  await Promise.all(evidence.map((e, i) => submit(http, 1_000_000 + i, e.id, citizens[e.citizen]!.token)));
+  await drained(pool);
+  const { rows } = await pool.query<{ seconds: number }>(
+    `select extract(epoch from max(at) - $1::timestamptz) as seconds from report_events
+      where to_status = 'awaiting_review' and at >= $1`,
+    [t0],
+  );
+  const measuredRate = burst / rows[0]!.seconds;
+  await http.close();
+  await stopServer(started.proc);
+  const predicted = plan.thisMachine.maxReportsPerSecond;
+  console.log(
+    `\ncapacity: CPU per report ${(plan.cpuSecondsPerReport.value * 1000).toFixed(2)} ms (${plan.cpuSecondsPerReport.source}) → ` +
+      `this machine's ceiling ${predicted.toFixed(0)} reports/s; a burst of ${burst} measured ${measuredRate.toFixed(0)} reports/s ` +
+      `(${((100 * (predicted - measuredRate)) / measuredRate).toFixed(0)} % off; target within 20 %)`,
+  );
+  const services = Object.entries(measured)
+    .filter(([k]) => k.startsWith('service_seconds:'))
+    .map(([k, v]) => `${k.slice(16)} ${(v.value * 1000).toFixed(2)} ms (${v.samples})`);
+  console.log(`measured worker time per report: ${services.join(', ')}`);
+}
