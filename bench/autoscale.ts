@@ -20,6 +20,13 @@ import { startServer, stopServer } from './lib/server.js';
 
 const STAGES = ['validate', 'dedupe', 'enrich', 'analyze'] as const;
 const TARGET_AGE = { validate: 2, dedupe: 2, enrich: 2, analyze: 3 } as const;
+// Shedding off: this benchmark measures the pools, and a refused submission would never reach them.
+const NO_SHEDDING = {
+  SHED_PUBLIC_DELAY_MS: '0',
+  SHED_READS_DELAY_MS: '0',
+  SHED_WRITES_DELAY_MS: '0',
+  SHED_PUBLIC_UTILISATION: '0',
+};
 const REPLAY = path.resolve(
   import.meta.dirname,
   '..',
@@ -100,16 +107,27 @@ export async function autoscaleBench(o: AutoscaleBenchOptions): Promise<void> {
         JARIMA_WORKERS: workers,
         AUTOSCALE: run === 'autoscaler' ? 'true' : 'false',
         AUTOSCALE_INTERVAL_SECONDS: '2',
+        // Capacity measurements every 5 s, so a run of minutes gives `jarima capacity` enough points.
+        OPS_POINT_SECONDS: '5',
         AUTOSCALE_DOWN_AFTER: '3',
         AUTOSCALE_TARGET_AGE_SECONDS: Object.entries(TARGET_AGE)
           .map(([s, t]) => `${s}:${t}`)
           .join(','),
         RATE_LIMIT_SUBMIT_PER_MINUTE: '1000000',
-        SHED_WRITES_DELAY_MS: '0',
+        ...NO_SHEDDING,
       });
       procs.push(started.proc);
       const evidence = await cloneEvidence(pool, citizens, schedule.dueMs.length);
-      const result = await measureRun(run, workers, started.url, pool, schedule.dueMs, evidence, citizens);
+      const result = await measureRun(
+        run,
+        workers,
+        started.url,
+        pool,
+        schedule.dueMs,
+        evidence,
+        citizens,
+        results.length,
+      );
       results.push(result);
       await stopServer(started.proc);
     }
@@ -148,7 +166,7 @@ export async function autoscaleBench(o: AutoscaleBenchOptions): Promise<void> {
         LOG_LEVEL: 'warn',
         AUTOSCALE: 'false',
         RATE_LIMIT_SUBMIT_PER_MINUTE: '1000000',
-        SHED_WRITES_DELAY_MS: '0',
+        ...NO_SHEDDING,
       },
       citizens,
       o.burst,
@@ -179,6 +197,7 @@ async function seedCitizensAndPhotos(
     LOG_LEVEL: 'warn',
     JARIMA_WORKERS: 'none',
     RATE_LIMIT_SUBMIT_PER_MINUTE: '1000000',
+    ...NO_SHEDDING,
   });
   try {
     const citizens: Citizens = Array.from({ length: 20 }, () => {
@@ -270,6 +289,7 @@ async function measureRun(
   dueMs: Float64Array,
   evidence: { citizen: number; id: string }[],
   citizens: Citizens,
+  runIndex: number,
 ): Promise<RunResult> {
   const http = clientPool(url, 64);
   const ages: Record<string, number[]> = Object.fromEntries(STAGES.map((s) => [s, []]));
@@ -303,7 +323,8 @@ async function measureRun(
   const startedAt = new Date();
   const result = await openSchedule({
     dueMs,
-    act: (i) => submit(http, i, evidence[i]!.id, citizens[evidence[i]!.citizen]!.token),
+    // Plates differ between runs too, or the second run's reports would be the first run's duplicates.
+    act: (i) => submit(http, runIndex * 100_000 + i, evidence[i]!.id, citizens[evidence[i]!.citizen]!.token),
   });
   await drained(pool);
   sampling = false;
@@ -355,7 +376,7 @@ function submit(http: ReturnType<typeof clientPool>, i: number, evidenceId: stri
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({
       violationCode: '128-6.1',
-      plate: `${String(10 + (i % 80)).padStart(2, '0')} A ${String(i % 1000).padStart(3, '0')} ${String.fromCharCode(65 + (((i / 1000) % 26) | 0))}B`,
+      plate: `${String(10 + (i % 80)).padStart(2, '0')} A ${String(i % 1000).padStart(3, '0')} ${String.fromCharCode(65 + (((i / 1000) % 26) | 0))}${String.fromCharCode(65 + (((i / 26_000) | 0) % 26))}`,
       lat: 41.2 + (i % 97) / 1000,
       lon: 69.2 + (i % 89) / 1000,
       incidentAt: new Date(Date.now() - 20 * 60_000).toISOString(),
@@ -459,7 +480,7 @@ async function capacityCheck(
   const http = clientPool(started.url, 64);
   const evidence = await cloneEvidence(pool, citizens, burst);
   const t0 = new Date();
-  await Promise.all(evidence.map((e, i) => submit(http, 1_000_000 + i, e.id, citizens[e.citizen]!.token)));
+  await Promise.all(evidence.map((e, i) => submit(http, 200_000 + i, e.id, citizens[e.citizen]!.token)));
   await drained(pool);
   const { rows } = await pool.query<{ seconds: number }>(
     `select extract(epoch from max(at) - $1::timestamptz) as seconds from report_events

@@ -109,6 +109,12 @@ export const ConfigSchema = T.Object({
     minLength: 1,
     description: 'Alert rules (JSON; see config/alerts.json), relative to the installation directory',
   }),
+  OPS_POINT_SECONDS: Int(
+    60,
+    1,
+    3600,
+    'Length of one point of the operator series (GET /v1/ops/overview) and of one capacity measurement',
+  ),
   AUTOSCALE: T.Boolean({
     default: true,
     description:

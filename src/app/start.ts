@@ -84,7 +84,7 @@ export async function startPlatform(
       logger,
       ...(gov ? { govSimulator: { url: gov.url, apiKey: gov.apiKey } } : {}),
     });
-    deps.ops.start({ wholePath: role === 'all' });
+    deps.ops.start({ wholePath: role === 'all', pointMs: config.OPS_POINT_SECONDS * 1000 });
     deps.forecaster.start();
     const pools = parseWorkerPools(config.JARIMA_WORKERS);
     if (role !== 'api' && Object.values(pools).some((n) => n > 0))

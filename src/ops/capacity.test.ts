@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../test/helpers/db.js';
 import { spawnJarima } from '../../test/helpers/process.js';
-import { BENCHMARK, erlangC, planCapacity, waitQuantile } from './capacity.js';
+import { BENCHMARK, erlangC, marginalCpu, planCapacity, waitQuantile } from './capacity.js';
 
 describe('queueing', () => {
   it('Erlang C is ρ for one server and matches a known table value', () => {
@@ -49,6 +49,36 @@ describe('planCapacity', () => {
     const country = planCapacity({ ...base, daily: 5_000_000, measured: {} });
     expect(country.thisMachine.fitsPeak).toBe(false);
     expect(country.cpuCores).toBeGreaterThan(2);
+  });
+});
+
+describe('marginalCpu', () => {
+  it('is the slope of CPU against reports, not the average that charges idle time to them', () => {
+    // 2 s of background CPU per interval, plus 5 ms per report.
+    const points = [0, 100, 400, 1000, 3000, 50].map((x) => [x, 2 + 0.005 * x] as const);
+    const sum = (f: (p: readonly [number, number]) => number) => points.reduce((a, p) => a + f(p), 0);
+    const m = (value: number) => ({ value, samples: points.length });
+    const measured = {
+      'cpu_fit:n': m(points.length),
+      'cpu_fit:x': m(sum(([x]) => x)),
+      'cpu_fit:y': m(sum(([, y]) => y)),
+      'cpu_fit:xy': m(sum(([x, y]) => x * y)),
+      'cpu_fit:xx': m(sum(([x]) => x * x)),
+    };
+    expect(marginalCpu(measured)!.slope).toBeCloseTo(0.005, 10);
+    const plan = planCapacity({
+      daily: 1000,
+      peakFactor: 1,
+      targetP95: 1,
+      cores: 2,
+      memoryBytes: 0,
+      cacheMb: 256,
+      measured,
+    });
+    expect(plan.cpuSecondsPerReport.value).toBeCloseTo(0.005, 10);
+    expect(plan.thisMachine.maxReportsPerSecond).toBeCloseTo(400, 6);
+    // Every interval at the same load cannot tell the two apart.
+    expect(marginalCpu({ ...measured, 'cpu_fit:xx': m(0), 'cpu_fit:x': m(0) })).toBeNull();
   });
 });
 

@@ -79,14 +79,13 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
     };
   });
   const workers = stages.reduce((a, s) => a + s.workers, 0);
-  const measuredCpu = input.measured.cpu_seconds_per_report;
-  const cpuPerReport =
-    measuredCpu && measuredCpu.samples >= 100
-      ? {
-          value: measuredCpu.value,
-          source: 'measured here (the machine’s CPU per report, database included)',
-        }
-      : { value: BENCHMARK.cpuSecondsPerReport, source: 'benchmark (bench/README.md)' };
+  const fitted = marginalCpu(input.measured);
+  const cpuPerReport = fitted
+    ? {
+        value: fitted.slope,
+        source: `measured here: the machine’s CPU per extra report, database included (least squares over ${fitted.points} intervals)`,
+      }
+    : { value: BENCHMARK.cpuSecondsPerReport, source: 'benchmark (bench/README.md)' };
   const cpuCores = (lambda * cpuPerReport.value) / CPU_UTILISATION;
   const processes = 1 + Math.max(1, Math.ceil(cpuCores / 2)); // an API process, and a worker process per two cores
   const maxHere = input.cores / cpuPerReport.value;
@@ -111,6 +110,19 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
       'uploads and the citizens’ and inspectors’ reads are inside CPU per report (the benchmark’s whole path); review, forwarding and notifications are not sized here',
     ],
   };
+}
+
+/**
+ * The slope of machine CPU against reports per interval (src/ops/overview.ts keeps the sums), when there are enough
+ * intervals with different loads to tell it from the idle cost.
+ */
+export function marginalCpu(m: CapacityInput['measured']): { slope: number; points: number } | null {
+  const v = (k: string) => m[`cpu_fit:${k}`]?.value ?? 0;
+  const n = v('n');
+  const denominator = n * v('xx') - v('x') ** 2;
+  if (n < 5 || denominator <= 0) return null;
+  const slope = (n * v('xy') - v('x') * v('y')) / denominator;
+  return slope > 0 ? { slope, points: n } : null;
 }
 
 /**

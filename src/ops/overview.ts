@@ -73,7 +73,7 @@ export class OpsSampler {
   private wholePath = false;
 
   /** `wholePath`: this process runs the API and every report stage, so its CPU per report can be measured. */
-  start(opts: { wholePath: boolean; sampleMs?: number }): void {
+  start(opts: { wholePath: boolean; sampleMs?: number; pointMs?: number }): void {
     this.wholePath = opts.wholePath;
     const sampleMs = opts.sampleMs ?? 10_000;
     const sample = () => {
@@ -83,7 +83,7 @@ export class OpsSampler {
     this.timer = setInterval(sample, sampleMs);
     this.timer.unref();
     void this.minute();
-    this.minuteTimer = setInterval(() => void this.minute(), 60_000);
+    this.minuteTimer = setInterval(() => void this.minute(), opts.pointMs ?? 60_000);
     this.minuteTimer.unref();
   }
 
@@ -243,11 +243,7 @@ export class OpsSampler {
       samples.push(n);
     }
     const reports = (t.completed.analyze ?? 0) - (p.completed.analyze ?? 0);
-    if (this.wholePath && reports > 0) {
-      names.push('cpu_seconds_per_report');
-      values.push((t.cpu - p.cpu) / reports);
-      samples.push(reports);
-    }
+    if (this.wholePath) await this.recordCpuFit(reports, t.cpu - p.cpu);
     if (!names.length) return;
     // A moving average weighted by how much each minute saw, so a quiet minute moves it little.
     await this.deps.pool.query(
@@ -258,6 +254,28 @@ export class OpsSampler {
                  / (least(capacity_measurements.samples, 10000) + excluded.samples),
          samples = capacity_measurements.samples + excluded.samples, updated_at = now()`,
       [names, values, samples],
+    );
+  }
+
+  /**
+   * The machine's CPU against the reports it carried, minute by minute, as running least-squares sums: the slope is
+   * the CPU one more report costs, whatever the machine spends when idle (the intercept) — an average per report
+   * would charge a quiet minute's background work to its few reports.
+   */
+  private async recordCpuFit(reports: number, cpuSeconds: number): Promise<void> {
+    const parts: [string, number][] = [
+      ['cpu_fit:n', 1],
+      ['cpu_fit:x', reports],
+      ['cpu_fit:y', cpuSeconds],
+      ['cpu_fit:xy', reports * cpuSeconds],
+      ['cpu_fit:xx', reports * reports],
+    ];
+    await this.deps.pool.query(
+      `insert into capacity_measurements (name, value, samples, updated_at)
+       select name, value, 1, now() from unnest($1::text[], $2::float8[]) as t(name, value)
+       on conflict (name) do update set value = capacity_measurements.value + excluded.value,
+         samples = capacity_measurements.samples + 1, updated_at = now()`,
+      [parts.map(([n]) => n), parts.map(([, v]) => v)],
     );
   }
 
