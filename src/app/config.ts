@@ -128,7 +128,7 @@ export const ConfigSchema = T.Object({
   }),
   AUTOSCALE_MAX_WORKERS: Int(16, 1, 256, 'Most workers the autoscaler gives one stage in one process'),
   AUTOSCALE_UTILISATION: T.Number({
-    default: 0.7,
+    default: 0.85,
     exclusiveMinimum: 0,
     maximum: 0.95,
     description: 'Worker utilisation the autoscaler sizes for (headroom for bursts)',

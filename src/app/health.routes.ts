@@ -23,7 +23,8 @@ export function healthRoutes(app: App, deps: Deps, workersRunning: () => boolean
     {
       schema: {
         tags: ['ops'],
-        summary: 'Ready for traffic: database reachable, migrations current, workers running',
+        summary:
+          'Ready for traffic: database reachable, migrations current, workers running (Redis reported, not required)',
         response: {
           200: T.Object({ ok: T.Boolean(), checks: T.Record(T.String(), Check) }),
           503: T.Object({ ok: T.Boolean(), checks: T.Record(T.String(), Check) }),
@@ -47,6 +48,23 @@ export function healthRoutes(app: App, deps: Deps, workersRunning: () => boolean
             ? { ok: true }
             : { ok: false, detail: 'not running' };
       const ok = Object.values(checks).every((c) => c.ok);
+      // Reported, not required: without Redis the process serves from its memory tier and the database, and the
+      // rate limiter lets requests through — taking every API process out of rotation would be the bigger outage.
+      if (deps.redis) {
+        const redis = deps.redis;
+        checks.redis = await Promise.race([
+          redis.ping().then(
+            () => ({ ok: true }),
+            (err: Error) => ({ ok: false, detail: `${err.message} (serving without it)` }),
+          ),
+          new Promise<{ ok: boolean; detail: string }>((r) =>
+            setTimeout(
+              () => r({ ok: false, detail: 'no answer in 500 ms (serving without it)' }),
+              500,
+            ).unref(),
+          ),
+        ]);
+      }
       return reply.status(ok ? 200 : 503).send({ ok, checks });
     },
   );

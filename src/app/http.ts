@@ -27,6 +27,7 @@ import { reviewRoutes } from '../review/review.routes.js';
 import { rewardRoutes } from '../rewards/rewards.routes.js';
 import { publicDataRoutes } from '../stats/public-data.routes.js';
 import { statsRoutes } from '../stats/stats.routes.js';
+import { WEB_DIST, webRoutes } from '../web/static.js';
 import type { Deps } from './deps.js';
 import { healthRoutes } from './health.routes.js';
 
@@ -113,5 +114,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   publicDataRoutes(app, deps);
   if (deps.emailOutbox) emailOutboxRoutes(app, deps.emailOutbox);
   if (deps.smsSimulator) outboxRoutes(app, deps.smsSimulator);
+  // The web application (web/, built by `npm run build`) at `/`, after every API route.
+  webRoutes(app, { dir: WEB_DIST });
   return app;
 }

@@ -53,19 +53,17 @@ describe('planCapacity', () => {
 });
 
 describe('marginalCpu', () => {
-  it('is the slope of CPU against reports, not the average that charges idle time to them', () => {
-    // 2 s of background CPU per interval, plus 5 ms per report.
-    const points = [0, 100, 400, 1000, 3000, 50].map((x) => [x, 2 + 0.005 * x] as const);
-    const sum = (f: (p: readonly [number, number]) => number) => points.reduce((a, p) => a + f(p), 0);
-    const m = (value: number) => ({ value, samples: points.length });
+  it('charges reports only what they add over the machine’s background', () => {
+    // Background 0.4 CPU-seconds per second; 5 ms per report; 300 s with reports (60,000 of them), 120 s without.
+    const m = (value: number, samples = 10) => ({ value, samples });
     const measured = {
-      'cpu_fit:n': m(points.length),
-      'cpu_fit:x': m(sum(([x]) => x)),
-      'cpu_fit:y': m(sum(([, y]) => y)),
-      'cpu_fit:xy': m(sum(([x, y]) => x * y)),
-      'cpu_fit:xx': m(sum(([x]) => x * x)),
+      'cpu_busy:cpu': m(0.4 * 300 + 0.005 * 60_000),
+      'cpu_busy:seconds': m(300),
+      'cpu_busy:reports': m(60_000),
+      'cpu_idle:cpu': m(0.4 * 120),
+      'cpu_idle:seconds': m(120),
     };
-    expect(marginalCpu(measured)!.slope).toBeCloseTo(0.005, 10);
+    expect(marginalCpu(measured)!.perReport).toBeCloseTo(0.005, 10);
     const plan = planCapacity({
       daily: 1000,
       peakFactor: 1,
@@ -77,8 +75,10 @@ describe('marginalCpu', () => {
     });
     expect(plan.cpuSecondsPerReport.value).toBeCloseTo(0.005, 10);
     expect(plan.thisMachine.maxReportsPerSecond).toBeCloseTo(400, 6);
-    // Every interval at the same load cannot tell the two apart.
-    expect(marginalCpu({ ...measured, 'cpu_fit:xx': m(0), 'cpu_fit:x': m(0) })).toBeNull();
+    // Never idle: the background cannot be separated, so the average (an overestimate) is used.
+    const busyOnly = { ...measured, 'cpu_idle:cpu': m(0), 'cpu_idle:seconds': m(0) };
+    expect(marginalCpu(busyOnly)!.perReport).toBeCloseTo((0.4 * 300 + 300) / 60_000, 10);
+    expect(marginalCpu({})).toBeNull();
   });
 });
 

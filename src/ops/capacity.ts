@@ -81,10 +81,7 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
   const workers = stages.reduce((a, s) => a + s.workers, 0);
   const fitted = marginalCpu(input.measured);
   const cpuPerReport = fitted
-    ? {
-        value: fitted.slope,
-        source: `measured here: the machine’s CPU per extra report, database included (least squares over ${fitted.points} intervals)`,
-      }
+    ? { value: fitted.perReport, source: `measured here, the whole machine: ${fitted.how}` }
     : { value: BENCHMARK.cpuSecondsPerReport, source: 'benchmark (bench/README.md)' };
   const cpuCores = (lambda * cpuPerReport.value) / CPU_UTILISATION;
   const processes = 1 + Math.max(1, Math.ceil(cpuCores / 2)); // an API process, and a worker process per two cores
@@ -113,16 +110,30 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
 }
 
 /**
- * The slope of machine CPU against reports per interval (src/ops/overview.ts keeps the sums), when there are enough
- * intervals with different loads to tell it from the idle cost.
+ * The machine's CPU per extra report (src/ops/overview.ts keeps the sums): busy intervals' CPU less the background
+ * rate measured in intervals without reports, per report. Without idle intervals the background cannot be told
+ * apart, and the plain average per report is used (an overestimate: the background is charged to the reports).
  */
-export function marginalCpu(m: CapacityInput['measured']): { slope: number; points: number } | null {
-  const v = (k: string) => m[`cpu_fit:${k}`]?.value ?? 0;
-  const n = v('n');
-  const denominator = n * v('xx') - v('x') ** 2;
-  if (n < 5 || denominator <= 0) return null;
-  const slope = (n * v('xy') - v('x') * v('y')) / denominator;
-  return slope > 0 ? { slope, points: n } : null;
+export function marginalCpu(m: CapacityInput['measured']): { perReport: number; how: string } | null {
+  const v = (k: string) => m[k]?.value ?? 0;
+  const reports = v('cpu_busy:reports');
+  if (reports < 100) return null;
+  const busyCpu = v('cpu_busy:cpu');
+  const idleSeconds = v('cpu_idle:seconds');
+  const intervals = (m['cpu_busy:cpu']?.samples ?? 0) + (m['cpu_idle:cpu']?.samples ?? 0);
+  if (idleSeconds >= 30) {
+    const background = (v('cpu_idle:cpu') / idleSeconds) * v('cpu_busy:seconds');
+    const perReport = (busyCpu - background) / reports;
+    if (perReport > 0)
+      return {
+        perReport,
+        how: `CPU per extra report over the machine's background, ${intervals} intervals`,
+      };
+  }
+  return {
+    perReport: busyCpu / reports,
+    how: `CPU per report with the background included, ${intervals} intervals`,
+  };
 }
 
 /**

@@ -243,7 +243,7 @@ export class OpsSampler {
       samples.push(n);
     }
     const reports = (t.completed.analyze ?? 0) - (p.completed.analyze ?? 0);
-    if (this.wholePath) await this.recordCpuFit(reports, t.cpu - p.cpu);
+    if (this.wholePath) await this.recordCpuFit(reports, t.cpu - p.cpu, (t.at - p.at) / 1000);
     if (!names.length) return;
     // A moving average weighted by how much each minute saw, so a quiet minute moves it little.
     await this.deps.pool.query(
@@ -258,18 +258,24 @@ export class OpsSampler {
   }
 
   /**
-   * The machine's CPU against the reports it carried, minute by minute, as running least-squares sums: the slope is
-   * the CPU one more report costs, whatever the machine spends when idle (the intercept) — an average per report
-   * would charge a quiet minute's background work to its few reports.
+   * The machine's CPU and the reports it carried, interval by interval, split into intervals without reports (the
+   * machine's own background: the database, timers, other processes) and with them. CPU per extra report is then
+   * (busy CPU − the background's rate × busy time) / reports — an average per report would charge a quiet
+   * interval's background to its few reports, and a least-squares slope over intervals is biased low by how unevenly
+   * batch sweeps finish reports.
    */
-  private async recordCpuFit(reports: number, cpuSeconds: number): Promise<void> {
-    const parts: [string, number][] = [
-      ['cpu_fit:n', 1],
-      ['cpu_fit:x', reports],
-      ['cpu_fit:y', cpuSeconds],
-      ['cpu_fit:xy', reports * cpuSeconds],
-      ['cpu_fit:xx', reports * reports],
-    ];
+  private async recordCpuFit(reports: number, cpuSeconds: number, seconds: number): Promise<void> {
+    const parts: [string, number][] =
+      reports > 0
+        ? [
+            ['cpu_busy:cpu', cpuSeconds],
+            ['cpu_busy:seconds', seconds],
+            ['cpu_busy:reports', reports],
+          ]
+        : [
+            ['cpu_idle:cpu', cpuSeconds],
+            ['cpu_idle:seconds', seconds],
+          ];
     await this.deps.pool.query(
       `insert into capacity_measurements (name, value, samples, updated_at)
        select name, value, 1, now() from unnest($1::text[], $2::float8[]) as t(name, value)

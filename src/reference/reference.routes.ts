@@ -3,6 +3,7 @@ import type { Deps } from '../app/deps.js';
 import type { AreaGeometry, Position } from '../geo/geo-index.js';
 import { cacheNamespace } from '../platform/cache/cache.js';
 import type { Queryable } from '../platform/db/pool.js';
+import { sendCompressedJson } from '../platform/http/compressed.js';
 import { type App, errorResponses, sendJson } from '../platform/http/types.js';
 import { ViolationName } from './reference.schema.js';
 
@@ -101,7 +102,7 @@ export function referenceRoutes(app: App, deps: Deps): void {
         level === 'region' ? 'regions' : 'districts',
         () => boundariesBody(deps.pool, level),
       );
-      return sendJson(reply.header('cache-control', 'public, max-age=3600'), body);
+      return sendCompressedJson(request, reply.header('cache-control', 'public, max-age=3600'), body);
     },
   );
 }

@@ -153,6 +153,11 @@ describe('report caches, invalidated on write', () => {
         JARIMA_DATA_DIR: path.join(os.tmpdir(), 'jarima-b'),
         LOG_LEVEL: 'silent',
         JARIMA_WORKERS: 'none',
+        // As createTestApp does: a busy test machine must not shed the test's own reads.
+        SHED_PUBLIC_DELAY_MS: '0',
+        SHED_READS_DELAY_MS: '0',
+        SHED_WRITES_DELAY_MS: '0',
+        SHED_PUBLIC_UTILISATION: '0',
         ...shared,
       });
       const bDeps = await createDeps(config, {
@@ -165,8 +170,11 @@ describe('report caches, invalidated on write', () => {
         const c = await citizenWithEvidence(a);
         const id = (await submitReport(a, c.token, reportBody([c.evidenceId]))).json().id as string;
         const token = issueToken(bDeps.keys.token, { id: c.id, role: 'citizen' }, 600);
-        const getB = async () =>
-          (await b.inject({ method: 'GET', url: `/v1/reports/${id}`, headers: bearer(token) })).json().status;
+        const getB = async () => {
+          const res = await b.inject({ method: 'GET', url: `/v1/reports/${id}`, headers: bearer(token) });
+          if (res.statusCode !== 200) throw new Error(`B: ${res.statusCode} ${res.body.slice(0, 200)}`);
+          return res.json().status;
+        };
         const listB = async () =>
           (await b.inject({ method: 'GET', url: '/v1/me/reports', headers: bearer(token) })).json().items
             .length;
@@ -204,8 +212,18 @@ describe('reference data cache', () => {
     expect((await get('/v1/boundaries?level=district')).json().features.length).toBeGreaterThan(150);
     expect((await get('/v1/violation-types?active=true')).json().items.length).toBeGreaterThan(0);
     expect((await get('/v1/boundaries?level=county')).statusCode).toBe(400);
+    // Compressed once, sent compressed to every client that accepts it.
+    const br = await t.app.inject({
+      method: 'GET',
+      url: '/v1/boundaries',
+      headers: { 'accept-encoding': 'gzip, br' },
+    });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.rawPayload.length).toBeLessThan(regions.rawPayload.length / 3);
+    const { brotliDecompressSync } = await import('node:zlib');
+    expect(JSON.parse(brotliDecompressSync(br.rawPayload).toString()).features).toHaveLength(14);
     const ns = await namespaces(t, admin.token);
-    expect(ns.reference!.hits).toBeGreaterThanOrEqual(3);
+    expect(ns.reference!.hits).toBeGreaterThanOrEqual(4);
     expect(ns.reference!.misses).toBe(5); // the warm-up's, and no other
 
     // `jarima import-boundaries` in another process renames a region.

@@ -117,8 +117,13 @@ describe('cache tiers', () => {
       });
       expect(tiers.json().tiers).toEqual(['memory', 'redis', 'bus']);
 
+      expect((await get('/readyz')).json().checks.redis).toEqual({ ok: true });
       await stop(redis);
       redis = null;
+      // Reported, and the process stays ready: it serves without Redis.
+      const ready = await get('/readyz');
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json().checks.redis.ok).toBe(false);
       // Cached (L1) and uncached (database) reads both still answer.
       expect((await get('/v1/stats/summary')).statusCode).toBe(200);
       expect((await get('/v1/stats/by-district')).statusCode).toBe(200);

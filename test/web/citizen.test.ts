@@ -1,0 +1,321 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../helpers/db.js';
+import { makeScene } from '../helpers/media.js';
+import { client, type JarimaProcess, running, spawnJarima } from '../helpers/process.js';
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  chromiumAvailable,
+  ensureWebBuild,
+  type WebFront,
+  webFront,
+} from './browser.js';
+
+/**
+ * The citizen's web app in a real browser against a real `jarima start` (fresh database, pipeline workers, the
+ * SMS and registry simulators): sign in with the code from the SMS outbox, file a report with a real photo, watch
+ * its status change live — through the automated checks, then, after an inspector approves it over the API,
+ * through the registry's fine and payment to the reward — and the public statistics map with every region.
+ * Screenshots of each page go to test/web/artifacts/.
+ */
+const ARTIFACTS = path.resolve(import.meta.dirname, 'artifacts');
+const PHONE = '+998 90 765 43 21';
+const TASHKENT = { latitude: 41.3111, longitude: 69.2797 };
+const run = chromiumAvailable();
+
+let jarima: JarimaProcess;
+let apiUrl: string;
+let front: WebFront;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let dataDir: string;
+let photoFile: string;
+/** The photo's camera time as the form should show it: Tashkent wall-clock time, to the minute. */
+let cameraTime: string;
+const problems: string[] = [];
+/** While the test itself drops a connection, the browser's report of it is expected, not a problem. */
+let droppingConnection = false;
+let reportId = '';
+
+async function shot(name: string) {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** The page has no horizontal scrollbar at the current width. */
+async function fitsWidth(): Promise<boolean> {
+  return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+}
+
+describe.skipIf(!run)('the web app in Chromium: a citizen and the public', () => {
+  beforeAll(async () => {
+    const [build, db] = await Promise.all([ensureWebBuild(), createTestDatabase()]);
+    console.log(`web build: ${build}`);
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'jarima-web-e2e-'));
+    await mkdir(ARTIFACTS, { recursive: true });
+    jarima = spawnJarima(['start'], {
+      DATABASE_URL: db.url,
+      JARIMA_DATA_DIR: dataDir,
+      PORT: '0',
+      JARIMA_WORKERS: 'validate:1,dedupe:1,enrich:1,analyze:1,forward:1,notify:1,payout:1',
+    });
+    apiUrl = await running(jarima);
+    front = await webFront(apiUrl);
+    console.log(`web app served by: ${front.via} (${front.url})`);
+
+    // A real photo whose camera wrote its time 10 minutes ago, on Tashkent's clock, without an offset.
+    const taken = new Date(Date.now() + 5 * 3600_000 - 10 * 60_000).toISOString();
+    cameraTime = taken.slice(0, 16);
+    const exifTime = `${taken.slice(0, 10).replaceAll('-', ':')} ${taken.slice(11, 19)}`;
+    const photo = await sharp(await makeScene(1280, 720))
+      .withExif({ IFD2: { DateTimeOriginal: exifTime } })
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    photoFile = path.join(dataDir, 'dashcam.jpg');
+    await writeFile(photoFile, photo);
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    context = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      locale: 'en-GB',
+      geolocation: TASHKENT,
+      permissions: ['geolocation'],
+    });
+    page = await context.newPage();
+    page.on('console', (m) => {
+      if (droppingConnection && m.text().includes('net::ERR_CONNECTION_RESET')) return;
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await front?.close();
+    await jarima?.stop('SIGTERM');
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves the app with compression and immutable assets', async () => {
+    const res = await fetch(`${front.url}/reports`, { headers: { 'accept-encoding': 'br' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    const html = await res.text();
+    const script = /<script type="module" crossorigin src="([^"]+)"/.exec(html)?.[1];
+    expect(script).toMatch(/^\/assets\/.+\.js$/);
+    const js = await fetch(`${front.url}${script}`, { headers: { 'accept-encoding': 'br' } });
+    expect(js.headers.get('content-encoding')).toBe('br');
+    expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+  });
+
+  it('signs a citizen in with the code from the SMS outbox', async () => {
+    await page.goto(`${front.url}/`);
+    await shot('home');
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.getByLabel('Phone number').fill(PHONE);
+    await shot('signin');
+    await page.getByRole('button', { name: 'Send code' }).click();
+    await page.getByLabel('Code from the SMS').waitFor();
+    const outbox = await client(apiUrl).call('GET', `/v1/dev/outbox?to=${encodeURIComponent(PHONE)}`);
+    const code = /\b(\d{6})\b/.exec(outbox.body.messages[0].text)![1]!;
+    await page.getByLabel('Code from the SMS').fill(code);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/reports$/);
+    await page.getByText('You have not filed any reports yet.').waitFor();
+    // The token is kept for the tab only, never in localStorage.
+    const storage = await page.evaluate(() => ({
+      session: sessionStorage.getItem('jarima.session') ?? '',
+      local: JSON.stringify(localStorage),
+    }));
+    expect(storage.session).toContain('token');
+    expect(storage.local).not.toContain('token');
+    await page.locator('[data-live="open"]').waitFor();
+  });
+
+  it('files a report in under a minute: photo, violation, plate, place and the camera’s time', async () => {
+    const started = Date.now();
+    await page.getByRole('link', { name: 'File a report' }).first().click();
+    // The filing rules come before the form, once.
+    await page.getByRole('heading', { name: 'Filing rules' }).waitFor();
+    await shot('rules');
+    await page.getByRole('button', { name: 'I have read the rules' }).click();
+
+    // A slow uplink so the progress bar is seen moving.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 20,
+      downloadThroughput: -1,
+      uploadThroughput: 150 * 1024,
+    });
+    await page.getByTestId('evidence-input').setInputFiles(photoFile);
+    await page.locator('progress').waitFor();
+    await page.getByTestId('upload-done').waitFor({ timeout: 30_000 });
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+    await expect.poll(() => page.getByTestId('incident-time').inputValue()).toBe(cameraTime);
+    await expect(page.getByTestId('time-hint').textContent()).resolves.toContain('photo');
+
+    await page.getByLabel('Search violations').fill('red light');
+    await page.getByText('Running a red light').click();
+
+    const plate = page.getByTestId('plate');
+    const state = () => page.locator('[data-plate-state]').getAttribute('data-plate-state');
+    await plate.fill('01 А');
+    expect(await state()).toBe('partial');
+    await plate.fill('ZZ');
+    expect(await state()).toBe('invalid');
+    // Typed on a Russian layout (Cyrillic А), lower case, with spaces: still the plate 01A777AA.
+    await plate.fill('01 а 777 aa');
+    expect(await state()).toBe('valid');
+
+    // A tap on the map marks a place (the middle of the country: inside it, away from any border).
+    const map = page.locator('svg[role="application"]');
+    await map.waitFor();
+    await page.getByRole('button', { name: 'Zoom in' }).click();
+    const box = (await map.boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.55, box.y + box.height * 0.55);
+    await expect
+      .poll(() => page.getByTestId('place-status').textContent())
+      .toMatch(/Marked: 4\d\.\d+, 6\d\.\d+/);
+    await page.getByRole('button', { name: 'Use my location' }).click();
+    await expect.poll(() => page.getByTestId('place-status').textContent()).toContain('41.31110, 69.27970');
+    await expect(page.getByTestId('place-status').textContent()).resolves.toContain('Tashkent');
+    expect(await fitsWidth()).toBe(true);
+    await shot('report-form');
+
+    // The first answer is lost on the way back (the server has filed the report): the app retries with the same
+    // Idempotency-Key and must get the same report, not a second one.
+    const keys: string[] = [];
+    await page.route('**/v1/reports', async (route) => {
+      if (route.request().method() !== 'POST') return route.fallback();
+      keys.push((await route.request().allHeaders())['idempotency-key'] ?? '');
+      if (keys.length > 1) return route.fallback();
+      await route.fetch();
+      await route.abort('connectionreset');
+    });
+    droppingConnection = true;
+    await page.getByTestId('submit').click();
+    await page.waitForURL(/\/reports\/[0-9a-f-]{36}$/);
+    await page.unroute('**/v1/reports');
+    droppingConnection = false;
+    expect(keys).toHaveLength(2);
+    expect(keys[1]).toBe(keys[0]);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    reportId = page.url().split('/').pop()!;
+    expect(Date.now() - started).toBeLessThan(60_000);
+  });
+
+  it('shows the status change live: checks passed, then approved and all the way to the reward', async () => {
+    // Marks this document: a reload would lose it.
+    await page.evaluate(() => {
+      (window as unknown as { marker: number }).marker = 1;
+    });
+    const badge = page.getByTestId('report-status').locator('[data-status]');
+    await expect.poll(() => badge.getAttribute('data-status'), { timeout: 30_000 }).toBe('awaiting_review');
+    await shot('report-awaiting-review');
+
+    // An inspector approves it (the inspector console is not built yet: over the API).
+    const password = /inspector\s+login: inspector\s+password: (\S+)/.exec(jarima.output())![1];
+    const api = client(apiUrl);
+    const staff = (await api.call('POST', '/v1/auth/login', { login: 'inspector', password })).body.token;
+    const claimed = await api.call('POST', '/v1/review/next', {}, staff);
+    expect(claimed.body.report.id).toBe(reportId);
+    const decided = await api.call('POST', `/v1/review/${reportId}/decision`, { decision: 'approve' }, staff);
+    expect(decided.status).toBe(200);
+
+    // Forwarded to the registry simulator, fined, paid, rewarded — each heard on the live stream.
+    const seen = new Set<string>();
+    await expect
+      .poll(
+        async () => {
+          const s = (await badge.getAttribute('data-status')) ?? '';
+          seen.add(s);
+          return s;
+        },
+        { timeout: 45_000, interval: 100 },
+      )
+      .toBe('rewarded');
+    expect([...seen].some((s) => ['approved', 'forwarded', 'fined', 'paid'].includes(s))).toBe(true);
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
+    await expect.poll(() => page.getByTestId('timeline').locator('li').count()).toBeGreaterThanOrEqual(8);
+    await page.getByText('The timeline is intact').waitFor();
+    await shot('report-rewarded');
+  });
+
+  it('lists the report and the reward', async () => {
+    await page.getByRole('link', { name: 'My reports', exact: true }).click();
+    const card = page.locator(`[data-report="${reportId}"]`);
+    await expect(card.locator('[data-status]').getAttribute('data-status')).resolves.toBe('rewarded');
+    await expect(card.textContent()).resolves.toContain('01 A 777 AA');
+    // The retried submission filed one report, not two.
+    expect(await page.locator('[data-report]').count()).toBe(1);
+    expect(await fitsWidth()).toBe(true);
+    await shot('my-reports');
+
+    await page.getByRole('link', { name: 'Rewards' }).click();
+    await page.getByText('For report').first().waitFor();
+    await expect(page.locator('.totals').textContent()).resolves.toMatch(/[1-9]/);
+    await shot('rewards');
+  });
+
+  it('draws the public statistics on the real boundaries: all 14 regions', async () => {
+    await page.getByRole('link', { name: 'Statistics' }).click();
+    const regions = page.locator('[data-testid="choropleth"] path[data-area]');
+    await expect.poll(() => regions.count(), { timeout: 15_000 }).toBe(14);
+    await page.locator('.chart polyline').first().waitFor();
+    const csv = await page.getByTestId('open-data').getAttribute('href');
+    expect(csv).toMatch(/^\/v1\/open-data\/reports\.csv\?from=/);
+    expect((await fetch(`${front.url}${csv}`)).status).toBe(200);
+    await shot('stats');
+    await page.getByLabel('Areas').selectOption('district');
+    await expect.poll(() => regions.count(), { timeout: 15_000 }).toBeGreaterThan(100);
+    await shot('stats-districts');
+  });
+
+  it('switches language and remembers it', async () => {
+    await page.getByTestId('language').selectOption('uz');
+    await page.getByRole('link', { name: 'Xabar yuborish' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Statistika' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('uz');
+    await page.getByTestId('language').selectOption('ru');
+    await page.getByRole('heading', { name: 'Статистика' }).waitFor();
+    await shot('stats-ru');
+  });
+
+  it('fits a 360 px wide screen on every page', async () => {
+    await page.setViewportSize({ width: 360, height: 740 });
+    for (const p of [
+      '/',
+      '/rules',
+      '/report/new',
+      '/reports',
+      `/reports/${reportId}`,
+      '/rewards',
+      '/stats',
+    ]) {
+      await page.goto(`${front.url}${p}`);
+      await page.locator('h1').first().waitFor();
+      // The map and the statistics arrive after the page: measure once they are drawn.
+      if (p === '/report/new' || p === '/stats')
+        await page.locator('svg[role="application"]').first().waitFor();
+      expect(await fitsWidth(), p).toBe(true);
+      await shot(`360${p === '/' ? '-home' : p.replaceAll('/', '-').replace(reportId, 'id')}`);
+    }
+  });
+
+  it('logged no errors or warnings in the console', () => {
+    expect(problems).toEqual([]);
+  });
+});

@@ -1,0 +1,81 @@
+import { getSession, setSession } from './session';
+
+/** An API error as the server states it: `{code, message, field?}`; `NETWORK` when no answer came. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export function asApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof DOMException && err.name === 'AbortError') return new ApiError(0, 'ABORTED', 'aborted');
+  return new ApiError(0, 'NETWORK', err instanceof Error ? err.message : String(err));
+}
+
+export interface CallOptions {
+  method?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+/** A bearer header for the signed-in citizen, or none. */
+export function authHeader(): Record<string, string> {
+  const s = getSession();
+  return s ? { authorization: `Bearer ${s.token}` } : {};
+}
+
+/** Reads an error body; any answer that is not ours (a proxy's HTML page) still becomes an ApiError. */
+export async function errorOf(res: Response): Promise<ApiError> {
+  let body: { code?: string; message?: string; field?: string } = {};
+  try {
+    body = (await res.json()) as typeof body;
+  } catch {
+    // Not JSON.
+  }
+  return new ApiError(
+    res.status,
+    body.code ?? `HTTP_${res.status}`,
+    body.message ?? res.statusText,
+    body.field,
+  );
+}
+
+/** The signed-in token was refused: the session is over, the app sends the citizen to sign in again. */
+export function sessionRefused(err: ApiError): void {
+  if (err.status === 401 && (err.code === 'TOKEN_INVALID' || err.code === 'UNAUTHENTICATED'))
+    setSession(null);
+}
+
+/** JSON call to the API on the same origin. */
+export async function api<T>(path: string, opts: CallOptions = {}): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'),
+      headers: {
+        accept: 'application/json',
+        ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...authHeader(),
+        ...opts.headers,
+      },
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      signal: opts.signal,
+    });
+  } catch (err) {
+    throw asApiError(err);
+  }
+  if (!res.ok) {
+    const err = await errorOf(res);
+    sessionRefused(err);
+    throw err;
+  }
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}

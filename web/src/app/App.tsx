@@ -1,0 +1,85 @@
+import { lazy, type ReactNode, Suspense, useEffect, useRef } from 'react';
+import { Home } from '../citizen/Home';
+import { MyReports } from '../citizen/MyReports';
+import { ReportPage } from '../citizen/ReportPage';
+import { RewardsPage } from '../citizen/Rewards';
+import { Rules } from '../citizen/Rules';
+import { SignIn } from '../citizen/SignIn';
+import { useI18n } from '../i18n';
+import { Loading, Page } from './common';
+import { Layout } from './Layout';
+import { matchPath, navigate, useLocation } from './router';
+import { useSession } from './session';
+
+// Split off what the first page of a citizen does not need: the report form with its map, the public statistics,
+// and the staff consoles.
+const NewReport = lazy(() => import('../citizen/NewReport'));
+const Stats = lazy(() => import('../public/Stats'));
+const Inspector = lazy(() => import('../staff/Inspector'));
+const Ops = lazy(() => import('../staff/Ops'));
+
+interface Route {
+  path: string;
+  /** Needs a signed-in citizen: others are sent to sign in and brought back. */
+  citizen?: boolean;
+  render(params: Record<string, string>): ReactNode;
+}
+
+const ROUTES: Route[] = [
+  { path: '/', render: () => <Home /> },
+  { path: '/signin', render: () => <SignIn /> },
+  { path: '/rules', render: () => <Rules /> },
+  { path: '/report/new', citizen: true, render: () => <NewReport /> },
+  { path: '/reports', citizen: true, render: () => <MyReports /> },
+  { path: '/reports/:id', citizen: true, render: (p) => <ReportPage key={p.id} id={p.id!} /> },
+  { path: '/rewards', citizen: true, render: () => <RewardsPage /> },
+  { path: '/stats', render: () => <Stats /> },
+  // The inspector and operator consoles (issue 7) come next; their routes are reserved.
+  { path: '/inspector/*', render: () => <Inspector /> },
+  { path: '/ops/*', render: () => <Ops /> },
+];
+
+export function App() {
+  const { path } = useLocation();
+  const session = useSession();
+  const first = useRef(true);
+
+  // Moving to another page moves focus to it, so a screen reader announces the new page, not silence.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs on each path change
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    document.getElementById('main')?.focus();
+  }, [path]);
+
+  let page: ReactNode = <NotFound />;
+  for (const r of ROUTES) {
+    const params = matchPath(r.path, path);
+    if (!params) continue;
+    page = r.citizen && !session ? <ToSignIn /> : r.render(params);
+    break;
+  }
+  return (
+    <Layout>
+      <Suspense fallback={<Loading />}>{page}</Suspense>
+    </Layout>
+  );
+}
+
+function ToSignIn() {
+  useEffect(() => {
+    navigate(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
+  }, []);
+  return <Loading />;
+}
+
+function NotFound() {
+  const { t } = useI18n();
+  return (
+    <Page title={t.app.notFound}>
+      <p>{t.app.notFoundText}</p>
+    </Page>
+  );
+}
