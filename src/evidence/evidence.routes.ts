@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Type as T } from '@sinclair/typebox';
+import { type Static, Type as T } from '@sinclair/typebox';
 import type { Deps } from '../app/deps.js';
 import { perCitizenRateLimit, principalOf, requireRole } from '../auth/guard.js';
 import { AppError } from '../platform/errors/catalog.js';
@@ -12,7 +12,7 @@ import { probeMedia } from './probe.js';
 import { pictureWarnings } from './quality.js';
 import { SNIFF_BYTES, type Sniffed, sniff } from './sniff.js';
 
-const EvidenceResponse = T.Object({
+export const EvidenceResponse = T.Object({
   id: T.String({ format: 'uuid' }),
   kind: T.Union([T.Literal('photo'), T.Literal('video')]),
   mime: T.String(),
@@ -71,91 +71,124 @@ export function evidenceRoutes(app: App, deps: Deps): void {
         throw new AppError('EVIDENCE_FILE_MISSING', { field: 'file' });
       }
 
-      // One pass over the stream: hash, count and sniff the head while writing to a temporary blob.
-      const hash = createHash('sha256');
-      let bytes = 0;
-      let head = Buffer.alloc(0);
-      let sniffed: Sniffed | null = null;
-      const inspect = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          if (!sniffed && head.length < SNIFF_BYTES) {
-            head = Buffer.concat([head, chunk]).subarray(0, SNIFF_BYTES);
-            if (head.length >= SNIFF_BYTES) {
-              sniffed = sniff(head);
-              // Stop a non-media upload at its first chunk instead of writing it all to disk.
-              if (!sniffed) return done(new AppError('EVIDENCE_TYPE_UNSUPPORTED', { field: 'file' }));
-            }
-          }
-          hash.update(chunk);
-          bytes += chunk.length;
-          done(null, chunk);
-        },
-      });
-      const upload = await deps.blobs.createUpload();
-      try {
-        await pipeline(part.file, inspect, upload.stream);
-        if (part.file.truncated)
-          throw new AppError('EVIDENCE_TOO_LARGE', {
-            field: 'file',
-            details: { maxBytes: deps.config.EVIDENCE_MAX_BYTES },
-          });
-        if (bytes === 0) throw new AppError('EVIDENCE_EMPTY', { field: 'file' });
-        sniffed ??= sniff(head);
-        if (!sniffed) throw new AppError('EVIDENCE_TYPE_UNSUPPORTED', { field: 'file' });
-      } catch (err) {
-        await upload.discard();
-        part.file.resume();
-        throw clientStreamError(err);
-      }
-      const digest = hash.digest();
-      const hex = digest.toString('hex');
-      await upload.commit(hex);
-      // Read what the file really is once per distinct content; the same bytes uploaded again reuse the facts.
-      const known = await findEvidenceBySha(deps.pool, digest);
-      const facts = known ? null : await deps.blobs.withLocalFile(hex, (file) => probeMedia(file, sniffed!));
-      const row = await recordUpload(deps.pool, {
-        facts,
-        sha256: digest,
-        kind: sniffed.kind,
-        mime: sniffed.mime,
-        bytes,
+      const out = await ingestEvidence(deps, {
+        stream: part.file,
+        truncated: () => part.file.truncated,
         citizenId: citizen.id,
-        originalName: part.filename ? stripControlChars(part.filename).slice(0, 255) || null : null,
+        filename: part.filename,
+        log: request.log,
+      }).catch((err: unknown) => {
+        part.file.resume();
+        throw err;
       });
-      // The picture is measured (thumbnail, poster frame, blur, darkness, perceptual hash) while the citizen still
-      // fills in the report, so the pipeline's analyze stage only compares; it analyses whatever is left undone
-      // here (a crash in between, an outage). Measured: ~10 ms per 640×480 photo (bench/README.md, "pipeline").
-      let measured = { sharpness: row.sharpness, brightness: row.brightness };
-      if (row.readable && !row.analyzed_at) {
-        const analysis = await analyzeAndStore(deps.pool, deps.blobs, {
-          id: row.id,
-          sha256: hex,
-          kind: row.kind,
-          duration_ms: row.duration_ms,
-        }).catch((err: unknown) => {
-          request.log.warn({ err, evidenceId: row.id }, 'evidence analysis left to the pipeline');
-          return null;
-        });
-        if (analysis) measured = analysis;
-      }
-      return reply.status(row.created ? 201 : 200).send({
-        id: row.id,
-        kind: row.kind,
-        mime: row.mime,
-        bytes: row.bytes,
-        sha256: hex,
-        media: {
-          readable: row.readable,
-          width: row.width,
-          height: row.height,
-          durationMs: row.duration_ms,
-          warnings: row.readable
-            ? pictureWarnings({ width: row.width, height: row.height, ...measured }).map((w) => w.type)
-            : [],
-        },
-      });
+      return reply.status(out.created ? 201 : 200).send(out.body);
     },
   );
+}
+
+export type EvidenceBody = Static<typeof EvidenceResponse>;
+
+/**
+ * Stores one uploaded file as evidence — from a multipart upload or a finished resumable one: in one pass hash,
+ * count and sniff the head while writing a temporary blob (a file whose content is not media stops at its first
+ * chunk), then read its media facts once per distinct content, record who uploaded it, and measure the picture.
+ */
+export async function ingestEvidence(
+  deps: Pick<Deps, 'blobs' | 'pool' | 'config'>,
+  input: {
+    stream: Readable;
+    /** Whether the stream was cut at the size limit. */
+    truncated: () => boolean;
+    citizenId: string;
+    filename: string | null | undefined;
+    log: { warn(obj: object, msg: string): void };
+  },
+): Promise<{ created: boolean; body: EvidenceBody }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let head = Buffer.alloc(0);
+  let sniffed: Sniffed | null = null;
+  const inspect = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (!sniffed && head.length < SNIFF_BYTES) {
+        head = Buffer.concat([head, chunk]).subarray(0, SNIFF_BYTES);
+        if (head.length >= SNIFF_BYTES) {
+          sniffed = sniff(head);
+          // Stop a non-media upload at its first chunk instead of writing it all to disk.
+          if (!sniffed) return done(new AppError('EVIDENCE_TYPE_UNSUPPORTED', { field: 'file' }));
+        }
+      }
+      hash.update(chunk);
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  const upload = await deps.blobs.createUpload();
+  try {
+    await pipeline(input.stream, inspect, upload.stream);
+    if (input.truncated())
+      throw new AppError('EVIDENCE_TOO_LARGE', {
+        field: 'file',
+        details: { maxBytes: deps.config.EVIDENCE_MAX_BYTES },
+      });
+    if (bytes === 0) throw new AppError('EVIDENCE_EMPTY', { field: 'file' });
+    sniffed ??= sniff(head);
+    if (!sniffed) throw new AppError('EVIDENCE_TYPE_UNSUPPORTED', { field: 'file' });
+  } catch (err) {
+    await upload.discard();
+    throw clientStreamError(err);
+  }
+  const kind: Sniffed = sniffed;
+  const digest = hash.digest();
+  const hex = digest.toString('hex');
+  await upload.commit(hex);
+  // Read what the file really is once per distinct content; the same bytes uploaded again reuse the facts.
+  const known = await findEvidenceBySha(deps.pool, digest);
+  const facts = known ? null : await deps.blobs.withLocalFile(hex, (file) => probeMedia(file, kind));
+  const row = await recordUpload(deps.pool, {
+    facts,
+    sha256: digest,
+    kind: kind.kind,
+    mime: kind.mime,
+    bytes,
+    citizenId: input.citizenId,
+    originalName: input.filename ? stripControlChars(input.filename).slice(0, 255) || null : null,
+  });
+  // The picture is measured (thumbnail, poster frame, blur, darkness, perceptual hash) while the citizen still
+  // fills in the report, so the pipeline's analyze stage only compares; it analyses whatever is left undone
+  // here (a crash in between, an outage). Measured: ~10 ms per 640×480 photo (bench/README.md, "pipeline").
+  let measured = { sharpness: row.sharpness, brightness: row.brightness };
+  if (row.readable && !row.analyzed_at) {
+    const analysis = await analyzeAndStore(deps.pool, deps.blobs, {
+      id: row.id,
+      sha256: hex,
+      kind: row.kind,
+      duration_ms: row.duration_ms,
+    }).catch((err: unknown) => {
+      input.log.warn({ err, evidenceId: row.id }, 'evidence analysis left to the pipeline');
+      return null;
+    });
+    if (analysis) measured = analysis;
+  }
+  return {
+    created: row.created,
+    body: {
+      id: row.id,
+      kind: row.kind,
+      mime: row.mime,
+      bytes: row.bytes,
+      sha256: hex,
+      media: {
+        readable: row.readable,
+        width: row.width,
+        height: row.height,
+        durationMs: row.duration_ms,
+        warnings: row.readable
+          ? pictureWarnings({ width: row.width, height: row.height, ...measured }).map((w) => w.type)
+          : [],
+      },
+    },
+  };
 }
 
 // Filenames are kept only as a hint for people; control characters (NUL cannot even be stored) are dropped.
