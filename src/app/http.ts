@@ -7,6 +7,7 @@ import Fastify, { LogController } from 'fastify';
 import { authRoutes } from '../auth/auth.routes.js';
 import { installAuthentication } from '../auth/guard.js';
 import { evidenceRoutes } from '../evidence/evidence.routes.js';
+import { resumableUploadRoutes } from '../evidence/resumable.routes.js';
 import { webhookRoutes } from '../fines/webhook.routes.js';
 import { emailOutboxRoutes, outboxRoutes } from '../integrations/sms/outbox.routes.js';
 import { CitizenStreams } from '../notifications/live.js';
@@ -96,6 +97,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   healthRoutes(app, deps, opts.workersRunning);
   authRoutes(app, deps);
   evidenceRoutes(app, deps);
+  await resumableUploadRoutes(app, deps);
   reportRoutes(app, deps);
   referenceRoutes(app, deps);
   dlqRoutes(app, deps);

@@ -26,6 +26,12 @@ export const ERRORS = {
   },
   EVIDENCE_TOO_LARGE: { status: 413, message: 'The evidence file is larger than allowed.' },
   EVIDENCE_EMPTY: { status: 400, message: 'The evidence file is empty.' },
+  UPLOAD_NOT_FOUND: { status: 404, message: 'There is no such upload, or it expired; start it again.' },
+  UPLOAD_OFFSET_MISMATCH: {
+    status: 409,
+    message: 'The chunk does not start where the upload stands; continue from the offset given.',
+  },
+  UPLOAD_TOO_LONG: { status: 400, message: 'The chunk goes past the size declared for the upload.' },
   EVIDENCE_TYPE_UNSUPPORTED: {
     status: 415,
     message: 'Evidence must be a JPEG or PNG photo or an MP4, MOV or WebM video.',
