@@ -2,6 +2,9 @@ import { getSession, setSession } from './session';
 
 /** An API error as the server states it: `{code, message, field?}`; `NETWORK` when no answer came. */
 export class ApiError extends Error {
+  /** What the server added to the error (e.g. `offset` for a resumable upload's mismatch). */
+  details?: { offset?: number; [k: string]: unknown };
+
   constructor(
     readonly status: number,
     readonly code: string,
@@ -34,18 +37,20 @@ export function authHeader(): Record<string, string> {
 
 /** Reads an error body; any answer that is not ours (a proxy's HTML page) still becomes an ApiError. */
 export async function errorOf(res: Response): Promise<ApiError> {
-  let body: { code?: string; message?: string; field?: string } = {};
+  let body: { code?: string; message?: string; field?: string; details?: ApiError['details'] } = {};
   try {
     body = (await res.json()) as typeof body;
   } catch {
     // Not JSON.
   }
-  return new ApiError(
+  const err = new ApiError(
     res.status,
     body.code ?? `HTTP_${res.status}`,
     body.message ?? res.statusText,
     body.field,
   );
+  err.details = body.details;
+  return err;
 }
 
 /** The signed-in token was refused: the session is over, the app sends the citizen to sign in again. */
