@@ -6,6 +6,7 @@ import { intakeBench } from './intake.js';
 import { CLASSES, DEFAULT_MIX, parseMix } from './lib/mixed-requests.js';
 import { mixedBench } from './mixed.js';
 import { pipelineBench } from './pipeline.js';
+import { webBench } from './web.js';
 
 const USAGE = `usage: npm run bench -- <benchmark> [options]
 
@@ -49,6 +50,10 @@ const USAGE = `usage: npm run bench -- <benchmark> [options]
       a real day's arrival curve compressed into minutes with a spike, run with the autoscaler and with fixed pools
       sized for the mean: queue-age p95 per stage, idle worker share, 202 → review p95; the forecaster on a held-out
       day; \`jarima capacity\`'s ceiling against a measured burst.
+
+  web [--runs 5]
+      each main page of the web app in headless Chromium, cold: first paint, time until usable, bytes transferred,
+      and the size of the JavaScript every page loads first.
 `;
 
 function option(args: string[], name: string, fallback: string): string {
@@ -104,6 +109,8 @@ if (name === 'intake') {
       option(args, 'replay', '../shared/data/replay/nyc-collisions-2022-01.csv'),
     ),
   });
+} else if (name === 'web') {
+  await webBench({ runs: Number(option(args, 'runs', '5')) });
 } else if (name === 'autoscale') {
   await autoscaleBench({
     minutes: Number(option(args, 'minutes', '6')),

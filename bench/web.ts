@@ -1,0 +1,155 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { WEB_DIST } from '../src/web/static.js';
+import { CHROMIUM, CHROMIUM_ARGS, ensureWebBuild } from '../test/web/browser.js';
+import { table } from './lib/open-loop.js';
+import { startServer, stopServer } from './lib/server.js';
+
+interface PageSpec {
+  name: string;
+  path: string;
+  /** Shown once the page is usable: its data loaded and its main control rendered. */
+  ready: string;
+  citizen?: boolean;
+}
+
+const PAGES: PageSpec[] = [
+  { name: 'home', path: '/', ready: 'main h1' },
+  { name: 'sign-in', path: '/signin', ready: 'input[type="tel"], input[inputmode="tel"], input' },
+  { name: 'filing rules', path: '/rules', ready: 'main h1' },
+  { name: 'new report', path: '/report/new', ready: 'form', citizen: true },
+  { name: 'my reports', path: '/reports', ready: 'main h1', citizen: true },
+  { name: 'statistics', path: '/stats', ready: 'svg path' },
+];
+
+/**
+ * `npm run bench -- web`: each main page opened `runs` times in headless Chromium with an empty cache against
+ * `jarima start` on localhost: first contentful paint, time until the page is usable (its main element rendered
+ * with its data), bytes transferred (compressed, API calls included) and JavaScript transferred; then the size of
+ * the JavaScript every page loads first, from the build itself.
+ */
+export async function webBench(o: { runs: number }): Promise<void> {
+  console.log(`web build: ${await ensureWebBuild()}`);
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'jarima-bench-web-'));
+  const { url, proc } = await startServer({ JARIMA_DATA_DIR: tmp, PORT: '0', LOG_LEVEL: 'warn' });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  try {
+    const session = await signIn(url);
+    const rows: (string | number)[][] = [];
+    for (const page of PAGES) {
+      const fcp: number[] = [];
+      const ready: number[] = [];
+      const bytes: number[] = [];
+      const js: number[] = [];
+      for (let i = 0; i < o.runs; i++) {
+        const context = await browser.newContext();
+        if (page.citizen)
+          // A returning citizen: signed in, the filing rules already read.
+          await context.addInitScript((s) => {
+            sessionStorage.setItem('jarima.session', s);
+            localStorage.setItem('jarima.rulesRead', '1');
+          }, JSON.stringify(session));
+        const tab = await context.newPage();
+        await tab.goto(url + page.path, { waitUntil: 'commit' });
+        await tab
+          .waitForSelector(page.ready, { state: 'visible', timeout: 15_000 })
+          .catch(async (err: Error) => {
+            const text = (
+              (await tab
+                .locator('main')
+                .textContent()
+                .catch(() => '')) ?? ''
+            ).slice(0, 300);
+            throw new Error(`${page.name}: ${err.message.split('\n')[0]}; the page says: ${text}`);
+          });
+        const m = await tab.evaluate(() => {
+          const paint = performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? Number.NaN;
+          const entries = [
+            ...performance.getEntriesByType('navigation'),
+            ...performance.getEntriesByType('resource'),
+          ] as PerformanceResourceTiming[];
+          return {
+            ready: performance.now(),
+            paint,
+            bytes: entries.reduce((a, e) => a + (e.transferSize || 0), 0),
+            js: entries.filter((e) => e.name.endsWith('.js')).reduce((a, e) => a + (e.transferSize || 0), 0),
+          };
+        });
+        fcp.push(m.paint);
+        ready.push(m.ready);
+        bytes.push(m.bytes);
+        js.push(m.js);
+        await context.close();
+      }
+      const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      rows.push([
+        page.name,
+        med(fcp).toFixed(0),
+        med(ready).toFixed(0),
+        (med(bytes) / 1024).toFixed(1),
+        (med(js) / 1024).toFixed(1),
+      ]);
+    }
+    console.log(
+      `\nmedian of ${o.runs} cold loads per page (Chromium headless, localhost, no throttling):\n${table(
+        ['page', 'first paint ms', 'usable ms', 'transferred kB', 'of it JS kB'],
+        rows,
+      )}`,
+    );
+    console.log(`\n${initialJs()}`);
+  } finally {
+    await browser.close();
+    await stopServer(proc);
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The JavaScript index.html loads before anything else (its entry and module preloads), as built and compressed. */
+function initialJs(): string {
+  const html = readFileSync(path.join(WEB_DIST, 'index.html'), 'utf8');
+  const files = [...html.matchAll(/(?:src|href)="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]!);
+  const size = (f: string, ext: string) => {
+    try {
+      return statSync(path.join(WEB_DIST, f + ext)).size;
+    } catch {
+      return Number.NaN;
+    }
+  };
+  const raw = files.reduce((a, f) => a + size(f, ''), 0);
+  const br = files.reduce((a, f) => a + size(f, '.br'), 0);
+  const gz = files.reduce((a, f) => a + size(f, '.gz'), 0);
+  const all = readdirSync(path.join(WEB_DIST, 'assets')).filter((f) => f.endsWith('.js')).length;
+  return (
+    `initial JavaScript (${files.length} of ${all} chunks, what every page loads first): ${(raw / 1024).toFixed(1)} kB, ` +
+    `${(gz / 1024).toFixed(1)} kB gzip, ${(br / 1024).toFixed(1)} kB brotli (target < 200 kB compressed)`
+  );
+}
+
+/** A citizen signed in the way the app does it, with the code from the SMS simulator's outbox. */
+async function signIn(url: string): Promise<{ token: string; subjectId: string; expiresAt: string }> {
+  const phone = '+998900000077';
+  const post = (p: string, body: unknown) =>
+    fetch(url + p, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  await post('/v1/auth/otp', { phone });
+  const outbox = (await (await fetch(`${url}/v1/dev/outbox?to=${encodeURIComponent(phone)}`)).json()) as {
+    messages: { text: string }[];
+  };
+  const code = /\b(\d{6})\b/.exec(outbox.messages[0]!.text)![1];
+  const verified = (await (await post('/v1/auth/otp/verify', { phone, code })).json()) as {
+    token: string;
+    subjectId: string;
+    expiresAt?: string;
+  };
+  return {
+    token: verified.token,
+    subjectId: verified.subjectId,
+    expiresAt: verified.expiresAt ?? new Date(Date.now() + 3600_000).toISOString(),
+  };
+}
