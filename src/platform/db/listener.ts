@@ -25,12 +25,10 @@ export class PgListener {
   on(channel: string, fn: Handler): () => void {
     if (!/^[a-z_]+$/.test(channel)) throw new Error(`bad channel name ${channel}`);
     const set = this.handlers.get(channel) ?? new Set<Handler>();
-    const added = !this.handlers.has(channel);
     this.handlers.set(channel, set);
     set.add(fn);
-    if (added && this.client) {
-      this.client.query(`listen ${channel}`).catch((err: unknown) => this.broken(err));
-    } else void this.connect();
+    if (this.client) void this.listenToAll(this.client);
+    else void this.connect();
     return () => set.delete(fn);
   }
 
@@ -49,8 +47,10 @@ export class PgListener {
           for (const fn of this.handlers.get(msg.channel) ?? []) fn(msg.payload ?? '');
         });
         client.on('error', (err) => this.broken(err));
-        for (const channel of this.handlers.keys()) await client.query(`listen ${channel}`);
+        this.listened.clear();
         this.client = client;
+        // Channels added while connecting are listened to here as well.
+        await this.listenToAll(client);
       } catch (err) {
         this.log.warn({ err }, 'could not LISTEN for notifications; retrying');
         this.scheduleRetry();
@@ -59,6 +59,16 @@ export class PgListener {
       }
     })();
     return this.connecting;
+  }
+
+  private readonly listened = new Set<string>();
+
+  private async listenToAll(client: PoolClient): Promise<void> {
+    for (const channel of this.handlers.keys()) {
+      if (this.listened.has(channel)) continue;
+      this.listened.add(channel);
+      await client.query(`listen ${channel}`).catch((err: unknown) => this.broken(err));
+    }
   }
 
   private broken(err: unknown) {
