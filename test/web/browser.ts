@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -44,6 +44,25 @@ function newestMtime(p: string): number {
  * test always drives the code in the working tree.
  */
 export async function ensureWebBuild(): Promise<'built' | 'up to date'> {
+  // Test files run in parallel processes: one builds while the others wait for it (mkdir is atomic).
+  const lock = path.join(ROOT, 'web', '.build-lock');
+  for (let waited = 0; ; waited += 200) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (waited > 300_000) throw new Error(`${lock} held for 5 minutes; remove it if no build is running`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    return await buildIfStale();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+async function buildIfStale(): Promise<'built' | 'up to date'> {
   const index = path.join(WEB_DIST, 'index.html');
   const sources = [
     'web/src',

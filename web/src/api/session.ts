@@ -10,38 +10,47 @@ export interface Session {
   expiresAt: string;
 }
 
-const KEY = 'jarima.session';
-const listeners = new Set<() => void>();
-let current: Session | null = read();
-
-function read(): Session | null {
-  try {
-    const raw = sessionStorage.getItem(KEY);
-    if (!raw) return null;
-    const s = JSON.parse(raw) as Session;
-    return Date.parse(s.expiresAt) > Date.now() ? s : null;
-  } catch {
-    return null;
-  }
+/**
+ * A sign-in kept in sessionStorage under `key`, dropped once it expires, with change listeners — one for the
+ * citizen's, one for staff's (src/staff/session.ts), so neither token can end or stand in for the other.
+ */
+export function sessionStore<S extends { expiresAt: string }>(key: string) {
+  const listeners = new Set<() => void>();
+  const read = (): S | null => {
+    try {
+      const raw = sessionStorage.getItem(key);
+      if (!raw) return null;
+      const s = JSON.parse(raw) as S;
+      return Date.parse(s.expiresAt) > Date.now() ? s : null;
+    } catch {
+      return null;
+    }
+  };
+  let current: S | null = read();
+  const set = (s: S | null): void => {
+    current = s;
+    try {
+      if (s) sessionStorage.setItem(key, JSON.stringify(s));
+      else sessionStorage.removeItem(key);
+    } catch {
+      // Storage off: the session lasts as long as the page.
+    }
+    for (const l of listeners) l();
+  };
+  return {
+    get: (): S | null => {
+      if (current && Date.parse(current.expiresAt) <= Date.now()) set(null);
+      return current;
+    },
+    set,
+    subscribe: (fn: () => void): (() => void) => {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+  };
 }
 
-export function getSession(): Session | null {
-  if (current && Date.parse(current.expiresAt) <= Date.now()) setSession(null);
-  return current;
-}
-
-export function setSession(s: Session | null): void {
-  current = s;
-  try {
-    if (s) sessionStorage.setItem(KEY, JSON.stringify(s));
-    else sessionStorage.removeItem(KEY);
-  } catch {
-    // Storage off: the session lasts as long as the page.
-  }
-  for (const l of listeners) l();
-}
-
-export function onSessionChange(fn: () => void): () => void {
-  listeners.add(fn);
-  return () => listeners.delete(fn);
-}
+const citizen = sessionStore<Session>('jarima.session');
+export const getSession = citizen.get;
+export const setSession = citizen.set;
+export const onSessionChange = citizen.subscribe;

@@ -17,6 +17,7 @@ const NewReport = lazy(() => import('../citizen/NewReport'));
 const Stats = lazy(() => import('../public/Stats'));
 const Inspector = lazy(() => import('../staff/Inspector'));
 const Ops = lazy(() => import('../staff/Ops'));
+const StaffSignIn = lazy(() => import('../staff/StaffSignIn'));
 
 interface Route {
   path: string;
@@ -34,7 +35,8 @@ const ROUTES: Route[] = [
   { path: '/reports/:id', citizen: true, render: (p) => <ReportPage key={p.id} id={p.id!} /> },
   { path: '/rewards', citizen: true, render: () => <RewardsPage /> },
   { path: '/stats', render: () => <Stats /> },
-  // The inspector and operator consoles (issue 7) come next; their routes are reserved.
+  // The staff consoles: their own sign-in (login and password) and session, apart from the citizen's.
+  { path: '/staff/sign-in', render: () => <StaffSignIn /> },
   { path: '/inspector/*', render: () => <Inspector /> },
   { path: '/ops/*', render: () => <Ops /> },
 ];

@@ -285,11 +285,6 @@ export const en = {
     noData: 'No data for this period.',
     asOf: (t: string) => `As of ${t}`,
   },
-  staff: {
-    inspectorTitle: 'Inspector console',
-    opsTitle: 'Operations',
-    soon: 'This part of the web application is being built. The API is ready: see the documentation.',
-  },
   money: (amount: string) => `${amount} sum`,
   errors: {
     NETWORK: 'No connection. Check the internet and try again.',

@@ -283,11 +283,6 @@ export const uz: Dict = {
     noData: 'Bu davr uchun maʼlumot yoʻq.',
     asOf: (t) => `${t} holatiga`,
   },
-  staff: {
-    inspectorTitle: 'Inspektor paneli',
-    opsTitle: 'Operatsiyalar',
-    soon: 'Veb-ilovaning bu qismi ishlab chiqilmoqda. API tayyor: hujjatlarga qarang.',
-  },
   money: (amount) => `${amount} soʻm`,
   errors: {
     NETWORK: 'Aloqa yoʻq. Internetni tekshirib, qayta urining.',

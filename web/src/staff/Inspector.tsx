@@ -1,15 +1,27 @@
 import { Page } from '../app/common';
-import { useI18n } from '../i18n';
+import { matchPath, useLocation } from '../app/router';
+import { useStaffText } from './i18n';
+import { Queue } from './inspector/Queue';
+import { Review } from './inspector/Review';
+import { StaffGate } from './StaffFrame';
+import { REVIEWER_ROLES } from './session';
 
-/** Placeholder for the inspector console (review queue, review screen): /inspector/*. */
+/** The inspector console: /inspector (the queue) and /inspector/review/:id (one report). */
 export default function Inspector() {
-  const { t } = useI18n();
+  const { path } = useLocation();
+  const { s } = useStaffText();
+  const review = matchPath('/inspector/review/:id', path);
   return (
-    <Page title={t.staff.inspectorTitle}>
-      <p>{t.staff.soon}</p>
-      <p>
-        <a href="/docs">{t.app.apiDocs}</a>
-      </p>
-    </Page>
+    <StaffGate roles={REVIEWER_ROLES}>
+      {review ? (
+        <Review key={review.id} id={review.id!} />
+      ) : matchPath('/inspector', path) ? (
+        <Queue />
+      ) : (
+        <Page title={s.notFound}>
+          <p>{s.notFound}</p>
+        </Page>
+      )}
+    </StaffGate>
   );
 }

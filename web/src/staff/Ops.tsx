@@ -1,15 +1,23 @@
 import { Page } from '../app/common';
-import { useI18n } from '../i18n';
+import { matchPath, useLocation } from '../app/router';
+import { useStaffText } from './i18n';
+import { Dashboard } from './ops/Dashboard';
+import { StaffGate } from './StaffFrame';
+import { OPERATOR_ROLES } from './session';
 
-/** Placeholder for the operator dashboard (live metrics, dead letters): /ops/*. */
+/** The operator console: /ops, the live dashboard with alerts and dead letters (admins). */
 export default function Ops() {
-  const { t } = useI18n();
+  const { path } = useLocation();
+  const { s } = useStaffText();
   return (
-    <Page title={t.staff.opsTitle}>
-      <p>{t.staff.soon}</p>
-      <p>
-        <a href="/docs">{t.app.apiDocs}</a>
-      </p>
-    </Page>
+    <StaffGate roles={OPERATOR_ROLES}>
+      {matchPath('/ops', path) ? (
+        <Dashboard />
+      ) : (
+        <Page title={s.notFound}>
+          <p>{s.notFound}</p>
+        </Page>
+      )}
+    </StaffGate>
   );
 }

@@ -1,0 +1,71 @@
+import { useEffect, useState } from 'react';
+import type { Boundaries } from '../api/types';
+import { areaName } from '../i18n';
+import type { Dict } from '../i18n/en';
+import { staffApi } from './session';
+
+/** A region or district by id, as the queue's filters and rows name it. */
+export interface AreaName {
+  id: number;
+  name: string;
+  iso: string | null;
+  regionId: number | null;
+}
+
+export type AreaLevel = 'region' | 'district';
+
+/**
+ * Names of the regions and districts. The API has no list of names apart from the boundaries (GeoJSON, ~50 kB
+ * compressed per level, cached by the browser for an hour), so they are read from those once per page and only the
+ * names are kept; districts are loaded only when a screen needs them.
+ */
+const cache = new Map<AreaLevel, Promise<Map<number, AreaName>>>();
+
+export function loadAreaNames(level: AreaLevel): Promise<Map<number, AreaName>> {
+  let p = cache.get(level);
+  if (!p) {
+    p = staffApi<Boundaries>(`/v1/boundaries?level=${level}`).then(
+      (b) =>
+        new Map(
+          b.features.map((f) => [
+            f.id,
+            { id: f.id, name: f.properties.name, iso: f.properties.iso, regionId: f.properties.regionId },
+          ]),
+        ),
+    );
+    p.catch(() => cache.delete(level));
+    cache.set(level, p);
+  }
+  return p;
+}
+
+/** The names of one level, or null until loaded (or when `enabled` is false). */
+export function useAreaNames(level: AreaLevel, enabled = true): Map<number, AreaName> | null {
+  const [names, setNames] = useState<Map<number, AreaName> | null>(null);
+  useEffect(() => {
+    if (!enabled) return;
+    let live = true;
+    loadAreaNames(level).then(
+      (n) => live && setNames(n),
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
+  }, [level, enabled]);
+  return names;
+}
+
+/** "Tashkent city · Chilonzor", or what is known of it, or null. */
+export function placeName(
+  t: Dict,
+  regions: Map<number, AreaName> | null,
+  districts: Map<number, AreaName> | null,
+  regionId: number | null,
+  districtId: number | null,
+): string | null {
+  const r = regionId !== null ? regions?.get(regionId) : undefined;
+  const d = districtId !== null ? districts?.get(districtId) : undefined;
+  const parts = [r ? areaName(t, r) : null, d ? d.name : null].filter(Boolean);
+  return parts.length ? parts.join(' · ') : null;
+}

@@ -1,0 +1,107 @@
+import { useSyncExternalStore } from 'react';
+import { ApiError, asApiError, type CallOptions, errorOf } from '../api/client';
+import { sessionStore } from '../api/session';
+
+/**
+ * A staff member's sign-in, kept apart from the citizen's (src/api/session.ts) under its own key: a staff token must
+ * never open the citizen's event stream or be dropped when a citizen token is refused, and the other way round. Like
+ * the citizen's, it lives in sessionStorage — it survives a reload of the tab, not the tab, and is never in a cookie
+ * or in localStorage, where it would outlive the shift on a shared desk computer.
+ */
+export type StaffRole = 'inspector' | 'supervisor' | 'admin';
+
+export interface StaffSession {
+  token: string;
+  subjectId: string;
+  role: StaffRole;
+  expiresAt: string;
+  login: string;
+}
+
+const store = sessionStore<StaffSession>('jarima.staff');
+export const getStaffSession = store.get;
+export const setStaffSession = store.set;
+const subscribe = store.subscribe;
+
+export function useStaffSession(): StaffSession | null {
+  return useSyncExternalStore(subscribe, getStaffSession);
+}
+
+/** Roles that review reports (GET /v1/review/* admits all three). */
+export const REVIEWER_ROLES: readonly StaffRole[] = ['inspector', 'supervisor', 'admin'];
+/** The operator dashboard's endpoints (/v1/ops/*, /v1/admin/*) are for admins only. */
+export const OPERATOR_ROLES: readonly StaffRole[] = ['admin'];
+
+function staffHeader(): Record<string, string> {
+  const s = getStaffSession();
+  return s ? { authorization: `Bearer ${s.token}` } : {};
+}
+
+/** A refused staff token ends the staff session (the guard then sends the page to sign-in), not the citizen's. */
+function refused(err: ApiError): void {
+  if (err.status === 401 && (err.code === 'TOKEN_INVALID' || err.code === 'UNAUTHENTICATED'))
+    setStaffSession(null);
+}
+
+async function send(path: string, opts: CallOptions, accept: string): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'),
+      headers: {
+        accept,
+        ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...staffHeader(),
+        ...opts.headers,
+      },
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      signal: opts.signal,
+    });
+  } catch (err) {
+    throw asApiError(err);
+  }
+  if (!res.ok) {
+    const err = await errorOf(res);
+    refused(err);
+    throw err;
+  }
+  return res;
+}
+
+/** JSON call with the staff token; `undefined` for a 204. */
+export async function staffApi<T>(path: string, opts: CallOptions = {}): Promise<T> {
+  const res = await send(path, opts, 'application/json');
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}
+
+/**
+ * A file the API sends only with the staff token (evidence), as a Blob. `onProgress` gets the fraction received
+ * when the server states the length. Reading the body ourselves is what lets a `<video>` play a file whose URL it
+ * could not fetch: the route takes no token in the query string, only the Authorization header.
+ */
+export async function staffBlob(
+  path: string,
+  opts: { signal?: AbortSignal; onProgress?: (fraction: number) => void } = {},
+): Promise<Blob> {
+  const res = await send(path, { signal: opts.signal }, '*/*');
+  const type = res.headers.get('content-type') ?? '';
+  const total = Number(res.headers.get('content-length')) || 0;
+  if (!opts.onProgress || !total || !res.body) return res.blob();
+  const reader = res.body.getReader();
+  const parts: Uint8Array<ArrayBuffer>[] = [];
+  let received = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      received += value.length;
+      opts.onProgress(Math.min(1, received / total));
+    }
+  } catch (err) {
+    throw asApiError(err);
+  }
+  return new Blob(parts, { type });
+}
+
+export { ApiError };
