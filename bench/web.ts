@@ -14,6 +14,8 @@ interface PageSpec {
   /** Shown once the page is usable: its data loaded and its main control rendered. */
   ready: string;
   citizen?: boolean;
+  /** Opened by a signed-in administrator (every staff console admits them). */
+  staff?: boolean;
 }
 
 const PAGES: PageSpec[] = [
@@ -23,6 +25,13 @@ const PAGES: PageSpec[] = [
   { name: 'new report', path: '/report/new', ready: 'form', citizen: true },
   { name: 'my reports', path: '/reports', ready: 'main h1', citizen: true },
   { name: 'statistics', path: '/stats', ready: 'svg path' },
+  {
+    name: 'inspector queue',
+    path: '/inspector',
+    ready: '[data-testid="queue"], [data-testid="queue-empty"]',
+    staff: true,
+  },
+  { name: 'operator dashboard', path: '/ops', ready: '[data-testid="submissions-total"]', staff: true },
 ];
 
 /**
@@ -38,6 +47,7 @@ export async function webBench(o: { runs: number }): Promise<void> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   try {
     const session = await signIn(url);
+    const staff = await staffSignIn(url, tmp);
     const rows: (string | number)[][] = [];
     for (const page of PAGES) {
       const fcp: number[] = [];
@@ -52,6 +62,11 @@ export async function webBench(o: { runs: number }): Promise<void> {
             sessionStorage.setItem('jarima.session', s);
             localStorage.setItem('jarima.rulesRead', '1');
           }, JSON.stringify(session));
+        if (page.staff)
+          await context.addInitScript(
+            (s) => sessionStorage.setItem('jarima.staff', s),
+            JSON.stringify(staff),
+          );
         const tab = await context.newPage();
         await tab.goto(url + page.path, { waitUntil: 'commit' });
         await tab
@@ -126,6 +141,28 @@ function initialJs(): string {
     `initial JavaScript (${files.length} of ${all} chunks, what every page loads first): ${(raw / 1024).toFixed(1)} kB, ` +
     `${(gz / 1024).toFixed(1)} kB gzip, ${(br / 1024).toFixed(1)} kB brotli (target < 200 kB compressed)`
   );
+}
+
+/** The demo administrator (`jarima start` writes the demo accounts into its data directory), signed in. */
+async function staffSignIn(url: string, dataDir: string) {
+  const line = readFileSync(path.join(dataDir, 'demo-accounts.txt'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('admin\t'))!;
+  const [, login, password] = line.split('\t');
+  const res = (await (
+    await fetch(`${url}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login, password }),
+    })
+  ).json()) as { token: string; subjectId: string; expiresAt?: string };
+  return {
+    token: res.token,
+    subjectId: res.subjectId,
+    role: 'admin',
+    login,
+    expiresAt: res.expiresAt ?? new Date(Date.now() + 3600_000).toISOString(),
+  };
 }
 
 /** A citizen signed in the way the app does it, with the code from the SMS simulator's outbox. */
