@@ -10,7 +10,7 @@ import { createPool, type Pool } from '../src/platform/db/pool.js';
 import { PIPELINE_WAITING } from '../src/reports/status.js';
 import { cpuPerUnit, cpuSeconds } from './lib/cpu.js';
 import { clientPool, type OpenLoopResult, openLoop, send, table } from './lib/open-loop.js';
-import { startServer, startWorkerProcess, stopServer } from './lib/server.js';
+import { signInCitizen, startServer, startWorkerProcess, stopServer } from './lib/server.js';
 
 export interface PipelineBenchOptions {
   rate: number;
@@ -66,7 +66,7 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<void> {
     }
     const url = started.url;
     const http = clientPool(url, 32);
-    const token = await signIn(url);
+    const { token } = await signInCitizen(url, '+998900000001');
 
     const total = Math.round(o.rate * o.seconds) + o.burst;
     console.log(`making ${total} distinct 640×480 photos …`);
@@ -323,22 +323,6 @@ async function waitAllDone(pool: Pool, expected: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('pipeline did not finish in 10 minutes');
-}
-
-async function signIn(url: string): Promise<string> {
-  const phone = '+998900000001';
-  const post = (p: string, body: unknown) =>
-    fetch(url + p, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-  await post('/v1/auth/otp', { phone });
-  const outbox = (await (await fetch(`${url}/v1/dev/outbox?to=${encodeURIComponent(phone)}`)).json()) as {
-    messages: { text: string }[];
-  };
-  const code = /\b(\d{6})\b/.exec(outbox.messages[0]!.text)![1];
-  return ((await (await post('/v1/auth/otp/verify', { phone, code })).json()) as { token: string }).token;
 }
 
 /** Distinct photos (random shapes), made before the measured phases. */

@@ -6,7 +6,7 @@ import { chromium } from 'playwright-core';
 import { WEB_DIST } from '../src/web/static.js';
 import { CHROMIUM, CHROMIUM_ARGS, ensureWebBuild } from '../test/web/browser.js';
 import { table } from './lib/open-loop.js';
-import { startServer, stopServer } from './lib/server.js';
+import { signInCitizen, startServer, stopServer } from './lib/server.js';
 
 interface PageSpec {
   name: string;
@@ -46,7 +46,7 @@ export async function webBench(o: { runs: number }): Promise<void> {
   const { url, proc } = await startServer({ JARIMA_DATA_DIR: tmp, PORT: '0', LOG_LEVEL: 'warn' });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   try {
-    const session = await signIn(url);
+    const session = await signInCitizen(url, '+998900000077');
     const staff = await staffSignIn(url, tmp);
     const rows: (string | number)[][] = [];
     for (const page of PAGES) {
@@ -162,31 +162,5 @@ async function staffSignIn(url: string, dataDir: string) {
     role: 'admin',
     login,
     expiresAt: res.expiresAt ?? new Date(Date.now() + 3600_000).toISOString(),
-  };
-}
-
-/** A citizen signed in the way the app does it, with the code from the SMS simulator's outbox. */
-async function signIn(url: string): Promise<{ token: string; subjectId: string; expiresAt: string }> {
-  const phone = '+998900000077';
-  const post = (p: string, body: unknown) =>
-    fetch(url + p, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-  await post('/v1/auth/otp', { phone });
-  const outbox = (await (await fetch(`${url}/v1/dev/outbox?to=${encodeURIComponent(phone)}`)).json()) as {
-    messages: { text: string }[];
-  };
-  const code = /\b(\d{6})\b/.exec(outbox.messages[0]!.text)![1];
-  const verified = (await (await post('/v1/auth/otp/verify', { phone, code })).json()) as {
-    token: string;
-    subjectId: string;
-    expiresAt?: string;
-  };
-  return {
-    token: verified.token,
-    subjectId: verified.subjectId,
-    expiresAt: verified.expiresAt ?? new Date(Date.now() + 3600_000).toISOString(),
   };
 }

@@ -1,16 +1,6 @@
 import { readFileSync } from 'node:fs';
 
-/** A seeded uniform [0, 1) generator (mulberry32), so two runs of a benchmark can send the very same requests. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../src/platform/random.js';
 
 /**
  * Relative activity per hour of the day from an event log's `H:MM` column (NYC collisions: one row per event), scaled

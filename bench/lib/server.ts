@@ -45,3 +45,31 @@ export async function stopServer(proc: ChildProcess | undefined): Promise<void> 
   proc.kill('SIGTERM');
   await exited;
 }
+
+/** A citizen signed in the way the app does it, with the code from the SMS simulator's outbox. */
+export async function signInCitizen(
+  url: string,
+  phone: string,
+): Promise<{ token: string; subjectId: string; expiresAt: string }> {
+  const post = (p: string, body: unknown) =>
+    fetch(url + p, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  await post('/v1/auth/otp', { phone });
+  const outbox = (await (await fetch(`${url}/v1/dev/outbox?to=${encodeURIComponent(phone)}`)).json()) as {
+    messages: { text: string }[];
+  };
+  const code = /\b(\d{6})\b/.exec(outbox.messages[0]!.text)![1];
+  const verified = (await (await post('/v1/auth/otp/verify', { phone, code })).json()) as {
+    token: string;
+    subjectId: string;
+    expiresAt?: string;
+  };
+  return {
+    token: verified.token,
+    subjectId: verified.subjectId,
+    expiresAt: verified.expiresAt ?? new Date(Date.now() + 3600_000).toISOString(),
+  };
+}

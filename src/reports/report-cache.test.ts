@@ -13,6 +13,7 @@ import {
   type TestApp,
   until,
 } from '../../test/helpers/app.js';
+import { TEST_SERVER_ENV } from '../../test/helpers/env.js';
 import { testRedisUrl } from '../../test/helpers/redis.js';
 import { loadConfig } from '../app/config.js';
 import { closeDeps, createDeps } from '../app/deps.js';
@@ -153,11 +154,7 @@ describe('report caches, invalidated on write', () => {
         JARIMA_DATA_DIR: path.join(os.tmpdir(), 'jarima-b'),
         LOG_LEVEL: 'silent',
         JARIMA_WORKERS: 'none',
-        // As createTestApp does: a busy test machine must not shed the test's own reads.
-        SHED_PUBLIC_DELAY_MS: '0',
-        SHED_READS_DELAY_MS: '0',
-        SHED_WRITES_DELAY_MS: '0',
-        SHED_PUBLIC_UTILISATION: '0',
+        ...TEST_SERVER_ENV,
         ...shared,
       });
       const bDeps = await createDeps(config, {

@@ -79,13 +79,15 @@ describe('killing a worker mid-job', () => {
       }),
     );
 
-    // Kill the worker while it is busy (some reports moved on, some not), then start another.
-    for (let i = 0; i < 200; i++) {
+    // Kill the worker while it is busy (some reports moved on, some not), then start another. It is killed as soon
+    // as the first reports have left intake: a sweep moves up to 100 at once, so waiting for 20 to reach review
+    // could let it finish all of them first.
+    for (let i = 0; i < 400; i++) {
       const { rows } = await db.pool.query(
-        `select count(*)::int as n from reports where status = 'awaiting_review'`,
+        `select count(*)::int as n from reports where status <> 'received'`,
       );
-      if (rows[0].n >= 20) break;
-      await new Promise((r) => setTimeout(r, 25));
+      if (rows[0].n >= 1) break;
+      await new Promise((r) => setTimeout(r, 10));
     }
     await victim.stop('SIGKILL');
     const { rows: midway } = await db.pool.query(

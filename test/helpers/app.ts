@@ -18,6 +18,7 @@ import type { App } from '../../src/platform/http/types.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { PIPELINE_WAITING } from '../../src/reports/status.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
+import { TEST_SERVER_ENV } from './env.js';
 
 export interface TestApp {
   app: App;
@@ -58,17 +59,8 @@ export async function createTestApp(
     // Tests sign many citizens in from one address; the limits have tests of their own.
     RATE_LIMIT_AUTH_PER_MINUTE: '100000',
     RATE_LIMIT_SUBMIT_PER_MINUTE: '100000',
-    // A busy test machine must not shed test requests; the shedding test drives its own load reading.
-    ...(opts.load
-      ? {}
-      : {
-          SHED_PUBLIC_DELAY_MS: '0',
-          SHED_READS_DELAY_MS: '0',
-          SHED_WRITES_DELAY_MS: '0',
-          SHED_PUBLIC_UTILISATION: '0',
-        }),
-    // Pools keep the sizes a test gives them unless it turns the autoscaler on.
-    AUTOSCALE: 'false',
+    // The shedding test drives its own load reading, so it keeps the shedding thresholds.
+    ...(opts.load ? { AUTOSCALE: 'false' } : TEST_SERVER_ENV),
     ...env,
   });
   const secret = randomBytes(32).toString('hex');

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { PIPELINE_WAITING } from '../../src/reports/status.js';
+import { TEST_SERVER_ENV } from './env.js';
 import { makeJpeg } from './media.js';
 
 export interface JarimaProcess {
@@ -14,16 +15,10 @@ export interface JarimaProcess {
 
 /** Runs `bin/jarima.mjs <args>` as a real process, with a clean environment plus `env`. */
 export function spawnJarima(args: string[], env: Record<string, string>): JarimaProcess {
-  // Processes that test crash and load behaviour must not shed their own test traffic on a busy machine.
   const base: NodeJS.ProcessEnv = {
     ...process.env,
     LOG_LEVEL: 'warn',
-    SHED_PUBLIC_DELAY_MS: '0',
-    SHED_READS_DELAY_MS: '0',
-    SHED_WRITES_DELAY_MS: '0',
-    SHED_PUBLIC_UTILISATION: '0',
-    // Pools keep the sizes a test gives them unless it turns the autoscaler on.
-    AUTOSCALE: 'false',
+    ...TEST_SERVER_ENV,
     ...env,
   };
   if (!env.DATABASE_URL) delete base.DATABASE_URL;

@@ -19,14 +19,5 @@ export function sampleCase(overrides: Partial<CaseSubmission> = {}): CaseSubmiss
   };
 }
 
-/** mulberry32: the simulator's error injection becomes the same sequence on every run, so chaos tests are not flaky. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The simulator's error injection becomes the same sequence on every run, so chaos tests are not flaky.
+export { seededRandom } from '../../platform/random.js';

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom as mulberry32 } from '../random.js';
 import { backtest, bucketCounts, fitForecast, forecast, mape, update } from './forecast.js';
-
-/** mulberry32: a seeded PRNG, so the noisy series (and so the asserted MAPEs) are the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Knuth's method: arrivals are Poisson, so this is the noise an autoscaler actually sees. */
 function poisson(lambda: number, random: () => number): number {

@@ -27,24 +27,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly stageArrivals = new Counter({
-    name: 'jarima_stage_arrivals_total',
-    help: 'Reports (or notifications, payouts) this process committed into a stage’s queue',
-    labelNames: ['stage'] as const,
-    registers: [this.registry],
-  });
-  readonly stageCompletions = new Counter({
-    name: 'jarima_stage_completions_total',
-    help: 'Items a stage’s workers in this process finished',
-    labelNames: ['stage'] as const,
-    registers: [this.registry],
-  });
-  readonly stageFailures = new Counter({
-    name: 'jarima_stage_failures_total',
-    help: 'Items a stage’s workers in this process set aside as failed, or sweeps that failed',
-    labelNames: ['stage'] as const,
-    registers: [this.registry],
-  });
+  readonly stageArrivals = this.stageCounter(
+    'jarima_stage_arrivals_total',
+    'Reports (or notifications, payouts) this process committed into a stage’s queue',
+  );
+  readonly stageCompletions = this.stageCounter(
+    'jarima_stage_completions_total',
+    'Items a stage’s workers in this process finished',
+  );
+  readonly stageFailures = this.stageCounter(
+    'jarima_stage_failures_total',
+    'Items a stage’s workers in this process set aside as failed, or sweeps that failed',
+  );
   readonly stageService = new Histogram({
     name: 'jarima_stage_service_seconds',
     help: 'Worker time per item (a sweep’s duration divided by the items it handled)',
@@ -52,30 +46,22 @@ export class Metrics {
     buckets: SECONDS_BUCKETS,
     registers: [this.registry],
   });
-  readonly stageDepth = new Gauge({
-    name: 'jarima_stage_queue_depth',
-    help: 'Items waiting for a stage (all processes; sampled from the database)',
-    labelNames: ['stage'] as const,
-    registers: [this.registry],
-  });
-  readonly stageOldest = new Gauge({
-    name: 'jarima_stage_oldest_job_age_seconds',
-    help: 'How long the oldest item waiting for a stage has waited (all processes; sampled)',
-    labelNames: ['stage'] as const,
-    registers: [this.registry],
-  });
-  readonly stageWorkers = new Gauge({
-    name: 'jarima_stage_workers',
-    help: 'Concurrent workers of a stage running in this process',
-    labelNames: ['stage'] as const,
-    registers: [this.registry],
-  });
-  readonly stageDesiredWorkers = new Gauge({
-    name: 'jarima_stage_workers_desired',
-    help: 'Workers the autoscaler wants for a stage in this process',
-    labelNames: ['stage'] as const,
-    registers: [this.registry],
-  });
+  readonly stageDepth = this.stageGauge(
+    'jarima_stage_queue_depth',
+    'Items waiting for a stage (all processes; sampled from the database)',
+  );
+  readonly stageOldest = this.stageGauge(
+    'jarima_stage_oldest_job_age_seconds',
+    'How long the oldest item waiting for a stage has waited (all processes; sampled)',
+  );
+  readonly stageWorkers = this.stageGauge(
+    'jarima_stage_workers',
+    'Concurrent workers of a stage running in this process',
+  );
+  readonly stageDesiredWorkers = this.stageGauge(
+    'jarima_stage_workers_desired',
+    'Workers the autoscaler wants for a stage in this process',
+  );
 
   readonly queryDuration = new Histogram({
     name: 'jarima_db_query_duration_seconds',
@@ -84,6 +70,14 @@ export class Metrics {
     buckets: QUERY_BUCKETS,
     registers: [this.registry],
   });
+
+  private stageCounter(name: string, help: string) {
+    return new Counter({ name, help, labelNames: ['stage'] as const, registers: [this.registry] });
+  }
+
+  private stageGauge(name: string, help: string) {
+    return new Gauge({ name, help, labelNames: ['stage'] as const, registers: [this.registry] });
+  }
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     // Event-loop lag, CPU, memory, GC and handles, under the standard names (process_*, nodejs_*).
