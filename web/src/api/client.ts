@@ -59,16 +59,23 @@ export function sessionRefused(err: ApiError): void {
     setSession(null);
 }
 
-/** JSON call to the API on the same origin. */
-export async function api<T>(path: string, opts: CallOptions = {}): Promise<T> {
+/**
+ * A call to the API on the same origin with a session's bearer header; a refused token is reported to that
+ * session's `onRefused` (the citizen's and staff's sessions end separately).
+ */
+export async function request(
+  path: string,
+  opts: CallOptions,
+  session: { accept: string; header: () => Record<string, string>; onRefused: (err: ApiError) => void },
+): Promise<Response> {
   let res: Response;
   try {
     res = await fetch(path, {
       method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'),
       headers: {
-        accept: 'application/json',
+        accept: session.accept,
         ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...authHeader(),
+        ...session.header(),
         ...opts.headers,
       },
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
@@ -79,8 +86,18 @@ export async function api<T>(path: string, opts: CallOptions = {}): Promise<T> {
   }
   if (!res.ok) {
     const err = await errorOf(res);
-    sessionRefused(err);
+    session.onRefused(err);
     throw err;
   }
+  return res;
+}
+
+/** JSON call to the API on the same origin, as the signed-in citizen. */
+export async function api<T>(path: string, opts: CallOptions = {}): Promise<T> {
+  const res = await request(path, opts, {
+    accept: 'application/json',
+    header: authHeader,
+    onRefused: sessionRefused,
+  });
   return (res.status === 204 ? undefined : await res.json()) as T;
 }

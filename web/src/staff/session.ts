@@ -1,5 +1,5 @@
 import { useSyncExternalStore } from 'react';
-import { ApiError, asApiError, type CallOptions, errorOf } from '../api/client';
+import { ApiError, asApiError, type CallOptions, request } from '../api/client';
 import { sessionStore } from '../api/session';
 
 /**
@@ -43,29 +43,8 @@ function refused(err: ApiError): void {
     setStaffSession(null);
 }
 
-async function send(path: string, opts: CallOptions, accept: string): Promise<Response> {
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'),
-      headers: {
-        accept,
-        ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...staffHeader(),
-        ...opts.headers,
-      },
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      signal: opts.signal,
-    });
-  } catch (err) {
-    throw asApiError(err);
-  }
-  if (!res.ok) {
-    const err = await errorOf(res);
-    refused(err);
-    throw err;
-  }
-  return res;
+function send(path: string, opts: CallOptions, accept: string): Promise<Response> {
+  return request(path, opts, { accept, header: staffHeader, onRefused: refused });
 }
 
 /** JSON call with the staff token; `undefined` for a 204. */
