@@ -221,7 +221,26 @@ describe('reference data cache', () => {
     expect(JSON.parse(brotliDecompressSync(br.rawPayload).toString()).features).toHaveLength(14);
     const ns = await namespaces(t, admin.token);
     expect(ns.reference!.hits).toBeGreaterThanOrEqual(4);
-    expect(ns.reference!.misses).toBe(5); // the warm-up's, and no other
+    expect(ns.reference!.misses).toBe(9); // the warm-up's, and no other
+
+    // The outline detail: the same areas in a fraction of the positions; names without outlines.
+    const positions = (fc: { features: { geometry: { coordinates: unknown[] } }[] }) =>
+      fc.features.reduce((n, f) => n + JSON.stringify(f.geometry.coordinates).split('],[').length, 0);
+    const outline = (await get('/v1/boundaries?detail=outline')).json();
+    expect(outline.features.map((f: { id: number }) => f.id)).toEqual(
+      collection.features.map((f: { id: number }) => f.id),
+    );
+    expect(positions(outline)).toBeLessThan(positions(collection) / 4);
+    expect((await get('/v1/boundaries?detail=coarse')).json()).toMatchObject({ field: 'detail' });
+    const areas = (await get('/v1/areas?level=district')).json().items;
+    expect(areas.length).toBeGreaterThan(150);
+    expect(areas[0]).toEqual({
+      id: expect.any(Number),
+      name: expect.any(String),
+      iso: null,
+      regionId: expect.any(Number),
+    });
+    expect((await get('/v1/areas')).json().items).toHaveLength(14);
 
     // `jarima import-boundaries` in another process renames a region.
     const dir = await mkdtemp(path.join(os.tmpdir(), 'jarima-regions-'));
@@ -246,5 +265,12 @@ describe('reference data cache', () => {
       },
       5000,
     );
+    // Every form of the reference data was refreshed, not only the one read above.
+    const areaNames = (await get('/v1/areas')).json().items.map((a: { name: string }) => a.name);
+    expect(areaNames).toContain('Renamed Region');
+    const outlineNames = (await get('/v1/boundaries?detail=outline'))
+      .json()
+      .features.map((f: { properties: { name: string } }) => f.properties.name);
+    expect(outlineNames).toContain('Renamed Region');
   });
 });

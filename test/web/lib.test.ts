@@ -211,3 +211,36 @@ describe('event-stream client', () => {
     expect(refused).toBe(401);
   });
 });
+
+describe('reads started before the page asks (prefetch)', () => {
+  it('hands the early response to the first matching call only, and its failure too', async () => {
+    const { api, CITIZEN_JSON, prefetch } = await import('../../web/src/api/client.js');
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.url!);
+      const status = req.url === '/broken' ? 500 : 200;
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(status === 200 ? { n: seen.length } : { code: 'INTERNAL', message: 'no' }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      prefetch(`${base}/a`, CITIZEN_JSON);
+      prefetch(`${base}/a`, CITIZEN_JSON); // started once
+      prefetch(`${base}/broken`, CITIZEN_JSON);
+      expect(await api(`${base}/a`)).toEqual({ n: expect.any(Number) });
+      expect(seen.filter((u) => u === '/a')).toHaveLength(1);
+      // The next call is the page's own: a fresh request.
+      await api(`${base}/a`);
+      expect(seen.filter((u) => u === '/a')).toHaveLength(2);
+      // A POST to the same path never takes a prefetched GET.
+      prefetch(`${base}/a`, CITIZEN_JSON);
+      await api(`${base}/a`, { method: 'POST', body: {} });
+      expect(seen.filter((u) => u === '/a')).toHaveLength(4);
+      await expect(api(`${base}/broken`)).rejects.toMatchObject({ status: 500, code: 'INTERNAL' });
+      expect(seen.filter((u) => u === '/broken')).toHaveLength(1);
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -4,6 +4,7 @@ import { api } from './api/client';
 import { getSession } from './api/session';
 import { App } from './app/App';
 import { LiveProvider } from './app/live';
+import { prefetchPage } from './app/prefetch';
 import { I18nProvider, type Lang } from './i18n';
 import './styles.css';
 
@@ -12,6 +13,9 @@ function rememberLanguage(language: Lang) {
   if (getSession())
     api('/v1/me/notification-settings', { method: 'PUT', body: { language } }).catch(() => {});
 }
+
+// The page's code and data are asked for first; React renders while they arrive.
+prefetchPage(location.pathname, new URLSearchParams(location.search));
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -1,4 +1,4 @@
-import { getSession, setSession } from './session';
+import { getSession, setSession } from './session.js';
 
 /** An API error as the server states it: `{code, message, field?}`; `NETWORK` when no answer came. */
 export class ApiError extends Error {
@@ -63,24 +63,58 @@ export function sessionRefused(err: ApiError): void {
  * A call to the API on the same origin with a session's bearer header; a refused token is reported to that
  * session's `onRefused` (the citizen's and staff's sessions end separately).
  */
-export async function request(
-  path: string,
-  opts: CallOptions,
-  session: { accept: string; header: () => Record<string, string>; onRefused: (err: ApiError) => void },
-): Promise<Response> {
+export interface CallSession {
+  accept: string;
+  header: () => Record<string, string>;
+  onRefused: (err: ApiError) => void;
+}
+
+/** A read started before its page asked for it: by path and the session's token, taken once, for a few seconds. */
+const early = new Map<string, { at: number; response: Promise<Response> }>();
+const EARLY_MS = 10_000;
+const earlyKey = (path: string, session: CallSession) =>
+  `${session.accept} ${session.header().authorization ?? ''} ${path}`;
+
+/**
+ * Starts a GET a page is about to make, before the page's code has loaded and rendered (see app/prefetch.ts): the
+ * page's own call then takes this response instead of asking again. A failure is the page's to see, as if it had
+ * made the call itself.
+ */
+export function prefetch(path: string, session: CallSession): void {
+  const key = earlyKey(path, session);
+  const had = early.get(key);
+  if (had && Date.now() - had.at < EARLY_MS) return;
+  const response = fetch(path, { headers: { accept: session.accept, ...session.header() } });
+  response.catch(() => {});
+  early.set(key, { at: Date.now(), response });
+}
+
+function takeEarly(path: string, opts: CallOptions, session: CallSession): Promise<Response> | null {
+  if ((opts.method ?? 'GET') !== 'GET' || opts.body !== undefined || opts.headers || opts.signal) return null;
+  if (early.size === 0) return null;
+  const key = earlyKey(path, session);
+  const hit = early.get(key);
+  if (!hit) return null;
+  early.delete(key);
+  return Date.now() - hit.at < EARLY_MS ? hit.response : null;
+}
+
+export async function request(path: string, opts: CallOptions, session: CallSession): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(path, {
-      method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'),
-      headers: {
-        accept: session.accept,
-        ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...session.header(),
-        ...opts.headers,
-      },
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      signal: opts.signal,
-    });
+    res =
+      (await takeEarly(path, opts, session)) ??
+      (await fetch(path, {
+        method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'),
+        headers: {
+          accept: session.accept,
+          ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...session.header(),
+          ...opts.headers,
+        },
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        signal: opts.signal,
+      }));
   } catch (err) {
     throw asApiError(err);
   }
@@ -93,11 +127,13 @@ export async function request(
 }
 
 /** JSON call to the API on the same origin, as the signed-in citizen. */
+export const CITIZEN_JSON: CallSession = {
+  accept: 'application/json',
+  header: authHeader,
+  onRefused: sessionRefused,
+};
+
 export async function api<T>(path: string, opts: CallOptions = {}): Promise<T> {
-  const res = await request(path, opts, {
-    accept: 'application/json',
-    header: authHeader,
-    onRefused: sessionRefused,
-  });
+  const res = await request(path, opts, CITIZEN_JSON);
   return (res.status === 204 ? undefined : await res.json()) as T;
 }

@@ -8,16 +8,18 @@ import { SignIn } from '../citizen/SignIn';
 import { useI18n } from '../i18n';
 import { Loading, Page } from './common';
 import { Layout } from './Layout';
+import { PAGES } from './prefetch';
 import { matchPath, navigate, useLocation } from './router';
 import { useSession } from './session';
 
 // Split off what the first page of a citizen does not need: the report form with its map, the public statistics,
 // and the staff consoles.
-const NewReport = lazy(() => import('../citizen/NewReport'));
-const Stats = lazy(() => import('../public/Stats'));
-const Inspector = lazy(() => import('../staff/Inspector'));
-const Ops = lazy(() => import('../staff/Ops'));
-const StaffSignIn = lazy(() => import('../staff/StaffSignIn'));
+// The page being opened has its chunk requested before React renders (main.tsx, app/prefetch.ts).
+const NewReport = lazy(PAGES.newReport);
+const Stats = lazy(PAGES.stats);
+const Inspector = lazy(PAGES.inspector);
+const Ops = lazy(PAGES.ops);
+const StaffSignIn = lazy(PAGES.staffSignIn);
 
 interface Route {
   path: string;

@@ -3,11 +3,10 @@ import { api } from '../api/client';
 import type { Report, ReportList } from '../api/types';
 import { ErrorNote, Loading, Page } from '../app/common';
 import { useLiveChanges } from '../app/live';
+import { myReportsUrl } from '../app/prefetch';
 import { Link } from '../app/router';
 import { localName, useI18n } from '../i18n';
 import { Plate, StatusBadge } from './parts';
-
-const PAGE = 20;
 
 /** The citizen's reports, newest first, each status kept current by the live stream (no polling). */
 export function MyReports() {
@@ -19,7 +18,7 @@ export function MyReports() {
 
   const loadFirst = useCallback(async () => {
     try {
-      const page = await api<ReportList>(`/v1/me/reports?limit=${PAGE}`);
+      const page = await api<ReportList>(myReportsUrl());
       setError(null);
       // The first page replaces its own rows; rows loaded by "show more" stay below it (anything not on the
       // first page is older than all of it).
@@ -50,7 +49,7 @@ export function MyReports() {
     if (!cursor) return;
     setLoadingMore(true);
     try {
-      const page = await api<ReportList>(`/v1/me/reports?limit=${PAGE}&cursor=${encodeURIComponent(cursor)}`);
+      const page = await api<ReportList>(myReportsUrl(cursor));
       setItems((old) => {
         const have = new Set((old ?? []).map((r) => r.id));
         return [...(old ?? []), ...page.items.filter((r) => !have.has(r.id))];
@@ -76,7 +75,7 @@ export function MyReports() {
           <Loading />
         )
       ) : items.length === 0 ? (
-        <p>{t.reports.empty}</p>
+        <p data-testid="my-reports-empty">{t.reports.empty}</p>
       ) : (
         <ul className="cards" data-testid="my-reports">
           {items.map((r) => (

@@ -2,6 +2,7 @@ import { type FormEvent, lazy, Suspense, useEffect, useId, useMemo, useRef, useS
 import { ApiError, api, asApiError } from '../api/client';
 import type { Accepted, Evidence, ViolationType } from '../api/types';
 import { ErrorNote, Loading, Page, useErrorText } from '../app/common';
+import { ACTIVE_VIOLATION_TYPES } from '../app/prefetch';
 import { navigate } from '../app/router';
 import { localName, useI18n } from '../i18n';
 import { EXIF_HEAD_BYTES, readCameraFacts } from '../lib/exif';
@@ -81,10 +82,7 @@ function ReportForm() {
 
   const loadTypes = () => {
     setTypesError(null);
-    api<{ items: ViolationType[] }>('/v1/violation-types?active=true').then(
-      (r) => setTypes(r.items),
-      setTypesError,
-    );
+    api<{ items: ViolationType[] }>(ACTIVE_VIOLATION_TYPES).then((r) => setTypes(r.items), setTypesError);
   };
   useEffect(loadTypes, []);
 

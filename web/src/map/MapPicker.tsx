@@ -1,8 +1,8 @@
-import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { areaName, useI18n } from '../i18n';
-import { type Area, areaAt, boundsOf } from '../lib/geo';
+import { areaAt, type Box, boundsOf } from '../lib/geo';
 import { BoundaryMap } from './BoundaryMap';
-import { loadAreas } from './boundaries';
+import { useAreas } from './boundaries';
 
 export interface Place {
   lat: number;
@@ -26,23 +26,21 @@ export default function MapPicker({
   note?: string | null;
 }) {
   const { t, lang } = useI18n();
-  const [regions, setRegions] = useState<Area[] | null>(null);
-  const [districts, setDistricts] = useState<Area[] | null>(null);
-  const [failed, setFailed] = useState(false);
   const [wantDistricts, setWantDistricts] = useState(false);
   const [locating, setLocating] = useState(false);
   const [locError, setLocError] = useState(false);
   const [focus, setFocus] = useState<{ lon: number; lat: number; seq: number } | null>(null);
   const statusId = useId();
 
-  useEffect(() => {
-    loadAreas('region').then(setRegions, () => setFailed(true));
-  }, []);
-  useEffect(() => {
-    if (wantDistricts && !districts) loadAreas('district').then(setDistricts, () => {});
-  }, [wantDistricts, districts]);
+  // The outline draws first; once a place is set the full detail follows, so that the region named near a border
+  // is the one the ~0.5 km outline might have got wrong for a moment.
+  const regionAreas = useAreas('region', { full: value !== null || wantDistricts });
+  const regions = regionAreas.areas;
+  const districts = useAreas('district', { full: true, enabled: wantDistricts || value !== null }).areas;
+  const failed = regionAreas.failed !== null && !regions;
 
-  const home = useMemo(() => (regions ? boundsOf(regions) : null), [regions]);
+  const [home, setHome] = useState<Box | null>(null);
+  if (!home && regions) setHome(boundsOf(regions));
   const onZoom = useCallback((f: number) => {
     if (f < DISTRICTS_FROM) setWantDistricts(true);
   }, []);

@@ -31,7 +31,7 @@ export function LineChart({ labels, series, title }: { labels: string[]; series:
   const xTicks =
     labels.length > 2 ? [0, Math.floor(labels.length / 2), labels.length - 1] : labels.map((_, i) => i);
   return (
-    <figure className="chart">
+    <figure className="chart" data-testid="trend">
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={titleId}>
         <title id={titleId}>{title}</title>
         {ticks.map((v) => (

@@ -1,12 +1,13 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api } from '../api/client';
 import type { Counts, StatsByDistrict, StatsSummary, StatsTimeseries } from '../api/types';
 import { ErrorNote, Loading, Page } from '../app/common';
+import { defaultStatsRange, STATS_SUMMARY, statsByAreaUrl, statsTrendUrl } from '../app/prefetch';
 import { areaName, useI18n } from '../i18n';
-import { type Area, boundsOf } from '../lib/geo';
+import { type Box, boundsOf } from '../lib/geo';
 import { toTashkentLocal } from '../lib/time';
 import { BoundaryMap } from '../map/BoundaryMap';
-import { type Level, loadAreas } from '../map/boundaries';
+import { FULL_DETAIL_BELOW, type Level, useAreas } from '../map/boundaries';
 import { LineChart } from './LineChart';
 
 type Metric = 'submitted' | 'approved' | 'fined' | 'paid';
@@ -16,7 +17,6 @@ const SHADES = ['#dbe9f6', '#a9cce8', '#6aaed6', '#3182bd', '#08519c'];
 const NO_DATA = '#eceff2';
 const DAY_MS = 86_400_000;
 
-const tashkentToday = () => toTashkentLocal(new Date()).slice(0, 10);
 const daysBefore = (day: string, n: number) =>
   new Date(Date.parse(day) - n * DAY_MS).toISOString().slice(0, 10);
 
@@ -35,39 +35,41 @@ function classes(max: number): { upTo: number; shade: string }[] {
 /** Public statistics: summary, a choropleth by region or district, a daily trend, the open-data download. */
 export default function Stats() {
   const { t, fmt } = useI18n();
-  const [to, setTo] = useState(tashkentToday);
-  const [from, setFrom] = useState(() => daysBefore(tashkentToday(), 29));
+  const [to, setTo] = useState(() => defaultStatsRange().to);
+  const [from, setFrom] = useState(() => defaultStatsRange().from);
   const [level, setLevel] = useState<Level>('region');
   const [metric, setMetric] = useState<Metric>('submitted');
   const [summary, setSummary] = useState<StatsSummary | null>(null);
   const [byArea, setByArea] = useState<StatsByDistrict | null>(null);
   const [series, setSeries] = useState<StatsTimeseries | null>(null);
-  const [areas, setAreas] = useState<Partial<Record<Level, Area[]>>>({});
+  const [zoomedIn, setZoomedIn] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [attempt, setAttempt] = useState(0);
+  const regions = useAreas('region', { full: zoomedIn && level === 'region', attempt });
+  const districts = useAreas('district', { full: zoomedIn, enabled: level === 'district', attempt });
   const rangeOk = from <= to && Date.parse(to) - Date.parse(from) <= 365 * DAY_MS;
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: `attempt` re-runs it after an error
   useEffect(() => {
-    api<StatsSummary>('/v1/stats/summary').then(setSummary, setError);
+    api<StatsSummary>(STATS_SUMMARY).then(setSummary, setError);
   }, [attempt]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: `attempt` re-runs it after an error
   useEffect(() => {
     if (!rangeOk) return;
-    const q = `from=${from}&to=${to}`;
     setError(null);
-    api<StatsByDistrict>(`/v1/stats/by-district?${q}`).then(setByArea, setError);
-    api<StatsTimeseries>(`/v1/stats/timeseries?bucket=day&${q}`).then(setSeries, setError);
+    api<StatsByDistrict>(statsByAreaUrl(from, to)).then(setByArea, setError);
+    api<StatsTimeseries>(statsTrendUrl(from, to)).then(setSeries, setError);
   }, [from, to, rangeOk, attempt]);
 
-  useEffect(() => {
-    if (areas[level]) return;
-    loadAreas(level).then((a) => setAreas((old) => ({ ...old, [level]: a })), setError);
-  }, [level, areas]);
-
-  const shown = areas[level] ?? null;
-  const home = useMemo(() => (areas.region ? boundsOf(areas.region) : null), [areas.region]);
+  const shownAreas = level === 'region' ? regions : districts;
+  const shown = shownAreas.areas;
+  // The first outlines decide the map's frame; the full detail that may follow does not move it.
+  const [home, setHome] = useState<Box | null>(null);
+  if (!home && regions.areas) setHome(boundsOf(regions.areas));
+  const onZoom = useCallback((fraction: number) => {
+    if (fraction < FULL_DETAIL_BELOW) setZoomedIn(true);
+  }, []);
 
   /** The metric per area id: districts as given, regions as the sum of their districts. */
   const values = useMemo(() => {
@@ -103,7 +105,9 @@ export default function Stats() {
   return (
     <Page title={t.stats.title} wide>
       <p>{t.stats.lead}</p>
-      {error ? <ErrorNote error={error} onRetry={() => setAttempt((n) => n + 1)} /> : null}
+      {error || shownAreas.failed ? (
+        <ErrorNote error={error ?? shownAreas.failed} onRetry={() => setAttempt((n) => n + 1)} />
+      ) : null}
       {summary ? (
         <section className="summary" aria-label={t.stats.title}>
           {(
@@ -186,6 +190,7 @@ export default function Stats() {
                 home={home}
                 label={`${t.stats.mapTitle}: ${t.stats[metric]}`}
                 areaClass="area choropleth"
+                onZoom={onZoom}
                 fill={(a) => shade(values.get(a.id))}
                 titleOf={(a) => `${areaName(t, a)}: ${fmt.number(values.get(a.id) ?? 0)}`}
               />

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { Boundaries } from '../api/types';
+import { areasUrl } from '../app/prefetch';
 import { areaName } from '../i18n';
 import type { Dict } from '../i18n/en';
 import { staffApi } from './session';
@@ -14,25 +14,13 @@ export interface AreaName {
 
 export type AreaLevel = 'region' | 'district';
 
-/**
- * Names of the regions and districts. The API has no list of names apart from the boundaries (GeoJSON, ~50 kB
- * compressed per level, cached by the browser for an hour), so they are read from those once per page and only the
- * names are kept; districts are loaded only when a screen needs them.
- */
+/** Names of the regions and districts (GET /v1/areas, cached by the browser for an hour), read once per page. */
 const cache = new Map<AreaLevel, Promise<Map<number, AreaName>>>();
 
 export function loadAreaNames(level: AreaLevel): Promise<Map<number, AreaName>> {
   let p = cache.get(level);
   if (!p) {
-    p = staffApi<Boundaries>(`/v1/boundaries?level=${level}`).then(
-      (b) =>
-        new Map(
-          b.features.map((f) => [
-            f.id,
-            { id: f.id, name: f.properties.name, iso: f.properties.iso, regionId: f.properties.regionId },
-          ]),
-        ),
-    );
+    p = staffApi<{ items: AreaName[] }>(areasUrl(level)).then((r) => new Map(r.items.map((a) => [a.id, a])));
     p.catch(() => cache.delete(level));
     cache.set(level, p);
   }

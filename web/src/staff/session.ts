@@ -1,5 +1,5 @@
 import { useSyncExternalStore } from 'react';
-import { ApiError, asApiError, type CallOptions, request } from '../api/client';
+import { ApiError, asApiError, type CallOptions, type CallSession, request } from '../api/client';
 import { sessionStore } from '../api/session';
 
 /**
@@ -43,8 +43,12 @@ function refused(err: ApiError): void {
     setStaffSession(null);
 }
 
+const staffCall = (accept: string): CallSession => ({ accept, header: staffHeader, onRefused: refused });
+/** How staffApi calls: for app/prefetch.ts, which starts a console's first reads early. */
+export const STAFF_JSON = staffCall('application/json');
+
 function send(path: string, opts: CallOptions, accept: string): Promise<Response> {
-  return request(path, opts, { accept, header: staffHeader, onRefused: refused });
+  return request(path, opts, accept === STAFF_JSON.accept ? STAFF_JSON : staffCall(accept));
 }
 
 /** JSON call with the staff token; `undefined` for a 204. */

@@ -1,5 +1,5 @@
 import { useSyncExternalStore } from 'react';
-import type { Lang } from '../i18n';
+import { dateFormat, type Lang } from '../i18n';
 
 /**
  * One clock for every countdown on the page: a single timer ticking each second while anything listens, so a
@@ -40,23 +40,13 @@ export function clock(ms: number): string {
   return h ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
 
-// The same locales and clock as src/i18n/index.tsx: Tashkent's time whatever the computer's zone.
-const LOCALES: Record<Lang, string> = { uz: 'uz-Latn-UZ', ru: 'ru-RU', en: 'en-GB' };
-const formats = new Map<string, Intl.DateTimeFormat>();
-
 /** Hours and minutes (with seconds if asked) on Tashkent's clock. */
 export function timeOfDay(iso: string, lang: Lang, seconds = false): string {
-  const key = `${lang}${seconds}`;
-  let f = formats.get(key);
-  if (!f) {
-    f = new Intl.DateTimeFormat(LOCALES[lang], {
-      timeZone: 'Asia/Tashkent',
-      hour: '2-digit',
-      minute: '2-digit',
-      ...(seconds ? { second: '2-digit' } : {}),
-      hourCycle: 'h23',
-    });
-    formats.set(key, f);
-  }
+  const f = dateFormat(lang, {
+    hour: '2-digit',
+    minute: '2-digit',
+    ...(seconds ? { second: '2-digit' } : {}),
+    hourCycle: 'h23',
+  });
   return f.format(new Date(iso));
 }

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ViolationType } from '../../api/types';
 import { Loading, Page } from '../../app/common';
+import { ALL_VIOLATION_TYPES, QUEUE_PAGE, queueUrl } from '../../app/prefetch';
 import { Link, navigate, useLocation } from '../../app/router';
 import { Plate } from '../../citizen/parts';
 import { areaName, localName } from '../../i18n';
@@ -16,13 +17,13 @@ import type { QueueItem, Queue as QueuePage } from '../types';
 import { filtersFrom, filtersQuery, rememberFilters, takeNext, takeOutcome } from './claim';
 import { Countdown, FindingTags, Holder, Priority } from './parts';
 
-const PAGE = 25;
+const PAGE = QUEUE_PAGE;
 /** The queue is shared by every inspector: rows are re-read this often so holders and order stay true. */
 const REFRESH_MS = 15_000;
 
 let violationTypes: Promise<ViolationType[]> | null = null;
 function loadViolationTypes(): Promise<ViolationType[]> {
-  violationTypes ??= staffApi<{ items: ViolationType[] }>('/v1/violation-types').then((r) => r.items);
+  violationTypes ??= staffApi<{ items: ViolationType[] }>(ALL_VIOLATION_TYPES).then((r) => r.items);
   violationTypes.catch(() => {
     violationTypes = null;
   });
@@ -68,7 +69,7 @@ export function Queue() {
   const load = useCallback(async () => {
     try {
       const q = filtersQuery(filters);
-      const page = await staffApi<QueuePage>(`/v1/review/queue?limit=${shown.current}${q ? `&${q}` : ''}`);
+      const page = await staffApi<QueuePage>(queueUrl(q, shown.current));
       setItems(page.items);
       setCursor(page.nextCursor);
       setError(null);
@@ -96,9 +97,7 @@ export function Queue() {
     setBusy(true);
     try {
       const q = filtersQuery(filters);
-      const page = await staffApi<QueuePage>(
-        `/v1/review/queue?limit=${PAGE}&cursor=${encodeURIComponent(cursor)}${q ? `&${q}` : ''}`,
-      );
+      const page = await staffApi<QueuePage>(queueUrl(q, PAGE, cursor));
       setItems((old) => {
         const have = new Set((old ?? []).map((r) => r.id));
         return [...(old ?? []), ...page.items.filter((r) => !have.has(r.id))];

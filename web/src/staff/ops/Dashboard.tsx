@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { Page } from '../../app/common';
+import { OPS_ALERTS, OPS_OVERVIEW } from '../../app/prefetch';
 import { StaffError, useStaffText } from '../i18n';
 import { ScrollRegion } from '../ScrollRegion';
 import { staffApi } from '../session';
@@ -26,10 +27,7 @@ export function Dashboard() {
   /** Bumped by "Refresh now", which refreshes the dead letters as well. */
   const [refreshed, setRefreshed] = useState(0);
   const poll = usePoll(async () => {
-    const [o, a] = await Promise.all([
-      staffApi<OpsOverview>('/v1/ops/overview'),
-      staffApi<OpsAlerts>('/v1/ops/alerts'),
-    ]);
+    const [o, a] = await Promise.all([staffApi<OpsOverview>(OPS_OVERVIEW), staffApi<OpsAlerts>(OPS_ALERTS)]);
     setOverview(o);
     setAlerts(a);
   }, POLL_MS);
