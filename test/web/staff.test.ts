@@ -414,13 +414,34 @@ describe.skipIf(!run)('the staff consoles in Chromium: an inspector and an opera
       .poll(
         async () => {
           await page.getByTestId('refresh').click();
-          return page.locator('[data-testid="chart-latency"] polyline').count();
+          return Number(await page.getByTestId('chart-latency').getAttribute('data-points'));
         },
         { timeout: 20_000, interval: 1000 },
       )
       .toBeGreaterThan(0);
+    // uPlot draws on a canvas: the p50 line's colour is on it.
+    await expect
+      .poll(() =>
+        page.getByTestId('chart-latency').evaluate((figure) => {
+          const canvas = figure.querySelector('canvas');
+          const ctx = canvas?.getContext('2d');
+          if (!canvas || !ctx) return 0;
+          const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+          let n = 0;
+          // #0b5cab, the first series' stroke, give or take antialiasing.
+          for (let i = 0; i < px.length; i += 4)
+            if (
+              Math.abs(px[i]! - 11) < 24 &&
+              Math.abs(px[i + 1]! - 92) < 24 &&
+              Math.abs(px[i + 2]! - 171) < 24
+            )
+              n++;
+          return n;
+        }),
+      )
+      .toBeGreaterThan(20);
     for (const chart of ['chart-submissions', 'chart-errors', 'chart-requests'])
-      expect(await page.locator(`[data-testid="${chart}"] svg[role="img"]`).count()).toBe(1);
+      expect(await page.locator(`[data-testid="${chart}"] [role="img"] canvas`).count()).toBe(1);
     expect(await page.locator('[data-testid="stages"] tbody tr').count()).toBe(7);
     await page.locator('[data-testid="stages"] .sparkline polyline').first().waitFor({ state: 'attached' });
     await page.getByRole('heading', { name: 'Circuit breakers' }).waitFor();

@@ -190,6 +190,7 @@ export const staffEn = {
     loopLag: 'Event-loop lag p99',
     cpu: 'CPU cores busy (machine)',
     memory: (mb: string) => `memory ${mb} MB`,
+    chartTime: 'Time',
     lastHour: 'The last hour, per minute',
     collecting: 'Collecting: the first minute’s point appears when the minute closes.',
     submissionsPerMinute: 'Reports filed per minute',

@@ -190,6 +190,7 @@ export const staffRu: StaffDict = {
     loopLag: 'Задержка цикла событий p99',
     cpu: 'Занято ядер ЦП (машина)',
     memory: (mb) => `память ${mb} МБ`,
+    chartTime: 'Время',
     lastHour: 'Последний час, по минутам',
     collecting: 'Сбор данных: первая точка появится, когда закончится минута.',
     submissionsPerMinute: 'Сообщений в минуту',

@@ -191,6 +191,7 @@ export const staffUz: StaffDict = {
     loopLag: 'Hodisalar sikli kechikishi p99',
     cpu: 'Band protsessor yadrolari (mashina)',
     memory: (mb) => `xotira ${mb} MB`,
+    chartTime: 'Vaqt',
     lastHour: 'Soʻnggi soat, daqiqalar boʻyicha',
     collecting: 'Maʼlumot yigʻilmoqda: birinchi nuqta daqiqa tugaganda paydo boʻladi.',
     submissionsPerMinute: 'Daqiqasiga yuborilgan xabarlar',

@@ -42,7 +42,8 @@ export function Dashboard() {
   const now = overview?.now ?? null;
   // Minutes on the time axis; seconds as well when the points are closer than that (OPS_POINT_SECONDS < 60).
   const span = series.length > 1 ? Date.parse(series.at(-1)!.at) - Date.parse(series[0]!.at) : 0;
-  const labels = series.map((p) => timeOfDay(p.at, lang, span > 0 && span < 300_000));
+  const times = series.map((p) => p.at);
+  const timeLabel = (iso: string) => timeOfDay(iso, lang, span > 0 && span < 300_000);
   const stages = now ? Object.keys(now.stages) : [];
   const namespaces = now ? Object.keys(now.cacheHitRate).sort() : [];
   const latest = (v: number | null | undefined, f: (n: number) => string) => (v == null ? '—' : f(v));
@@ -125,7 +126,9 @@ export function Dashboard() {
                   testId="chart-submissions"
                   title={s.ops.submissionsPerMinute}
                   summary={s.ops.latestIs(latest(last?.submissions, count))}
-                  labels={labels}
+                  times={times}
+                  timeLabel={timeLabel}
+                  timeName={s.ops.chartTime}
                   format={count}
                   floor={2}
                   series={[
@@ -136,7 +139,9 @@ export function Dashboard() {
                   testId="chart-latency"
                   title={s.ops.latency}
                   summary={`p50 ${latest(last?.http.p50Ms, ms)}, p95 ${latest(last?.http.p95Ms, ms)}, p99 ${latest(last?.http.p99Ms, ms)}`}
-                  labels={labels}
+                  times={times}
+                  timeLabel={timeLabel}
+                  timeName={s.ops.chartTime}
                   format={ms}
                   floor={10}
                   series={[
@@ -149,7 +154,9 @@ export function Dashboard() {
                   testId="chart-errors"
                   title={s.ops.errorRate}
                   summary={s.ops.latestIs(latest(last ? errorRate(last) : null, pct))}
-                  labels={labels}
+                  times={times}
+                  timeLabel={timeLabel}
+                  timeName={s.ops.chartTime}
                   format={pct}
                   series={[{ name: s.ops.errorRate, className: 's4', values: series.map(errorRate) }]}
                 />
@@ -157,7 +164,9 @@ export function Dashboard() {
                   testId="chart-requests"
                   title={s.ops.requestsPerMinute}
                   summary={s.ops.latestIs(latest(last?.http.requests, count))}
-                  labels={labels}
+                  times={times}
+                  timeLabel={timeLabel}
+                  timeName={s.ops.chartTime}
                   format={count}
                   floor={2}
                   series={[
