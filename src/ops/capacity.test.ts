@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../test/helpers/db.js';
 import { spawnJarima } from '../../test/helpers/process.js';
 import { BENCHMARK, erlangC, marginalCpu, planCapacity, waitQuantile } from './capacity.js';
+import { installationCpu } from './cpu.js';
 
 describe('queueing', () => {
   it('Erlang C is ρ for one server and matches a known table value', () => {
@@ -79,7 +80,37 @@ describe('marginalCpu', () => {
     const busyOnly = { ...measured, 'cpu_idle:cpu': m(0), 'cpu_idle:seconds': m(0) };
     expect(marginalCpu(busyOnly)!.perReport).toBeCloseTo((0.4 * 300 + 300) / 60_000, 10);
     expect(marginalCpu({})).toBeNull();
+    // Without PostgreSQL's CPU in the sums the plan says its share is missing; with it, how much it was.
+    expect(marginalCpu(measured)!.how).toContain('PostgreSQL not seen');
+    const withPg = {
+      ...measured,
+      'cpu_busy:postgres': m(0.1 * 300 + 0.002 * 60_000),
+      'cpu_idle:postgres': m(0.1 * 120),
+    };
+    expect(marginalCpu(withPg)!.how).toContain('2.0 of 5.0 ms PostgreSQL');
   });
+});
+
+describe('the installation’s own CPU', () => {
+  it('reads this process’s and the local PostgreSQL’s CPU from /proc, and sees both grow with work', async () => {
+    const { pool } = await createTestDatabase();
+    {
+      const before = await installationCpu(pool);
+      // PostgreSQL runs on this machine in the tests (the machine's service or the embedded one).
+      expect(before.postgres).not.toBeNull();
+      expect(before.process).toBeGreaterThan(0);
+      // ~0.3 s of PostgreSQL's CPU, then ~0.2 s of ours.
+      await pool.query('select count(*) from generate_series(1, 3000000) g where md5(g::text) like $1', [
+        '0%',
+      ]);
+      const until = performance.now() + 200;
+      let x = 0;
+      while (performance.now() < until) x += Math.sqrt(x + 1);
+      const after = await installationCpu(pool);
+      expect(after.postgres! - before.postgres!).toBeGreaterThan(0.1);
+      expect(after.process - before.process).toBeGreaterThan(0.1);
+    }
+  }, 60_000);
 });
 
 describe('jarima capacity', () => {

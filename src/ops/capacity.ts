@@ -81,7 +81,7 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
   const workers = stages.reduce((a, s) => a + s.workers, 0);
   const fitted = marginalCpu(input.measured);
   const cpuPerReport = fitted
-    ? { value: fitted.perReport, source: `measured here, the whole machine: ${fitted.how}` }
+    ? { value: fitted.perReport, source: `measured here: ${fitted.how}` }
     : { value: BENCHMARK.cpuSecondsPerReport, source: 'benchmark (bench/README.md)' };
   const cpuCores = (lambda * cpuPerReport.value) / CPU_UTILISATION;
   const processes = 1 + Math.max(1, Math.ceil(cpuCores / 2)); // an API process, and a worker process per two cores
@@ -110,9 +110,10 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
 }
 
 /**
- * The machine's CPU per extra report (src/ops/overview.ts keeps the sums): busy intervals' CPU less the background
- * rate measured in intervals without reports, per report. Without idle intervals the background cannot be told
- * apart, and the plain average per report is used (an overestimate: the background is charged to the reports).
+ * The installation's CPU per extra report (src/ops/overview.ts keeps the sums of this process's and a local
+ * PostgreSQL's CPU): busy intervals' CPU less the background rate measured in intervals without reports, per
+ * report. Without idle intervals the background cannot be told apart, and the plain average per report is used (an
+ * overestimate: the background is charged to the reports).
  */
 export function marginalCpu(m: CapacityInput['measured']): { perReport: number; how: string } | null {
   const v = (k: string) => m[k]?.value ?? 0;
@@ -121,18 +122,29 @@ export function marginalCpu(m: CapacityInput['measured']): { perReport: number; 
   const busyCpu = v('cpu_busy:cpu');
   const idleSeconds = v('cpu_idle:seconds');
   const intervals = (m['cpu_busy:cpu']?.samples ?? 0) + (m['cpu_idle:cpu']?.samples ?? 0);
+  const withPostgres = v('cpu_busy:postgres') > 0;
+  const scope = withPostgres
+    ? 'the server and PostgreSQL'
+    : 'the server alone (PostgreSQL not seen on this machine: its share is missing)';
+  const postgresShare = (perReport: number, background: number) => {
+    const pg = (v('cpu_busy:postgres') - background) / reports;
+    return withPostgres && pg > 0
+      ? `, ${(pg * 1000).toFixed(1)} of ${(perReport * 1000).toFixed(1)} ms PostgreSQL's`
+      : '';
+  };
   if (idleSeconds >= 30) {
-    const background = (v('cpu_idle:cpu') / idleSeconds) * v('cpu_busy:seconds');
+    const rate = v('cpu_busy:seconds') / idleSeconds;
+    const background = v('cpu_idle:cpu') * rate;
     const perReport = (busyCpu - background) / reports;
     if (perReport > 0)
       return {
         perReport,
-        how: `CPU per extra report over the machine's background, ${intervals} intervals`,
+        how: `${scope}, CPU per extra report over their background${postgresShare(perReport, v('cpu_idle:postgres') * rate)}, ${intervals} intervals`,
       };
   }
   return {
     perReport: busyCpu / reports,
-    how: `CPU per report with the background included, ${intervals} intervals`,
+    how: `${scope}, CPU per report with the background included${postgresShare(busyCpu / reports, 0)}, ${intervals} intervals`,
   };
 }
 

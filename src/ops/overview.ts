@@ -4,6 +4,7 @@ import { type QueueSample, type StageArrivals, sampleQueues } from '../pipeline/
 import type { Cache } from '../platform/cache/cache.js';
 import type { Pool } from '../platform/db/pool.js';
 import type { Metrics } from '../platform/metrics/metrics.js';
+import { type InstallationCpu, installationCpu } from './cpu.js';
 
 const MINUTES_KEPT = 60;
 
@@ -105,15 +106,22 @@ export class OpsSampler {
   /** Closes the minute: one point from the difference of the totals now and a minute ago. */
   async minute(now = Date.now()): Promise<MinutePoint | null> {
     const totals = await this.totals(now);
+    // The installation's own CPU (this process and a local PostgreSQL), for CPU per report: only where this
+    // process carries the whole path, and read from /proc once a point rather than on every overview.
+    const install = this.wholePath ? await installationCpu(this.deps.pool).catch(() => null) : null;
     const prev = this.last;
+    const prevInstall = this.lastInstall;
     this.last = totals;
+    this.lastInstall = install;
     if (!prev) return null;
     const point = await this.point(totals, prev);
     this.series.push(point);
     if (this.series.length > MINUTES_KEPT) this.series.shift();
-    await this.recordMeasurements(totals, prev).catch(() => {});
+    await this.recordMeasurements(totals, prev, install, prevInstall).catch(() => {});
     return point;
   }
+
+  private lastInstall: InstallationCpu | null = null;
 
   /** The signals now (since start for counts) and the last hour per minute. */
   async overview(): Promise<{ now: MinutePoint; series: MinutePoint[] }> {
@@ -221,7 +229,12 @@ export class OpsSampler {
    * worker time per item, and — in a process running the whole path — the machine's CPU per report, as moving
    * averages.
    */
-  private async recordMeasurements(t: Totals, p: Totals): Promise<void> {
+  private async recordMeasurements(
+    t: Totals,
+    p: Totals,
+    install: InstallationCpu | null,
+    prevInstall: InstallationCpu | null,
+  ): Promise<void> {
     const names: string[] = [];
     const values: number[] = [];
     const samples: number[] = [];
@@ -243,7 +256,19 @@ export class OpsSampler {
       samples.push(n);
     }
     const reports = (t.completed.analyze ?? 0) - (p.completed.analyze ?? 0);
-    if (this.wholePath) await this.recordCpuFit(reports, t.cpu - p.cpu, (t.at - p.at) / 1000);
+    if (install && prevInstall) {
+      // PostgreSQL's share only when it was seen both times (it may have restarted in between: then none).
+      const postgres =
+        install.postgres !== null && prevInstall.postgres !== null && install.postgres >= prevInstall.postgres
+          ? install.postgres - prevInstall.postgres
+          : 0;
+      await this.recordCpuFit(
+        reports,
+        install.process - prevInstall.process + postgres,
+        postgres,
+        (t.at - p.at) / 1000,
+      );
+    }
     if (!names.length) return;
     // A moving average weighted by how much each minute saw, so a quiet minute moves it little.
     await this.deps.pool.query(
@@ -258,22 +283,29 @@ export class OpsSampler {
   }
 
   /**
-   * The machine's CPU and the reports it carried, interval by interval, split into intervals without reports (the
-   * machine's own background: the database, timers, other processes) and with them. CPU per extra report is then
+   * The installation's CPU (src/ops/cpu.ts) and the reports it carried, interval by interval, split into intervals
+   * without reports (its background: timers, the sampler, autovacuum) and with them. CPU per extra report is then
    * (busy CPU − the background's rate × busy time) / reports — an average per report would charge a quiet
    * interval's background to its few reports, and a least-squares slope over intervals is biased low by how unevenly
    * batch sweeps finish reports.
    */
-  private async recordCpuFit(reports: number, cpuSeconds: number, seconds: number): Promise<void> {
+  private async recordCpuFit(
+    reports: number,
+    cpuSeconds: number,
+    postgresSeconds: number,
+    seconds: number,
+  ): Promise<void> {
     const parts: [string, number][] =
       reports > 0
         ? [
             ['cpu_busy:cpu', cpuSeconds],
+            ['cpu_busy:postgres', postgresSeconds],
             ['cpu_busy:seconds', seconds],
             ['cpu_busy:reports', reports],
           ]
         : [
             ['cpu_idle:cpu', cpuSeconds],
+            ['cpu_idle:postgres', postgresSeconds],
             ['cpu_idle:seconds', seconds],
           ];
     await this.deps.pool.query(
@@ -289,9 +321,9 @@ export class OpsSampler {
 }
 
 /**
- * CPU seconds the whole machine has spent busy since boot (every core, every process): on a machine that runs
- * Jarima and its database, per report it is what capacity planning needs — the database's share included, which
- * this process could not see in its own usage.
+ * CPU seconds the whole machine has spent busy since boot (every core, every process): the dashboard's "CPU cores
+ * busy", which tells an operator how full the machine is. Capacity planning takes the installation's own CPU
+ * instead (src/ops/cpu.ts), which does not count what else the machine runs.
  */
 function machineCpuSeconds(): number {
   let ms = 0;
