@@ -9,7 +9,7 @@ import { prepareDatabase } from '../src/app/setup.js';
 import { issueToken } from '../src/auth/tokens.js';
 import { BENCHMARK, loadMeasurements, planCapacity } from '../src/ops/capacity.js';
 import { sampleQueues } from '../src/pipeline/queues.js';
-import { backtest, bucketCounts } from '../src/platform/autoscale/forecast.js';
+import { backtest, bucketCounts, forecast, mape, update } from '../src/platform/autoscale/forecast.js';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded.js';
 import { createPool, type Pool } from '../src/platform/db/pool.js';
 import { newId } from '../src/platform/ids.js';
@@ -422,7 +422,13 @@ async function drained(pool: Pool): Promise<void> {
   }
 }
 
-/** The forecaster on the replay log: fit on all days but the last, forecast the last (hourly, and in 3-hour blocks). */
+/**
+ * The forecaster on the replay log: fitted on all days but the last, scored on the last — a day ahead (the whole day
+ * forecast at midnight), and an hour ahead as it runs (DemandForecaster refits every hour: here the fitted model
+ * takes in each hour's count before forecasting the next), in hourly and 3-hour buckets and per day. Beside each,
+ * the error a perfect model of the rate would still make on counts this small (Poisson noise). Then the same shape
+ * at this platform's volumes: counts drawn from the log's hour-of-day and day-of-week profile scaled to N a day.
+ */
 function forecastAccuracy(): void {
   const lines = readLines(REPLAY);
   const times: Date[] = [];
@@ -436,39 +442,86 @@ function forecastAccuracy(): void {
   const hourly = bucketCounts(times, start, 3_600_000, 31 * 24);
   const threeHourly = bucketCounts(times, start, 3 * 3_600_000, 31 * 8);
   const daily = bucketCounts(times, start, 86_400_000, 31);
-  const rows = [
-    ['hour', 24, backtest(hourly, { bucketsPerDay: 24, holdoutBuckets: 24 })],
-    ['3 hours', 8, backtest(threeHourly, { bucketsPerDay: 8, holdoutBuckets: 8 })],
-    ['day (last 3 days held out)', 1, backtest(daily, { bucketsPerDay: 1, holdoutBuckets: 3 })],
-  ] as const;
-  // The same shape at 20× the volume (Poisson-resampled): how much of the error is counting noise.
+  const rows: (string | number)[][] = [
+    scoreRow('hour', hourly, 24, 24),
+    scoreRow('3 hours', threeHourly, 8, 8),
+    scoreRow('day (last 3 days held out)', daily, 1, 3),
+  ];
+
+  // The log's profile: each hour's share of its day, and each weekday's share of the week, from all 31 days.
+  const hourShare = Array.from({ length: 24 }, (_, h) =>
+    hourly.filter((_, i) => i % 24 === h).reduce((a, b) => a + b, 0),
+  );
+  const hourSum = hourShare.reduce((a, b) => a + b, 0);
+  const weekday = Array.from({ length: 7 }, (_, d) => {
+    const days = daily.filter((_, i) => i % 7 === d);
+    return days.reduce((a, b) => a + b, 0) / days.length;
+  });
+  const weekMean = weekday.reduce((a, b) => a + b, 0) / 7;
   const random = seededRandom(7);
-  const poisson = (mean: number) => {
-    let k = 0;
-    let p = Math.exp(-Math.min(mean, 600));
-    let s = p;
-    const u = random();
-    while (u > s && k < 10_000) {
-      k++;
-      p *= mean / k;
-      s += p;
-    }
-    return mean > 600 ? Math.round(mean + Math.sqrt(mean) * gaussian(random)) : k;
-  };
-  const scaled = hourly.map((c) => poisson(c * 20));
-  const big = backtest(scaled, { bucketsPerDay: 24, holdoutBuckets: 24 });
+  for (const perDay of [1_342, 50_000]) {
+    const counts = Array.from({ length: 31 * 24 }, (_, i) =>
+      poissonSample(
+        perDay * (weekday[Math.floor(i / 24) % 7]! / weekMean) * (hourShare[i % 24]! / hourSum),
+        random,
+      ),
+    );
+    rows.push(scoreRow(`hour, the log's shape at ${perDay.toLocaleString('en')} a day`, counts, 24, 24));
+  }
   console.log(
-    `\nforecaster (${path.basename(REPLAY)}, 30 days of history, the 31st held out; error = Σ|actual − forecast| / Σ actual):`,
+    `\nforecaster (${path.basename(REPLAY)}, fitted on the days before, scored on the last; error = Σ|actual − forecast| / Σ actual; ` +
+      'noise floor = the error of the true rate itself, Σ E|N − μ| / Σ μ for Poisson counts N of mean μ = the actual counts):',
   );
-  console.log(
-    table(
-      ['buckets', 'model', 'error'],
-      [
-        ...rows.map(([label, , r]) => [label, r.model.kind, `${r.mape.toFixed(1)} %`]),
-        ['hour, 20× the volume', big.model.kind, `${big.mape.toFixed(1)} %`],
-      ],
-    ),
-  );
+  console.log(table(['buckets', 'model', 'day ahead', 'hour ahead', 'noise floor'], rows));
+}
+
+/** Day-ahead and one-bucket-ahead (updated with each actual) error over the last `holdout` buckets, and the floor. */
+function scoreRow(
+  label: string,
+  series: number[],
+  bucketsPerDay: number,
+  holdout: number,
+): (string | number)[] {
+  const ahead = backtest(series, { bucketsPerDay, holdoutBuckets: holdout });
+  let model = ahead.model;
+  const stepwise: number[] = [];
+  for (const actual of ahead.actual) {
+    stepwise.push(forecast(model, 1)[0]!);
+    model = update(model, actual);
+  }
+  const floor =
+    ahead.actual.reduce((a, mu) => a + poissonMeanAbsDeviation(mu), 0) /
+    ahead.actual.reduce((a, b) => a + b, 0);
+  return [
+    label,
+    ahead.model.kind,
+    `${ahead.mape.toFixed(1)} %`,
+    `${mape(ahead.actual, stepwise).toFixed(1)} %`,
+    `${(100 * floor).toFixed(1)} %`,
+  ];
+}
+
+/** E|N − μ| for N ~ Poisson(μ): 2·e^(−μ)·μ^(k+1)/k! with k = ⌊μ⌋ (in logs, for large μ). */
+function poissonMeanAbsDeviation(mu: number): number {
+  if (mu <= 0) return 0;
+  const k = Math.floor(mu);
+  let logFactorial = 0;
+  for (let i = 2; i <= k; i++) logFactorial += Math.log(i);
+  return 2 * Math.exp(-mu + (k + 1) * Math.log(mu) - logFactorial);
+}
+
+function poissonSample(mean: number, random: () => number): number {
+  if (mean > 500) return Math.max(0, Math.round(mean + Math.sqrt(mean) * gaussian(random)));
+  let k = 0;
+  let p = Math.exp(-mean);
+  let sum = p;
+  const u = random();
+  while (u > sum && k < 10_000) {
+    k++;
+    p *= mean / k;
+    sum += p;
+  }
+  return k;
 }
 
 function gaussian(random: () => number): number {
