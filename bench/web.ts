@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -11,6 +13,8 @@ import { signInCitizen, startServer, stopServer } from './lib/server.js';
 interface PageSpec {
   name: string;
   path: string;
+  /** Served by a bare HTTP server instead of the app: the browser's own floor. */
+  bare?: boolean;
   /** Shown once the page is usable: its data loaded and its main controls rendered (every selector visible). */
   ready: string[];
   citizen?: boolean;
@@ -19,6 +23,8 @@ interface PageSpec {
 }
 
 const PAGES: PageSpec[] = [
+  // A page with one heading and no script, from a bare Node HTTP server: what a cold tab costs before any app code.
+  { name: 'floor: no script', path: '/', ready: ['main h1'], bare: true },
   { name: 'home', path: '/', ready: ['main h1'] },
   { name: 'sign-in', path: '/signin', ready: ['main input[type="tel"], main input[inputmode="tel"]'] },
   { name: 'filing rules', path: '/rules', ready: ['main h1'] },
@@ -56,6 +62,12 @@ export async function webBench(o: { runs: number }): Promise<void> {
   console.log(`web build: ${await ensureWebBuild()}`);
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'jarima-bench-web-'));
   const { url, proc } = await startServer({ JARIMA_DATA_DIR: tmp, PORT: '0', LOG_LEVEL: 'warn' });
+  const bare = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end('<!doctype html><html lang="en"><title>floor</title><main><h1>Jarima</h1></main></html>');
+  });
+  await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
+  const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   try {
     const session = await signInCitizen(url, '+998900000077');
@@ -83,7 +95,7 @@ export async function webBench(o: { runs: number }): Promise<void> {
         // document on: a check from here (a selector poll and a round trip to read the clock) added ~200 ms.
         await context.addInitScript(readyProbe(page.ready));
         const tab = await context.newPage();
-        await tab.goto(url + page.path, { waitUntil: 'commit' });
+        await tab.goto((page.bare ? bareUrl : url) + page.path, { waitUntil: 'commit' });
         await tab
           .waitForFunction(() => (window as { __usableAt?: number }).__usableAt !== undefined, undefined, {
             timeout: 15_000,
@@ -144,6 +156,7 @@ export async function webBench(o: { runs: number }): Promise<void> {
     console.log(`\n${initialJs()}`);
   } finally {
     await browser.close();
+    bare.close();
     await stopServer(proc);
     await rm(tmp, { recursive: true, force: true });
   }
