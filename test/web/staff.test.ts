@@ -440,7 +440,15 @@ describe.skipIf(!run)('the staff consoles in Chromium: an inspector and an opera
         }),
       )
       .toBeGreaterThan(20);
-    for (const chart of ['chart-submissions', 'chart-errors', 'chart-requests'])
+    for (const chart of [
+      'chart-submissions',
+      'chart-errors',
+      'chart-requests',
+      'chart-depth',
+      'chart-oldest',
+      'chart-workers',
+      'chart-cache',
+    ])
       expect(await page.locator(`[data-testid="${chart}"] [role="img"] canvas`).count()).toBe(1);
     expect(await page.locator('[data-testid="stages"] tbody tr').count()).toBe(7);
     await page.locator('[data-testid="stages"] .sparkline polyline').first().waitFor({ state: 'attached' });

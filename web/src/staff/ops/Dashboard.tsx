@@ -7,7 +7,7 @@ import { staffApi } from '../session';
 import { clock, timeOfDay } from '../time';
 import type { OpsAlerts, OpsOverview, OpsPoint } from '../types';
 import { AlertList } from './Alerts';
-import { Sparkline, TimeChart } from './charts';
+import { Sparkline, seriesColour, TimeChart } from './charts';
 import { DeadLetters } from './DeadLetters';
 import { usePoll } from './usePoll';
 
@@ -172,6 +172,78 @@ export function Dashboard() {
                   series={[
                     { name: s.ops.requests, className: 's1', values: series.map((p) => p.http.requests) },
                   ]}
+                />
+                <TimeChart
+                  testId="chart-depth"
+                  title={s.ops.depthChart}
+                  summary={stages.map((st) => `${st} ${count(now.stages[st]!.depth)}`).join(', ')}
+                  times={times}
+                  timeLabel={timeLabel}
+                  timeName={s.ops.chartTime}
+                  format={count}
+                  floor={2}
+                  series={stages.map((st, i) => ({
+                    name: st,
+                    className: seriesColour(i),
+                    values: series.map((p) => p.stages[st]?.depth ?? null),
+                  }))}
+                />
+                <TimeChart
+                  testId="chart-oldest"
+                  title={s.ops.oldestChart}
+                  summary={stages
+                    .map(
+                      (st) =>
+                        `${st} ${now.stages[st]!.depth ? clock(now.stages[st]!.oldestAgeSeconds * 1000) : '—'}`,
+                    )
+                    .join(', ')}
+                  times={times}
+                  timeLabel={timeLabel}
+                  timeName={s.ops.chartTime}
+                  format={(v) => clock(v * 1000)}
+                  floor={2}
+                  series={stages.map((st, i) => ({
+                    name: st,
+                    className: seriesColour(i),
+                    values: series.map((p) => p.stages[st]?.oldestAgeSeconds ?? null),
+                  }))}
+                />
+                <TimeChart
+                  testId="chart-workers"
+                  title={s.ops.workersChart}
+                  summary={stages.map((st) => `${st} ${now.stages[st]!.workers}`).join(', ')}
+                  times={times}
+                  timeLabel={timeLabel}
+                  timeName={s.ops.chartTime}
+                  format={count}
+                  floor={2}
+                  series={stages.map((st, i) => ({
+                    name: st,
+                    className: seriesColour(i),
+                    values: series.map((p) => p.stages[st]?.workers ?? null),
+                  }))}
+                />
+                <TimeChart
+                  testId="chart-cache"
+                  title={s.ops.cacheChart}
+                  summary={namespaces
+                    .map(
+                      (ns) =>
+                        `${ns} ${latest(now.cacheHitRate[ns] == null ? null : now.cacheHitRate[ns]! * 100, pct)}`,
+                    )
+                    .join(', ')}
+                  times={times}
+                  timeLabel={timeLabel}
+                  timeName={s.ops.chartTime}
+                  format={pct}
+                  floor={100}
+                  series={namespaces.map((ns, i) => ({
+                    name: ns,
+                    className: seriesColour(i),
+                    values: series.map((p) =>
+                      p.cacheHitRate[ns] == null ? null : p.cacheHitRate[ns]! * 100,
+                    ),
+                  }))}
                 />
               </div>
             )}

@@ -11,17 +11,25 @@ import 'uplot/dist/uPlot.min.css';
  */
 export interface ChartSeries {
   name: string;
-  /** s1…s4: the series colours (each ≥ 3:1 against white; the same as staff.css's swatches). */
-  className: 's1' | 's2' | 's3' | 's4';
+  /** s1…s8: the series colours (each ≥ 3:1 against white; s1–s4 as staff.css's swatches). */
+  className: keyof typeof COLOURS;
   values: (number | null)[];
 }
 
-const COLOURS: Record<ChartSeries['className'], string> = {
+const COLOURS = {
   s1: '#0b5cab',
   s2: '#bc4c00',
   s3: '#6639ba',
   s4: '#b42318',
-};
+  s5: '#1a7f37',
+  s6: '#8a5a00',
+  s7: '#0f6e6e',
+  s8: '#5c5c5c',
+} as const;
+
+/** Colours for series by position (stages, namespaces): s1, s2, … */
+export const seriesColour = (i: number): ChartSeries['className'] =>
+  `s${(i % Object.keys(COLOURS).length) + 1}` as ChartSeries['className'];
 const HEIGHT = 170;
 
 /**
