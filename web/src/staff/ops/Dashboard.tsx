@@ -42,11 +42,22 @@ export function Dashboard() {
   const now = overview?.now ?? null;
   // Minutes on the time axis; seconds as well when the points are closer than that (OPS_POINT_SECONDS < 60).
   const span = series.length > 1 ? Date.parse(series.at(-1)!.at) - Date.parse(series[0]!.at) : 0;
-  const times = series.map((p) => p.at);
-  const timeLabel = (iso: string) => timeOfDay(iso, lang, span > 0 && span < 300_000);
+  // What every chart shares: the minutes on its time axis and how its legend names them.
+  const axis = {
+    times: series.map((p) => p.at),
+    timeLabel: (iso: string) => timeOfDay(iso, lang, span > 0 && span < 300_000),
+    timeName: s.ops.chartTime,
+  };
   const stages = now ? Object.keys(now.stages) : [];
   const namespaces = now ? Object.keys(now.cacheHitRate).sort() : [];
   const latest = (v: number | null | undefined, f: (n: number) => string) => (v == null ? '—' : f(v));
+  /** One line per stage (or namespace) of a per-minute figure; null where a minute has none. */
+  const lines = <K extends string>(keys: K[], pick: (p: OpsPoint, key: K) => number | null | undefined) =>
+    keys.map((key, i) => ({
+      name: key,
+      className: seriesColour(i),
+      values: series.map((p) => pick(p, key) ?? null),
+    }));
 
   return (
     <Page title={s.ops.title} wide>
@@ -126,9 +137,7 @@ export function Dashboard() {
                   testId="chart-submissions"
                   title={s.ops.submissionsPerMinute}
                   summary={s.ops.latestIs(latest(last?.submissions, count))}
-                  times={times}
-                  timeLabel={timeLabel}
-                  timeName={s.ops.chartTime}
+                  {...axis}
                   format={count}
                   floor={2}
                   series={[
@@ -139,9 +148,7 @@ export function Dashboard() {
                   testId="chart-latency"
                   title={s.ops.latency}
                   summary={`p50 ${latest(last?.http.p50Ms, ms)}, p95 ${latest(last?.http.p95Ms, ms)}, p99 ${latest(last?.http.p99Ms, ms)}`}
-                  times={times}
-                  timeLabel={timeLabel}
-                  timeName={s.ops.chartTime}
+                  {...axis}
                   format={ms}
                   floor={10}
                   series={[
@@ -154,9 +161,7 @@ export function Dashboard() {
                   testId="chart-errors"
                   title={s.ops.errorRate}
                   summary={s.ops.latestIs(latest(last ? errorRate(last) : null, pct))}
-                  times={times}
-                  timeLabel={timeLabel}
-                  timeName={s.ops.chartTime}
+                  {...axis}
                   format={pct}
                   series={[{ name: s.ops.errorRate, className: 's4', values: series.map(errorRate) }]}
                 />
@@ -164,9 +169,7 @@ export function Dashboard() {
                   testId="chart-requests"
                   title={s.ops.requestsPerMinute}
                   summary={s.ops.latestIs(latest(last?.http.requests, count))}
-                  times={times}
-                  timeLabel={timeLabel}
-                  timeName={s.ops.chartTime}
+                  {...axis}
                   format={count}
                   floor={2}
                   series={[
@@ -177,16 +180,10 @@ export function Dashboard() {
                   testId="chart-depth"
                   title={s.ops.depthChart}
                   summary={stages.map((st) => `${st} ${count(now.stages[st]!.depth)}`).join(', ')}
-                  times={times}
-                  timeLabel={timeLabel}
-                  timeName={s.ops.chartTime}
+                  {...axis}
                   format={count}
                   floor={2}
-                  series={stages.map((st, i) => ({
-                    name: st,
-                    className: seriesColour(i),
-                    values: series.map((p) => p.stages[st]?.depth ?? null),
-                  }))}
+                  series={lines(stages, (p, st) => p.stages[st]?.depth)}
                 />
                 <TimeChart
                   testId="chart-oldest"
@@ -197,31 +194,19 @@ export function Dashboard() {
                         `${st} ${now.stages[st]!.depth ? clock(now.stages[st]!.oldestAgeSeconds * 1000) : '—'}`,
                     )
                     .join(', ')}
-                  times={times}
-                  timeLabel={timeLabel}
-                  timeName={s.ops.chartTime}
+                  {...axis}
                   format={(v) => clock(v * 1000)}
                   floor={2}
-                  series={stages.map((st, i) => ({
-                    name: st,
-                    className: seriesColour(i),
-                    values: series.map((p) => p.stages[st]?.oldestAgeSeconds ?? null),
-                  }))}
+                  series={lines(stages, (p, st) => p.stages[st]?.oldestAgeSeconds)}
                 />
                 <TimeChart
                   testId="chart-workers"
                   title={s.ops.workersChart}
                   summary={stages.map((st) => `${st} ${now.stages[st]!.workers}`).join(', ')}
-                  times={times}
-                  timeLabel={timeLabel}
-                  timeName={s.ops.chartTime}
+                  {...axis}
                   format={count}
                   floor={2}
-                  series={stages.map((st, i) => ({
-                    name: st,
-                    className: seriesColour(i),
-                    values: series.map((p) => p.stages[st]?.workers ?? null),
-                  }))}
+                  series={lines(stages, (p, st) => p.stages[st]?.workers)}
                 />
                 <TimeChart
                   testId="chart-cache"
@@ -232,18 +217,13 @@ export function Dashboard() {
                         `${ns} ${latest(now.cacheHitRate[ns] == null ? null : now.cacheHitRate[ns]! * 100, pct)}`,
                     )
                     .join(', ')}
-                  times={times}
-                  timeLabel={timeLabel}
-                  timeName={s.ops.chartTime}
+                  {...axis}
                   format={pct}
                   floor={100}
-                  series={namespaces.map((ns, i) => ({
-                    name: ns,
-                    className: seriesColour(i),
-                    values: series.map((p) =>
-                      p.cacheHitRate[ns] == null ? null : p.cacheHitRate[ns]! * 100,
-                    ),
-                  }))}
+                  series={lines(namespaces, (p, ns) => {
+                    const r = p.cacheHitRate[ns];
+                    return r == null ? null : r * 100;
+                  })}
                 />
               </div>
             )}
