@@ -226,7 +226,7 @@ export class OpsSampler {
 
   /**
    * Keeps what this installation has measured about itself across restarts (capacity_measurements): each stage's
-   * worker time per item, and — in a process running the whole path — the machine's CPU per report, as moving
+   * worker time per item, and — in a process running the whole path — the installation's CPU per report, as moving
    * averages.
    */
   private async recordMeasurements(
