@@ -175,21 +175,17 @@ interface AreaRow {
   region_id: number | null;
 }
 
-function areaRows<G extends boolean>(
-  db: Queryable,
-  level: Level,
-  geometry: G,
-): Promise<(AreaRow & (G extends true ? { geometry: AreaGeometry } : unknown))[]> {
-  const columns = `id, name, ${level === 'region' ? 'iso, null::int as region_id' : 'null as iso, region_id'}${geometry ? ', geometry' : ''}`;
-  return db
-    .query<AreaRow & { geometry: AreaGeometry }>(
-      `select ${columns} from ${level === 'region' ? 'regions' : 'districts'} order by id`,
-    )
-    .then((r) => r.rows);
-}
+const AREAS_SQL: Record<Level, string> = {
+  region: 'select id, name, iso, null::int as region_id from regions order by id',
+  district: 'select id, name, null as iso, region_id from districts order by id',
+};
+const OUTLINES_SQL: Record<Level, string> = {
+  region: 'select id, name, iso, null::int as region_id, geometry from regions order by id',
+  district: 'select id, name, null as iso, region_id, geometry from districts order by id',
+};
 
 async function boundariesBody(db: Queryable, level: Level, detail: Detail): Promise<string> {
-  const rows = await areaRows(db, level, true);
+  const { rows } = await db.query<AreaRow & { geometry: AreaGeometry }>(OUTLINES_SQL[level]);
   return JSON.stringify({
     type: 'FeatureCollection',
     features: rows.map((r) => ({
@@ -203,7 +199,7 @@ async function boundariesBody(db: Queryable, level: Level, detail: Detail): Prom
 }
 
 async function areasBody(db: Queryable, level: Level): Promise<string> {
-  const rows = await areaRows(db, level, false);
+  const { rows } = await db.query<AreaRow>(AREAS_SQL[level]);
   return JSON.stringify({
     items: rows.map((r) => ({ id: r.id, name: r.name, iso: r.iso, regionId: r.region_id })),
   });
