@@ -6,6 +6,7 @@ import { useLiveChanges } from '../app/live';
 import { myReportsUrl } from '../app/prefetch';
 import { Link } from '../app/router';
 import { localName, useI18n } from '../i18n';
+import { appendNew } from '../lib/ids';
 import { Plate, StatusBadge } from './parts';
 
 /** The citizen's reports, newest first, each status kept current by the live stream (no polling). */
@@ -50,10 +51,7 @@ export function MyReports() {
     setLoadingMore(true);
     try {
       const page = await api<ReportList>(myReportsUrl(cursor));
-      setItems((old) => {
-        const have = new Set((old ?? []).map((r) => r.id));
-        return [...(old ?? []), ...page.items.filter((r) => !have.has(r.id))];
-      });
+      setItems((old) => appendNew(old, page.items));
       setCursor(page.nextCursor);
     } catch (err) {
       setError(err);

@@ -10,3 +10,12 @@ export function newIdempotencyKey(): string {
   const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
+
+/**
+ * A list with a further page appended, leaving out rows already shown (keyset pages of a list that moves — a new
+ * report, a claimed one — can repeat a row at their seam).
+ */
+export function appendNew<T extends { id: string }>(shown: T[] | null, more: T[]): T[] {
+  const have = new Set((shown ?? []).map((r) => r.id));
+  return [...(shown ?? []), ...more.filter((r) => !have.has(r.id))];
+}

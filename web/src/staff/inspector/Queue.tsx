@@ -5,6 +5,7 @@ import { ALL_VIOLATION_TYPES, QUEUE_PAGE, queueUrl } from '../../app/prefetch';
 import { Link, navigate, useLocation } from '../../app/router';
 import { Plate } from '../../citizen/parts';
 import { areaName, localName } from '../../i18n';
+import { appendNew } from '../../lib/ids';
 import { formatPlate } from '../../lib/plate';
 import { plateRules } from '../../lib/plate-rules';
 import { placeName, useAreaNames } from '../areas';
@@ -98,10 +99,7 @@ export function Queue() {
     try {
       const q = filtersQuery(filters);
       const page = await staffApi<QueuePage>(queueUrl(q, PAGE, cursor));
-      setItems((old) => {
-        const have = new Set((old ?? []).map((r) => r.id));
-        return [...(old ?? []), ...page.items.filter((r) => !have.has(r.id))];
-      });
+      setItems((old) => appendNew(old, page.items));
       setCursor(page.nextCursor);
     } catch (err) {
       setError(err);
