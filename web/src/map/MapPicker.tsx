@@ -2,15 +2,12 @@ import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { areaName, useI18n } from '../i18n';
 import { areaAt, type Box, boundsOf } from '../lib/geo';
 import { BoundaryMap } from './BoundaryMap';
-import { useAreas } from './boundaries';
+import { FULL_DETAIL_BELOW, useAreas } from './boundaries';
 
 export interface Place {
   lat: number;
   lon: number;
 }
-
-/** Below this fraction of the country's width the district borders are fetched and drawn. */
-const DISTRICTS_FROM = 0.25;
 
 /**
  * Where it happened: tap the map, use the phone's position, or type coordinates. Says which region and district
@@ -42,7 +39,8 @@ export default function MapPicker({
   const [home, setHome] = useState<Box | null>(null);
   if (!home && regions) setHome(boundsOf(regions));
   const onZoom = useCallback((f: number) => {
-    if (f < DISTRICTS_FROM) setWantDistricts(true);
+    // Zoomed in as far as the full detail is drawn from: the district borders are fetched and drawn as well.
+    if (f < FULL_DETAIL_BELOW) setWantDistricts(true);
   }, []);
 
   // A place set from elsewhere (the phone's position, the photo's GPS, typed coordinates) brings the view to it;

@@ -48,7 +48,8 @@ export function useAreas(
     attempt = 0,
   }: {
     full?: boolean;
-    enabled?: boolean /** A new number tries again after a failure. */;
+    enabled?: boolean;
+    /** A new number tries again after a failure. */
     attempt?: number;
   } = {},
 ): Omit<Loaded, 'level'> {
