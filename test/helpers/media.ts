@@ -77,6 +77,8 @@ export async function makeVideo(opts: {
   format?: 'mp4' | 'webm';
   creationTime?: string;
   location?: string;
+  /** MP4 with its index (`moov`) before the media, as streaming encoders write it; ffmpeg's default is after. */
+  faststart?: boolean;
 }): Promise<Buffer> {
   const { execFile } = await import('node:child_process');
   const { mkdtemp, readFile, rm } = await import('node:fs/promises');
@@ -93,6 +95,7 @@ export async function makeVideo(opts: {
   const tags = [
     ...(opts.creationTime ? ['-metadata', `creation_time=${opts.creationTime}`] : []),
     ...(opts.location ? ['-metadata', `location=${opts.location}`] : []),
+    ...(opts.faststart ? ['-movflags', '+faststart'] : []),
   ];
   const args = [
     '-v',

@@ -5,7 +5,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../helpers/db.js';
-import { makeScene } from '../helpers/media.js';
+import { makeScene, makeVideo } from '../helpers/media.js';
 import { client, type JarimaProcess, running, spawnJarima } from '../helpers/process.js';
 import {
   CHROMIUM,
@@ -18,10 +18,11 @@ import {
 
 /**
  * The citizen's web app in a real browser against a real `jarima start` (fresh database, pipeline workers, the
- * SMS and registry simulators): sign in with the code from the SMS outbox, file a report with a real photo, watch
- * its status change live — through the automated checks, then, after an inspector approves it over the API,
- * through the registry's fine and payment to the reward — and the public statistics map with every region.
- * Screenshots of each page go to test/web/artifacts/.
+ * SMS and registry simulators): sign in with the code from the SMS outbox, file a report with a real photo and a
+ * real video (time and place read from the files' own metadata), watch its status change live — through the
+ * automated checks to the review queue, where an inspector in a second browser approves it by keyboard, then
+ * `forwarded`, the registry's fine and payment and the reward, all without reloading — and the public statistics map
+ * with every region. Screenshots of each page go to test/web/artifacts/.
  */
 const ARTIFACTS = path.resolve(import.meta.dirname, 'artifacts');
 const PHONE = '+998 90 765 43 21';
@@ -36,8 +37,14 @@ let context: BrowserContext;
 let page: Page;
 let dataDir: string;
 let photoFile: string;
+let videoFile: string;
 /** The photo's camera time as the form should show it: Tashkent wall-clock time, to the minute. */
 let cameraTime: string;
+/**
+ * Where the video says it was recorded (the photo has no GPS): in Tashkent, at degrees that ffmpeg's 16.16
+ * fixed-point `loci` box holds exactly.
+ */
+const VIDEO_PLACE = { lat: 41.3125, lon: 69.25 };
 const problems: string[] = [];
 /** While the test itself drops a connection, the browser's report of it is expected, not a problem. */
 let droppingConnection = false;
@@ -78,6 +85,20 @@ describe.skipIf(!run)('the web app in Chromium: a citizen and the public', () =>
       .toBuffer();
     photoFile = path.join(dataDir, 'dashcam.jpg');
     await writeFile(photoFile, photo);
+    // A real video (H.264 in MP4, as phones record) whose movie header gives a place; its time is later than the
+    // photo's, which the form keeps because it came first.
+    videoFile = path.join(dataDir, 'dashcam.mp4');
+    await writeFile(
+      videoFile,
+      await makeVideo({
+        width: 1280,
+        height: 720,
+        seconds: 3,
+        fps: 15,
+        creationTime: new Date(Date.now() - 5 * 60_000).toISOString(),
+        location: `+${VIDEO_PLACE.lat}+0${VIDEO_PLACE.lon}/`,
+      }),
+    );
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     context = await browser.newContext({
@@ -137,7 +158,7 @@ describe.skipIf(!run)('the web app in Chromium: a citizen and the public', () =>
     await page.locator('[data-live="open"]').waitFor();
   });
 
-  it('files a report in under a minute: photo, violation, plate, place and the camera’s time', async () => {
+  it('files a report in under a minute: photo and video, violation, plate, place and the camera’s time', async () => {
     const started = Date.now();
     await page.getByRole('link', { name: 'File a report' }).first().click();
     // The filing rules come before the form, once.
@@ -165,6 +186,15 @@ describe.skipIf(!run)('the web app in Chromium: a citizen and the public', () =>
     });
     await expect.poll(() => page.getByTestId('incident-time').inputValue()).toBe(cameraTime);
     await expect(page.getByTestId('time-hint').textContent()).resolves.toContain('photo');
+    // The video is added to the same report; its recorded place fills the map (the photo had none), while the
+    // time stays the photo's.
+    await page.getByTestId('evidence-input').setInputFiles(videoFile);
+    await expect.poll(() => page.getByTestId('upload-done').count(), { timeout: 30_000 }).toBe(2);
+    await expect
+      .poll(() => page.getByTestId('place-status').textContent())
+      .toContain(`${VIDEO_PLACE.lat.toFixed(5)}, ${VIDEO_PLACE.lon.toFixed(5)}`);
+    await page.getByText('Place taken from the video’s location.').waitFor();
+    expect(await page.getByTestId('incident-time').inputValue()).toBe(cameraTime);
 
     await page.getByLabel('Search violations').fill('red light');
     await page.getByText('Running a red light').click();
@@ -216,7 +246,7 @@ describe.skipIf(!run)('the web app in Chromium: a citizen and the public', () =>
     expect(Date.now() - started).toBeLessThan(60_000);
   });
 
-  it('shows the status change live: checks passed, then approved and all the way to the reward', async () => {
+  it('shows the status change live: checks passed, an inspector approves by keyboard, forwarded … rewarded', async () => {
     // Marks this document: a reload would lose it.
     await page.evaluate(() => {
       (window as unknown as { marker: number }).marker = 1;
@@ -225,14 +255,48 @@ describe.skipIf(!run)('the web app in Chromium: a citizen and the public', () =>
     await expect.poll(() => badge.getAttribute('data-status'), { timeout: 30_000 }).toBe('awaiting_review');
     await shot('report-awaiting-review');
 
-    // An inspector approves it (the inspector console is not built yet: over the API).
-    const password = /inspector\s+login: inspector\s+password: (\S+)/.exec(jarima.output())![1];
-    const api = client(apiUrl);
-    const staff = (await api.call('POST', '/v1/auth/login', { login: 'inspector', password })).body.token;
-    const claimed = await api.call('POST', '/v1/review/next', {}, staff);
-    expect(claimed.body.report.id).toBe(reportId);
-    const decided = await api.call('POST', `/v1/review/${reportId}/decision`, { decision: 'approve' }, staff);
-    expect(decided.status).toBe(200);
+    // Every status the badge shows from now on, as the page shows it (not sampled: nothing can slip between polls).
+    await page.evaluate(() => {
+      const w = window as unknown as { statuses: string[] };
+      w.statuses = [];
+      const host = document.querySelector('[data-testid="report-status"]')!;
+      const note = () => {
+        const s = host.querySelector('[data-status]')?.getAttribute('data-status');
+        if (s && w.statuses.at(-1) !== s) w.statuses.push(s);
+      };
+      new MutationObserver(note).observe(host, { subtree: true, childList: true, attributes: true });
+      note();
+    });
+
+    // An inspector, in a browser of their own, takes the report from the queue and approves it by keyboard alone.
+    const password = /inspector\s+login: inspector\s+password: (\S+)/.exec(jarima.output())![1]!;
+    const staffContext = await browser.newContext({
+      viewport: { width: 1280, height: 900 },
+      locale: 'en-GB',
+    });
+    const inspector = await staffContext.newPage();
+    inspector.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning')
+        problems.push(`inspector console.${m.type()}: ${m.text()}`);
+    });
+    inspector.on('pageerror', (e) => problems.push(`inspector page error: ${e.message}`));
+    await inspector.goto(`${front.url}/inspector`);
+    await inspector.waitForURL(/\/staff\/sign-in\?next=%2Finspector$/);
+    await inspector.getByLabel('Login').fill('inspector');
+    await inspector.getByLabel('Password').fill(password);
+    await inspector.keyboard.press('Enter');
+    await inspector.locator(`tr[data-report="${reportId}"]`).waitFor();
+    await inspector.keyboard.press('t');
+    await inspector.waitForURL(`**/inspector/review/${reportId}`);
+    await inspector.locator('[data-testid="lease"][data-holding="true"]').waitFor();
+    expect(await inspector.locator('.thumbs button').count()).toBe(2);
+    await inspector.screenshot({ path: path.join(ARTIFACTS, 'inspector-review.png'), fullPage: true });
+    await inspector.keyboard.press('a');
+    await inspector.waitForURL(/\/inspector$/);
+    await expect
+      .poll(() => inspector.getByTestId('queue-note').textContent())
+      .toMatch(/^Approved: 01 A 777 AA\./);
+    await staffContext.close();
 
     // Forwarded to the registry simulator, fined, paid, rewarded — each heard on the live stream.
     const seen = new Set<string>();
@@ -246,7 +310,10 @@ describe.skipIf(!run)('the web app in Chromium: a citizen and the public', () =>
         { timeout: 45_000, interval: 100 },
       )
       .toBe('rewarded');
-    expect([...seen].some((s) => ['approved', 'forwarded', 'fined', 'paid'].includes(s))).toBe(true);
+    const statuses = await page.evaluate(() => (window as unknown as { statuses: string[] }).statuses);
+    // `forwarded` appears on its own (the registry fines two seconds later), as does each step after it.
+    expect(statuses).toEqual(expect.arrayContaining(['forwarded', 'fined', 'paid', 'rewarded']));
+    expect(statuses.indexOf('forwarded')).toBeLessThan(statuses.indexOf('fined'));
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
     await expect.poll(() => page.getByTestId('timeline').locator('li').count()).toBeGreaterThanOrEqual(8);
     await page.getByText('The timeline is intact').waitFor();

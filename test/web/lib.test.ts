@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type ComponentType, createElement, Suspense } from 'react';
 import { describe, expect, it } from 'vitest';
 import { matchPlate, normalisePlate as serverNormalise } from '../../src/reference/plates.js';
 import { readCameraFacts } from '../../web/src/lib/exif.js';
@@ -13,7 +14,7 @@ import {
 } from '../../web/src/lib/plate.js';
 import { runEventStream, type SseMessage, SseParser } from '../../web/src/lib/sse.js';
 import { exifToTashkentLocal, tashkentLocalToIso, toTashkentLocal } from '../../web/src/lib/time.js';
-import { makeJpeg, makeJpegWithExif, makePng } from '../helpers/media.js';
+import { makeJpeg, makeJpegWithExif, makePng, makeVideo } from '../helpers/media.js';
 
 /** The web app's own logic, without a browser: plate checking, EXIF, Tashkent time, the event-stream client. */
 
@@ -242,5 +243,109 @@ describe('reads started before the page asks (prefetch)', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('a split-off page loaded before its first render (preloadable)', () => {
+  it('renders at once once loaded, suspends before, and loads again after a failure', async () => {
+    const { preloadable } = await import('../../web/src/app/preload.js');
+    const { renderToString } = await import('react-dom/server');
+    const page = (text: string) => ({ default: () => createElement('p', null, text) });
+    const inSuspense = (c: ComponentType) =>
+      renderToString(
+        createElement(Suspense, { fallback: createElement('i', null, 'waiting') }, createElement(c)),
+      );
+
+    let calls = 0;
+    const early = preloadable(async () => {
+      calls++;
+      return page('the page');
+    });
+    await Promise.all([early.load(), early.load()]);
+    expect(calls).toBe(1);
+    // React.lazy alone would suspend here: its first render throws even when the import is done.
+    expect(inSuspense(early.Component)).toContain('the page');
+    expect(inSuspense(early.Component)).not.toContain('waiting');
+
+    const late = preloadable(async () => page('late page'));
+    expect(inSuspense(late.Component)).toContain('waiting');
+
+    let fail = true;
+    const flaky = preloadable(async () => {
+      if (fail) throw new Error('chunk failed to load');
+      return page('second try');
+    });
+    await expect(flaky.load()).rejects.toThrow('chunk failed to load');
+    fail = false;
+    await flaky.load();
+    expect(inSuspense(flaky.Component)).toContain('second try');
+  });
+});
+
+describe('a video’s own time and place (MP4 movie header)', () => {
+  it('reads the recording time and the ISO 6709 position, with the index after or before the media', async () => {
+    const { readVideoFacts } = await import('../../web/src/lib/mp4.js');
+    for (const faststart of [false, true]) {
+      const clip = await makeVideo({
+        width: 320,
+        height: 240,
+        seconds: 1,
+        creationTime: '2026-11-20T08:15:30Z',
+        location: '+41.3111+069.2797/',
+        faststart,
+      });
+      // The index is where ffmpeg put it: at the end by default, at the front with faststart.
+      const moovAt = clip.indexOf('moov');
+      expect(moovAt < clip.indexOf('mdat')).toBe(faststart);
+      const facts = await readVideoFacts(new Blob([new Uint8Array(clip)]));
+      expect(facts?.createdAt?.toISOString()).toBe('2026-11-20T08:15:30.000Z');
+      // ffmpeg writes a 3GPP `loci` box: 16.16 fixed point, truncated (within 2 m).
+      expect(facts?.gps?.lat).toBeCloseTo(41.3111, 4);
+      expect(facts?.gps?.lon).toBeCloseTo(69.2797, 4);
+    }
+  });
+
+  it('reads a phone’s ©xyz position and a 64-bit movie header, and skips a 64-bit media box', async () => {
+    const { readVideoFacts } = await import('../../web/src/lib/mp4.js');
+    const box = (type: string, ...body: Buffer[]) => {
+      const content = Buffer.concat(body);
+      const head = Buffer.alloc(8);
+      head.writeUInt32BE(8 + content.length);
+      head.write(type, 4, 'latin1');
+      return Buffer.concat([head, content]);
+    };
+    const mvhd = Buffer.alloc(4 + 8 + 8);
+    mvhd.writeUInt8(1, 0); // version 1: 64-bit times
+    mvhd.writeBigUInt64BE(BigInt(Date.UTC(2026, 10, 21, 6, 0, 0) / 1000 + 2_082_844_800), 4);
+    const text = Buffer.from('+41.2995+069.2401+440.000/', 'latin1');
+    const item = Buffer.alloc(4);
+    item.writeUInt16BE(text.length);
+    // mdat with a 64-bit size (size field 1), as cameras write for files over 4 GB.
+    const media = Buffer.alloc(16 + 32);
+    media.writeUInt32BE(1);
+    media.write('mdat', 4, 'latin1');
+    media.writeBigUInt64BE(BigInt(media.length), 8);
+    const file = Buffer.concat([
+      box('ftyp', Buffer.from('qt  \0\0\0\0qt  ', 'latin1')),
+      media,
+      box('moov', box('mvhd', mvhd), box('udta', box('\u00a9xyz', item, text))),
+    ]);
+    expect(await readVideoFacts(new Blob([new Uint8Array(file)]))).toEqual({
+      createdAt: new Date('2026-11-21T06:00:00Z'),
+      gps: { lat: 41.2995, lon: 69.2401 },
+    });
+  });
+
+  it('says nothing for a clip without them, and null for WebM, a photo, a cut or empty file', async () => {
+    const { readVideoFacts, parseIso6709 } = await import('../../web/src/lib/mp4.js');
+    const plain = await makeVideo({ width: 320, height: 240, seconds: 1 });
+    expect(await readVideoFacts(new Blob([new Uint8Array(plain)]))).toEqual({ createdAt: null, gps: null });
+    const webm = await makeVideo({ width: 320, height: 240, seconds: 1, format: 'webm' });
+    for (const other of [webm, await makeJpeg(), plain.subarray(0, 2000), Buffer.alloc(0)])
+      expect(await readVideoFacts(new Blob([new Uint8Array(other)]))).toBeNull();
+    expect(parseIso6709('-33.8688+151.2093+058.000/')).toEqual({ lat: -33.8688, lon: 151.2093 });
+    expect(parseIso6709('+00.0000+000.0000/')).toBeNull();
+    expect(parseIso6709('+95.0+069.0/')).toBeNull();
+    expect(parseIso6709('somewhere')).toBeNull();
   });
 });

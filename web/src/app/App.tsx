@@ -1,4 +1,4 @@
-import { lazy, type ReactNode, Suspense, useEffect, useRef } from 'react';
+import { type ReactNode, Suspense, useEffect, useRef } from 'react';
 import { Home } from '../citizen/Home';
 import { MyReports } from '../citizen/MyReports';
 import { ReportPage } from '../citizen/ReportPage';
@@ -15,11 +15,11 @@ import { useSession } from './session';
 // Split off what the first page of a citizen does not need: the report form with its map, the public statistics,
 // and the staff consoles.
 // The page being opened has its chunk requested before React renders (main.tsx, app/prefetch.ts).
-const NewReport = lazy(PAGES.newReport);
-const Stats = lazy(PAGES.stats);
-const Inspector = lazy(PAGES.inspector);
-const Ops = lazy(PAGES.ops);
-const StaffSignIn = lazy(PAGES.staffSignIn);
+const NewReport = PAGES.newReport.Component;
+const Stats = PAGES.stats.Component;
+const Inspector = PAGES.inspector.Component;
+const Ops = PAGES.ops.Component;
+const StaffSignIn = PAGES.staffSignIn.Component;
 
 interface Route {
   path: string;

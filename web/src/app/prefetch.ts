@@ -10,6 +10,7 @@ import {
   STAFF_JSON,
   type StaffRole,
 } from '../staff/session';
+import { preloadable } from './preload';
 import { matchPath } from './router';
 
 /**
@@ -18,12 +19,17 @@ import { matchPath } from './router';
  * a page that fetched from its effects asked for its data ~0.5 s after the navigation began, the time it took the
  * page's chunk to arrive and render once.
  */
+/** The report form's map: a chunk of its own, so the form shows while it arrives; loaded with the form. */
+export const MAP_PICKER = preloadable(() => import('../map/MapPicker'));
+
 export const PAGES = {
-  newReport: () => import('../citizen/NewReport'),
-  stats: () => import('../public/Stats'),
-  inspector: () => import('../staff/Inspector'),
-  ops: () => import('../staff/Ops'),
-  staffSignIn: () => import('../staff/StaffSignIn'),
+  newReport: preloadable(
+    async () => (await Promise.all([import('../citizen/NewReport'), MAP_PICKER.load()]))[0],
+  ),
+  stats: preloadable(() => import('../public/Stats')),
+  inspector: preloadable(() => import('../staff/Inspector')),
+  ops: preloadable(() => import('../staff/Ops')),
+  staffSignIn: preloadable(() => import('../staff/StaffSignIn')),
 };
 
 const DAY_MS = 86_400_000;
@@ -55,7 +61,7 @@ export const OPS_ALERTS = '/v1/ops/alerts';
 
 interface Prefetch {
   path: string;
-  page?: () => Promise<unknown>;
+  page?: { load(): Promise<unknown> };
   /** The reads to start, as the citizen (anyone) or the signed-in staff member. */
   citizen?: (search: URLSearchParams) => string[];
   staff?: (search: URLSearchParams) => string[];
@@ -100,15 +106,23 @@ const ROUTES: Prefetch[] = [
   { path: '/staff/sign-in', page: PAGES.staffSignIn },
 ];
 
-/** Starts loading the page at `path` — its code and its first reads — without waiting for React. */
-export function prefetchPage(path: string, search: URLSearchParams): void {
+/**
+ * Starts loading the page at `path` — its code and its first reads — without waiting for React. Resolves when the
+ * page's code is there (or failed to load: the page's own render then shows the failure).
+ */
+export function prefetchPage(path: string, search: URLSearchParams, reads = true): Promise<void> {
   const route = ROUTES.find((r) => matchPath(r.path, path));
-  if (!route) return;
-  void route.page?.().catch(() => {});
+  if (!route) return Promise.resolve();
+  const code = route.page?.load().then(
+    () => {},
+    () => {},
+  );
+  if (!reads) return code ?? Promise.resolve();
   const start = (urls: string[], session: CallSession) => {
     for (const url of urls) prefetch(url, session);
   };
   if (route.citizen) start(route.citizen(search), CITIZEN_JSON);
   const staff = getStaffSession();
   if (route.staff && staff && route.roles?.includes(staff.role)) start(route.staff(search), STAFF_JSON);
+  return code ?? Promise.resolve();
 }

@@ -15,8 +15,21 @@ function subscribe(fn: () => void) {
   return () => listeners.delete(fn);
 }
 
+/** Starts a page's code (`reads` false: a link is pointed at) or its code and first reads (it is being opened). */
+type Warmer = (path: string, search: URLSearchParams, reads: boolean) => void;
+let warmer: Warmer = () => {};
+/** Set once by main.tsx (app/prefetch.ts does the work; this module stays free of the pages). */
+export function setWarmer(w: Warmer): void {
+  warmer = w;
+}
+const warm = (to: string, reads: boolean) => {
+  const url = new URL(to, location.href);
+  warmer(url.pathname, url.searchParams, reads);
+};
+
 export function navigate(to: string, opts: { replace?: boolean } = {}): void {
   if (to === location.pathname + location.search) return;
+  warm(to, true);
   if (opts.replace) history.replaceState(null, '', to);
   else history.pushState(null, '', to);
   window.scrollTo(0, 0);
@@ -55,5 +68,15 @@ export function Link({ to, onClick, ...rest }: AnchorHTMLAttributes<HTMLAnchorEl
     e.preventDefault();
     navigate(to);
   };
-  return <a href={to} onClick={click} aria-current={current ? 'page' : undefined} {...rest} />;
+  // The page's code starts loading when the link is pointed at or focused, usually well before the click.
+  return (
+    <a
+      href={to}
+      onClick={click}
+      onPointerEnter={() => warm(to, false)}
+      onFocus={() => warm(to, false)}
+      aria-current={current ? 'page' : undefined}
+      {...rest}
+    />
+  );
 }

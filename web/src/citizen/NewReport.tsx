@@ -1,12 +1,13 @@
-import { type FormEvent, lazy, Suspense, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { type FormEvent, Suspense, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { ApiError, api, asApiError } from '../api/client';
 import type { Accepted, Evidence, ViolationType } from '../api/types';
 import { ErrorNote, Loading, Page, useErrorText } from '../app/common';
-import { ACTIVE_VIOLATION_TYPES } from '../app/prefetch';
+import { ACTIVE_VIOLATION_TYPES, MAP_PICKER } from '../app/prefetch';
 import { navigate } from '../app/router';
 import { localName, useI18n } from '../i18n';
 import { EXIF_HEAD_BYTES, readCameraFacts } from '../lib/exif';
 import { newIdempotencyKey } from '../lib/ids';
+import { readVideoFacts } from '../lib/mp4';
 import { checkPlate } from '../lib/plate';
 import { plateRules } from '../lib/plate-rules';
 import { exifToTashkentLocal, tashkentLocalToIso, toTashkentLocal } from '../lib/time';
@@ -14,10 +15,12 @@ import { uploadEvidence } from '../lib/upload';
 import type { Place } from '../map/MapPicker';
 import { RULES_READ_KEY, RulesList } from './Rules';
 
-const MapPicker = lazy(() => import('../map/MapPicker'));
+const MapPicker = MAP_PICKER.Component;
 
 const ACCEPT = 'image/jpeg,image/png,video/mp4,video/quicktime,video/webm';
 /** As the server's FILING_WINDOW_HOURS and FUTURE_SKEW_SECONDS defaults; the server has the last word. */
+type MetadataSource = 'photo' | 'video';
+
 const FILING_WINDOW_MS = 72 * 3600_000;
 const FUTURE_SKEW_MS = 120_000;
 const SUBMIT_ATTEMPTS = 3;
@@ -68,9 +71,10 @@ function ReportForm() {
   const [plate, setPlate] = useState('');
   const [plateTouched, setPlateTouched] = useState(false);
   const [place, setPlace] = useState<Place | null>(null);
-  const [placeFromPhoto, setPlaceFromPhoto] = useState(false);
+  /** Which file's own metadata the place and the time were taken from, while the citizen has not changed them. */
+  const [placeFrom, setPlaceFrom] = useState<MetadataSource | null>(null);
   const [time, setTime] = useState('');
-  const [timeFromPhoto, setTimeFromPhoto] = useState(false);
+  const [timeFrom, setTimeFrom] = useState<MetadataSource | null>(null);
   const [description, setDescription] = useState('');
   const [submitting, setSubmitting] = useState(false);
   const [submitError, setSubmitError] = useState<unknown>(null);
@@ -116,19 +120,33 @@ function ReportForm() {
   const current = useRef({ time, place });
   current.current = { time, place };
 
-  /** The camera's own time and place, when the photo carries them, fill what the citizen has not set. */
+  /**
+   * The camera's own time and place, when the file carries them (a photo's EXIF, an MP4's movie header), fill what
+   * the citizen has not set.
+   */
   const readMetadata = async (file: File) => {
-    if (file.type !== 'image/jpeg') return;
-    const facts = readCameraFacts(await file.slice(0, EXIF_HEAD_BYTES).arrayBuffer());
-    if (!facts) return;
-    const local = facts.dateTimeOriginal ? exifToTashkentLocal(facts.dateTimeOriginal, facts.offset) : null;
-    if (local && !current.current.time) {
-      setTime(local);
-      setTimeFromPhoto(true);
+    let facts: { local: string | null; gps: { lat: number; lon: number } | null; from: MetadataSource };
+    if (file.type === 'image/jpeg') {
+      const exif = readCameraFacts(await file.slice(0, EXIF_HEAD_BYTES).arrayBuffer());
+      if (!exif) return;
+      const local = exif.dateTimeOriginal ? exifToTashkentLocal(exif.dateTimeOriginal, exif.offset) : null;
+      facts = { local, gps: exif.gps, from: 'photo' };
+    } else if (file.type === 'video/mp4' || file.type === 'video/quicktime') {
+      const video = await readVideoFacts(file);
+      if (!video) return;
+      facts = {
+        local: video.createdAt ? toTashkentLocal(video.createdAt) : null,
+        gps: video.gps,
+        from: 'video',
+      };
+    } else return;
+    if (facts.local && !current.current.time) {
+      setTime(facts.local);
+      setTimeFrom(facts.from);
     }
     if (facts.gps && !current.current.place) {
       setPlace({ lat: Math.round(facts.gps.lat * 1e6) / 1e6, lon: Math.round(facts.gps.lon * 1e6) / 1e6 });
-      setPlaceFromPhoto(true);
+      setPlaceFrom(facts.from);
     }
   };
 
@@ -342,9 +360,9 @@ function ReportForm() {
               value={place}
               onChange={(p) => {
                 setPlace(p);
-                setPlaceFromPhoto(false);
+                setPlaceFrom(null);
               }}
-              note={placeFromPhoto ? t.map.fromPhoto : null}
+              note={placeFrom === 'photo' ? t.map.fromPhoto : placeFrom === 'video' ? t.map.fromVideo : null}
             />
           </Suspense>
         </fieldset>
@@ -359,7 +377,7 @@ function ReportForm() {
               max={toTashkentLocal(new Date(Date.now() + FUTURE_SKEW_MS))}
               onChange={(e) => {
                 setTime(e.target.value);
-                setTimeFromPhoto(false);
+                setTimeFrom(null);
               }}
               aria-describedby={ids.timeHint}
               aria-invalid={timeProblem !== null}
@@ -369,14 +387,19 @@ function ReportForm() {
               type="button"
               onClick={() => {
                 setTime(toTashkentLocal(new Date()));
-                setTimeFromPhoto(false);
+                setTimeFrom(null);
               }}
             >
               {t.form.timeNow}
             </button>
           </div>
           <p id={ids.timeHint} className={timeProblem ? 'error' : 'hint'} data-testid="time-hint">
-            {timeProblem ?? (timeFromPhoto ? t.form.timeFromPhoto : t.form.timeHint)}
+            {timeProblem ??
+              (timeFrom === 'photo'
+                ? t.form.timeFromPhoto
+                : timeFrom === 'video'
+                  ? t.form.timeFromVideo
+                  : t.form.timeHint)}
           </p>
         </div>
 
