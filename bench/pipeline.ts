@@ -186,9 +186,16 @@ async function printStatements(pool: Pool, reports: number): Promise<void> {
   }>(
     `select regexp_replace(query, '\\s+', ' ', 'g') as query, calls::int, total_exec_time as total,
             mean_exec_time as mean, rows::int
-       from pg_stat_statements order by total_exec_time desc limit 12`,
+       from pg_stat_statements order by total_exec_time desc limit 20`,
   );
-  console.log(`\nPostgreSQL statements by total time (pg_stat_statements, ${reports} reports):`);
+  const all = await pool.query<{ calls: number; total: number }>(
+    'select sum(calls)::int as calls, sum(total_exec_time)::float8 as total from pg_stat_statements',
+  );
+  console.log(
+    `\nPostgreSQL statements by total time (pg_stat_statements, ${reports} reports): ` +
+      `${(all.rows[0]!.calls / reports).toFixed(1)} statements and ` +
+      `${(all.rows[0]!.total / reports).toFixed(2)} ms of execution per report`,
+  );
   console.log(
     table(
       ['ms per report', 'calls', 'mean ms', 'rows', 'statement'],
