@@ -22,7 +22,7 @@ function rememberLanguage(language: Lang) {
 const PAGE_CODE_WAIT_MS = 400;
 
 // The page's code and data are asked for first. React renders once the page's code is there (a split-off page is
-// then drawn at once, without a Suspense fallback and React's reveal delay: app/preload.tsx); the data keeps coming.
+// then drawn at once, without a Suspense fallback and React's reveal delay: app/preload.ts); the data keeps coming.
 const pageCode = prefetchPage(location.pathname, new URLSearchParams(location.search));
 // Later pages the same way: code when a link is pointed at, code and reads when the page is opened.
 setWarmer((path, search, reads) => void prefetchPage(path, search, reads));

@@ -13,15 +13,15 @@ import {
 import { preloadable } from './preload';
 import { matchPath } from './router';
 
+/** The report form's map: a chunk of its own, so the form shows while it arrives; loaded with the form. */
+export const MAP_PICKER = preloadable(() => import('../map/MapPicker'));
+
 /**
  * Each page's first reads, named once: the page makes them, and `prefetchPage` starts them (with the page's code)
  * as soon as the app's own code runs, before React has rendered anything. Measured with `npm run bench -- web`:
  * a page that fetched from its effects asked for its data ~0.5 s after the navigation began, the time it took the
  * page's chunk to arrive and render once.
  */
-/** The report form's map: a chunk of its own, so the form shows while it arrives; loaded with the form. */
-export const MAP_PICKER = preloadable(() => import('../map/MapPicker'));
-
 export const PAGES = {
   newReport: preloadable(
     async () => (await Promise.all([import('../citizen/NewReport'), MAP_PICKER.load()]))[0],

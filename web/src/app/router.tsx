@@ -29,7 +29,9 @@ const warm = (to: string, reads: boolean) => {
 
 export function navigate(to: string, opts: { replace?: boolean } = {}): void {
   if (to === location.pathname + location.search) return;
-  warm(to, true);
+  // A new page's first reads start now; a replaced entry is the same page's state (the queue's filters), whose
+  // own reads follow at once and may differ from a new page's (a longer list), so only its code is warmed.
+  warm(to, !opts.replace);
   if (opts.replace) history.replaceState(null, '', to);
   else history.pushState(null, '', to);
   window.scrollTo(0, 0);

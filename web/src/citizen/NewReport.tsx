@@ -18,9 +18,10 @@ import { RULES_READ_KEY, RulesList } from './Rules';
 const MapPicker = MAP_PICKER.Component;
 
 const ACCEPT = 'image/jpeg,image/png,video/mp4,video/quicktime,video/webm';
-/** As the server's FILING_WINDOW_HOURS and FUTURE_SKEW_SECONDS defaults; the server has the last word. */
+/** Which kind of file's own metadata filled the time or the place. */
 type MetadataSource = 'photo' | 'video';
 
+/** As the server's FILING_WINDOW_HOURS and FUTURE_SKEW_SECONDS defaults; the server has the last word. */
 const FILING_WINDOW_MS = 72 * 3600_000;
 const FUTURE_SKEW_MS = 120_000;
 const SUBMIT_ATTEMPTS = 3;

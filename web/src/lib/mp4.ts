@@ -96,7 +96,7 @@ async function moov(file: Blob, from: number, to: number): Promise<VideoFacts | 
     if (seconds > 0 && ms > Date.UTC(2000, 0, 1)) createdAt = new Date(ms);
   }
   const udta = boxes.get('udta');
-  const items = udta ? children(v, udta.body, udta.end) : new Map();
+  const items: Map<string, Box> = udta ? children(v, udta.body, udta.end) : new Map();
   return { createdAt, gps: xyz(v, items.get('\u00a9xyz')) ?? loci(v, items.get('loci')) };
 }
 
