@@ -100,6 +100,12 @@ export const ConfigSchema = T.Object({
     pattern: '^(none|\\s*|(\\s*[a-z_]+\\s*:\\s*\\d{1,3}\\s*)(,\\s*[a-z_]+\\s*:\\s*\\d{1,3}\\s*)*)$',
     description: 'Pipeline worker pools in this process, <stage>:<size>,… ("none" = no workers)',
   }),
+  PIPELINE_LINGER_MS: Int(
+    250,
+    0,
+    10_000,
+    'A stage’s sweep stays on duty this long after its queue empties, claiming arrivals without a job each (0: off)',
+  ),
   ALERTS_ENABLED: T.Boolean({
     default: true,
     description: 'Evaluate the alert rules in this process (run them in one API process per deployment)',

@@ -26,6 +26,7 @@ import { loadAlertRules } from '../ops/alerts/rules.js';
 import { createAlertSinks } from '../ops/alerts/sinks.js';
 import { OpsSampler } from '../ops/overview.js';
 import { DemandForecaster } from '../pipeline/demand.js';
+import { StageWakeups } from '../pipeline/duty.js';
 import { StageArrivals, stageWaitingFor } from '../pipeline/queues.js';
 import { Cache } from '../platform/cache/cache.js';
 import { PgListener } from '../platform/db/listener.js';
@@ -79,6 +80,8 @@ export interface Deps {
   listener: PgListener;
   /** Arrivals per stage from every process's commits (for the autoscaler). */
   arrivals: StageArrivals;
+  /** Wakes this process's sweeps on duty when reports enter their stage (duty.ts). */
+  wakeups: StageWakeups;
   /** Reports per hour to come, from the stored history (pre-scaling, cache warming before peaks). */
   forecaster: DemandForecaster;
   /** Queue sampling and the last hour per minute for the operator dashboard (started by `jarima start`). */
@@ -152,7 +155,12 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
   onChanges(pool, (changes) => void dropChangedReports(cache, changes));
   const listener = new PgListener(pool, log);
   const arrivals = new StageArrivals();
-  listenForChanges(listener, cache, (entered) => arrivals.add(entered));
+  const wakeups = new StageWakeups();
+  onChanges(pool, (changes) => wakeups.wake(changes.entered));
+  listenForChanges(listener, cache, (entered) => {
+    arrivals.add(entered);
+    wakeups.wake(entered);
+  });
   const govRegistry = new HttpGovRegistry({
     ...registryOptions,
     onBreakerChange: (state) => log.warn({ breaker: 'gov-registry', state }, 'gov registry circuit breaker'),
@@ -191,6 +199,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     cache,
     listener,
     arrivals,
+    wakeups,
     blobs: new LocalBlobStore(path.join(config.JARIMA_DATA_DIR, 'blobs')),
     reference,
     boundaries,

@@ -34,7 +34,16 @@ export function pipelineHandlers(deps: Deps): JobHandler[] {
   const setAside = (stage: JobName) => (n: number) => deps.metrics.stageFailures.inc({ stage }, n);
   return [
     ...stages.map(([name, stage, batch]) =>
-      measured(deps.metrics, name, () => runBatchStage(pool, name, stage, batch, setAside(name))),
+      countedStage(deps.metrics, name, (signal) =>
+        runBatchStage(pool, name, stage, batch, {
+          onSetAside: setAside(name),
+          // Service time is the batches' own time: a sweep on duty also waits for arrivals, which is not work.
+          onBatch: (n, ms) => {
+            for (let i = 0; i < n; i++) deps.metrics.stageService.observe({ stage: name }, ms / 1000 / n);
+          },
+          linger: { idleMs: config.PIPELINE_LINGER_MS, wakeups: deps.wakeups, signal },
+        }),
+      ),
     ),
     // After review: the outside world (the registry, the citizen's phone and inbox, the payout provider).
     measured(deps.metrics, 'forward', () =>
@@ -43,6 +52,27 @@ export function pipelineHandlers(deps: Deps): JobHandler[] {
     measured(deps.metrics, 'notify', () => notifySweep(deps)),
     measured(deps.metrics, 'payout', () => payoutSweep(deps)),
   ];
+}
+
+/** A pipeline stage's sweep as a job, counted: items finished and failed sweeps (it observes its own service time). */
+function countedStage(
+  metrics: Metrics,
+  name: JobName,
+  sweep: (signal: AbortSignal | undefined) => Promise<number>,
+): JobHandler {
+  return {
+    name,
+    handle: async (_payload, helpers) => {
+      let n: number;
+      try {
+        n = await sweep(helpers.abortSignal);
+      } catch (err) {
+        metrics.stageFailures.inc({ stage: name });
+        throw err;
+      }
+      if (n > 0) metrics.stageCompletions.inc({ stage: name }, n);
+    },
+  };
 }
 
 /**

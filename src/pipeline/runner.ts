@@ -1,8 +1,10 @@
-import { type Pool, type Queryable, withTransaction } from '../platform/db/pool.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Pool, type PoolClient, type Queryable, withTransaction } from '../platform/db/pool.js';
 import { isDatabaseUnavailable } from '../platform/db/unavailable.js';
 import { claimReports, lockReport, peekReports, type ReportRow } from '../reports/reports.repository.js';
 import type { ReportStatus } from '../reports/status.js';
 import { applyTransitions, type Transition } from '../reports/transition.js';
+import { comeOnDuty, dutySlot, goOffDuty, holdHandoffs, type StageWakeups } from './duty.js';
 import { enqueueJobs, type JobName, sweepJob } from './jobs.js';
 
 export type Decision = Omit<Transition, 'actor'>;
@@ -22,48 +24,88 @@ export interface ReportStage {
   prepare?(reports: ReportRow[], db: Queryable): Promise<void>;
 }
 
+export interface SweepOptions {
+  /** Told how many reports the stage set aside as failed. */
+  onSetAside?: (n: number) => void;
+  /** Told each batch's size and how long it took to claim, decide and commit (the stage's service time). */
+  onBatch?: (n: number, ms: number) => void;
+  /**
+   * Stay on duty this long after the queue empties (see duty.ts): claim arrivals as they come, woken by `wakeups`,
+   * while hand-offs to this stage enqueue no jobs. Ends early when `signal` aborts (shutdown, a pool resized).
+   */
+  linger?: { idleMs: number; wakeups: StageWakeups; signal?: AbortSignal };
+}
+
+/** While on duty with nothing waiting, look again at least this often (arrivals from a process whose NOTIFY is slow). */
+const DUTY_LOOK_MS = 25;
+/**
+ * After a wake-up, wait this long before claiming, so that arrivals close together share a claim: each claim is a
+ * transaction of ~8 statements.
+ */
+const GATHER_MS = 10;
+/** A sweep on duty that finds a full batch asks for help (another job, for another worker of the pool) this often. */
+const HELP_EVERY_MS = 1000;
+
 /**
  * Sweeps a stage: claims up to `batchSize` reports waiting in its first input state (FOR UPDATE SKIP LOCKED, so
  * parallel sweeps share the work), decides and applies them together in one transaction with a fixed number of
- * statements, and repeats until none is left. A sweep killed midway loses nothing: its claimed rows go back to
- * waiting when its transaction dies.
+ * statements, and repeats until none is left — then, with `linger`, stays on duty for more (duty.ts). A sweep
+ * killed midway loses nothing: its claimed rows go back to waiting when its transaction dies, and its job runs again.
  */
 export async function runBatchStage(
   pool: Pool,
   stageName: JobName,
   stage: ReportStage,
   batchSize: number,
-  /** Told how many reports the stage set aside as failed. */
-  onSetAside?: (n: number) => void,
+  opts: SweepOptions = {},
 ): Promise<number> {
+  const linger = opts.linger && opts.linger.idleMs > 0 && dutySlot(stageName) >= 0 ? opts.linger : null;
   let done = 0;
-  const from = stage.from[0]!;
-  for (;;) {
-    let claimed: number;
+  if (!linger) done = await drain(pool, stageName, stage, batchSize, opts);
+  else {
+    const client = await pool.connect();
+    let broken: unknown;
     try {
-      claimed = await withTransaction(pool, async (trx) => {
-        const reports = await claimReports(trx, from, batchSize);
-        // Slow preparation runs on the claimed rows (so parallel sweeps never duplicate it) through other
-        // connections, while this transaction only holds the row locks.
-        await stage.prepare?.(reports, pool);
-        await decideAndApply(trx, stageName, stage, reports);
-        return reports.length;
-      });
+      if (!(await comeOnDuty(client, stageName))) {
+        // Another sweep is on duty (or a hand-off is committing): an ordinary sweep, as a helper.
+        done = await drain(pool, stageName, stage, batchSize, opts, client);
+      } else {
+        let lastWork = performance.now();
+        let askedForHelp = 0;
+        for (;;) {
+          const n = await drain(pool, stageName, stage, batchSize, opts, client);
+          done += n;
+          const now = performance.now();
+          if (n > 0) lastWork = now;
+          if (n >= batchSize && now - askedForHelp > HELP_EVERY_MS) {
+            askedForHelp = now;
+            await enqueueJobs(pool, [sweepJob(stageName)]);
+          }
+          const idle = linger.idleMs - (now - lastWork);
+          if (linger.signal?.aborted || idle <= 0) break;
+          const woken = await linger.wakeups.wait(stageName, Math.min(DUTY_LOOK_MS, idle), linger.signal);
+          // Woken by an arrival: let the next few join it, so one claim takes several.
+          if (woken && GATHER_MS > 0) await sleep(GATHER_MS);
+        }
+        // Off duty: wait for the hand-offs that counted on this sweep to commit, then take what they left.
+        await holdHandoffs(client, stageName);
+        done += await drain(pool, stageName, stage, batchSize, opts, client);
+        await goOffDuty(client, stageName);
+      }
     } catch (err) {
-      // The database itself is away: retryable, so the job fails and graphile-worker retries it with backoff.
-      if (isDatabaseUnavailable(err)) throw err;
-      // Otherwise one report may be poison: go one by one, and set aside only those that fail on their own.
-      claimed = await oneByOne(pool, stageName, stage, await peekReports(pool, from, batchSize), onSetAside);
+      broken = err;
+      throw err;
+    } finally {
+      // After an error the session may still hold its locks: end it, and the locks go with it.
+      client.release(broken !== undefined);
     }
-    done += claimed;
-    if (claimed < batchSize) break;
   }
   // SKIP LOCKED passes over rows another transaction holds at that instant (a parallel sweep, or a transition that
   // is about to lose its version race). If any are still waiting, look again shortly, so none is left behind; the
   // key keeps it to one pending re-check per stage.
   const { rows } = await pool.query<{ waiting: boolean }>(
     'select exists (select 1 from reports where status = $1) as waiting',
-    [from],
+    [stage.from[0]!],
   );
   if (rows[0]?.waiting) {
     await enqueueJobs(pool, [
@@ -71,6 +113,51 @@ export async function runBatchStage(
     ]);
   }
   return done;
+}
+
+/** Claims and applies batches until a claim comes back short; on `held`, the transactions run on that client. */
+async function drain(
+  pool: Pool,
+  stageName: JobName,
+  stage: ReportStage,
+  batchSize: number,
+  opts: SweepOptions,
+  held?: PoolClient,
+): Promise<number> {
+  let done = 0;
+  const from = stage.from[0]!;
+  for (;;) {
+    let claimed: number;
+    const started = performance.now();
+    try {
+      claimed = await withTransaction(
+        pool,
+        async (trx) => {
+          const reports = await claimReports(trx, from, batchSize);
+          // Slow preparation runs on the claimed rows (so parallel sweeps never duplicate it) through other
+          // connections, while this transaction only holds the row locks.
+          await stage.prepare?.(reports, pool);
+          await decideAndApply(trx, stageName, stage, reports);
+          return reports.length;
+        },
+        held,
+      );
+    } catch (err) {
+      // The database itself is away: retryable, so the job fails and graphile-worker retries it with backoff.
+      if (isDatabaseUnavailable(err)) throw err;
+      // Otherwise one report may be poison: go one by one, and set aside only those that fail on their own.
+      claimed = await oneByOne(
+        pool,
+        stageName,
+        stage,
+        await peekReports(pool, from, batchSize),
+        opts.onSetAside,
+      );
+    }
+    if (claimed > 0) opts.onBatch?.(claimed, performance.now() - started);
+    done += claimed;
+    if (claimed < batchSize) return done;
+  }
 }
 
 async function decideAndApply(trx: Queryable, stageName: string, stage: ReportStage, reports: ReportRow[]) {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { dutySlot } from '../pipeline/duty.js';
 import { sweepJob } from '../pipeline/jobs.js';
 import { noteChanges, type Pool, type Queryable } from '../platform/db/pool.js';
 import { isDatabaseUnavailable } from '../platform/db/unavailable.js';
@@ -237,7 +238,7 @@ async function insertBatch(db: Queryable, batch: Pending[]): Promise<Map<Pending
      jobs as (
        select graphile_worker.add_jobs(
                 array(select json_populate_recordset(null::graphile_worker.job_spec, $28::json)), false)
-        where exists (select 1 from accepted))
+        where exists (select 1 from accepted) and pipeline_handoff_free($29))
      select (select array_agg(id) from new_reports) as inserted,
             (select array_agg(report_id || ' ' || evidence_id) from unowned_links) as unowned,
             (select count(*) from new_links) + (select count(*) from new_events) + (select count(*) from jobs) as written`,
@@ -261,6 +262,8 @@ async function insertBatch(db: Queryable, batch: Pending[]): Promise<Map<Pending
       at,
       ...eventColumns(events),
       sweep,
+      // No job when the validate sweep is on duty: it claims these reports (src/pipeline/duty.ts).
+      dutySlot('validate'),
     ],
   );
   const inserted = new Set(rows[0]?.inserted ?? []);

@@ -1,4 +1,5 @@
 import { notificationEventOf, queueNotifications } from '../notifications/queue.js';
+import { handoffNeedsJob } from '../pipeline/duty.js';
 import { enqueueJobs, type JobSpec, sweepJob } from '../pipeline/jobs.js';
 import { noteChanges, type Queryable } from '../platform/db/pool.js';
 import { addToRollups } from '../stats/rollup.js';
@@ -125,10 +126,15 @@ export async function applyTransitions(
       amountSum: t.patch?.fineAmountSum as number | null | undefined,
     })),
   );
-  await enqueueJobs(
-    trx,
-    distinctJobs([...movedItems.flatMap(({ t }) => t.next ?? []), ...(outbound ? [sweepJob('notify')] : [])]),
-  );
+  const jobs = distinctJobs([
+    ...movedItems.flatMap(({ t }) => t.next ?? []),
+    ...(outbound ? [sweepJob('notify')] : []),
+  ]);
+  // A plain sweep of a stage whose sweep is on duty is not needed: that sweep claims these reports (duty.ts).
+  const needed: JobSpec[] = [];
+  for (const job of jobs)
+    if (job.jobKey || job.runAt || (await handoffNeedsJob(trx, job.name))) needed.push(job);
+  await enqueueJobs(trx, needed);
   // Cached views of these reports and their citizens' lists are dropped once this commits: in this process at
   // once (noteChanges), in every API process by NOTIFY.
   const entered: Record<string, number> = {};

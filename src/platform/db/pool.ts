@@ -75,9 +75,16 @@ function tell(pool: object, changes: Changes): void {
   }
 }
 
-/** Runs fn in one transaction: commit on success, rollback on any error. */
-export async function withTransaction<T>(pool: pg.Pool, fn: (trx: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+/**
+ * Runs fn in one transaction: commit on success, rollback on any error. On `held`, a client the caller keeps (and
+ * releases) itself, instead of one taken from the pool for the transaction.
+ */
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  fn: (trx: pg.PoolClient) => Promise<T>,
+  held?: pg.PoolClient,
+): Promise<T> {
+  const client = held ?? (await pool.connect());
   const changes = {
     reports: new Set<string>(),
     citizens: new Set<string>(),
@@ -96,6 +103,6 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (trx: pg.PoolClient)
     throw err;
   } finally {
     openTransactions.delete(client);
-    client.release();
+    if (!held) client.release();
   }
 }
