@@ -37,8 +37,10 @@ export function pipelineHandlers(deps: Deps): JobHandler[] {
       countedStage(deps.metrics, name, (signal) =>
         runBatchStage(pool, name, stage, batch, {
           onSetAside: setAside(name),
-          // Service time is the batches' own time: a sweep on duty also waits for arrivals, which is not work.
+          // Counted as each batch commits (a sweep on duty returns only when it goes off duty), and service time
+          // is the batches' own: waiting for arrivals on duty is not work.
           onBatch: (n, ms) => {
+            deps.metrics.stageCompletions.inc({ stage: name }, n);
             for (let i = 0; i < n; i++) deps.metrics.stageService.observe({ stage: name }, ms / 1000 / n);
           },
           linger: { idleMs: config.PIPELINE_LINGER_MS, wakeups: deps.wakeups, signal },
@@ -54,7 +56,7 @@ export function pipelineHandlers(deps: Deps): JobHandler[] {
   ];
 }
 
-/** A pipeline stage's sweep as a job, counted: items finished and failed sweeps (it observes its own service time). */
+/** A pipeline stage's sweep as a job, its failures counted (the sweep counts its batches and their service time). */
 function countedStage(
   metrics: Metrics,
   name: JobName,
@@ -63,14 +65,12 @@ function countedStage(
   return {
     name,
     handle: async (_payload, helpers) => {
-      let n: number;
       try {
-        n = await sweep(helpers.abortSignal);
+        await sweep(helpers.abortSignal);
       } catch (err) {
         metrics.stageFailures.inc({ stage: name });
         throw err;
       }
-      if (n > 0) metrics.stageCompletions.inc({ stage: name }, n);
     },
   };
 }

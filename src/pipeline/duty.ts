@@ -48,14 +48,15 @@ export async function holdHandoffs(client: PoolClient, stage: JobName): Promise<
   await client.query('select pg_advisory_lock($1, $2)', [LOCK_SPACE, 2 * dutySlot(stage) + 1]);
 }
 
-/** Going off duty, last part (after the last claim): hand-offs enqueue jobs again. */
+/**
+ * Going off duty, last part (after the last claim): hand-offs enqueue jobs again. The duty lock goes first, in a
+ * statement of its own: a hand-off waiting on the stop lock must find the duty lock free when it gets through, or
+ * it would count on a sweep that has already made its last claim.
+ */
 export async function goOffDuty(client: PoolClient, stage: JobName): Promise<void> {
   const slot = dutySlot(stage);
-  await client.query('select pg_advisory_unlock($1, $2), pg_advisory_unlock($1, $3)', [
-    LOCK_SPACE,
-    2 * slot + 1,
-    2 * slot,
-  ]);
+  await client.query('select pg_advisory_unlock($1, $2)', [LOCK_SPACE, 2 * slot]);
+  await client.query('select pg_advisory_unlock($1, $2)', [LOCK_SPACE, 2 * slot + 1]);
 }
 
 /**

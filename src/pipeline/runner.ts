@@ -65,6 +65,14 @@ export async function runBatchStage(
   else {
     const client = await pool.connect();
     let broken: unknown;
+    // The session holding the locks can end under the sweep (a database restart, a terminated backend): its
+    // transactions then fail like a poison report would, so the loop checks for it and fails the job, which runs
+    // again and claims what is left.
+    let lost: unknown;
+    const onLost = (err: unknown) => {
+      lost ??= err;
+    };
+    client.on('error', onLost);
     try {
       if (!(await comeOnDuty(client, stageName))) {
         // Another sweep is on duty (or a hand-off is committing): an ordinary sweep, as a helper.
@@ -74,6 +82,7 @@ export async function runBatchStage(
         let askedForHelp = 0;
         for (;;) {
           const n = await drain(pool, stageName, stage, batchSize, opts, client);
+          if (lost) throw lost;
           done += n;
           const now = performance.now();
           if (n > 0) lastWork = now;
@@ -96,6 +105,7 @@ export async function runBatchStage(
       broken = err;
       throw err;
     } finally {
+      client.off('error', onLost);
       // After an error the session may still hold its locks: end it, and the locks go with it.
       client.release(broken !== undefined);
     }
