@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,8 @@ export interface MediaAnalysis {
   brightness: number;
   /** 64-bit difference hash as a 0/1 string. */
   phash: string;
+  /** The 320 px thumbnail (JPEG) and its SHA-256 (hex); stored in the `thumbnails` table, not the blob store. */
+  thumb: Buffer;
   thumbSha256: string;
   posterSha256: string | null;
 }
@@ -55,7 +58,8 @@ export async function analyzeMedia(
     sharpness: Math.round(measures.sharpness * 10) / 10,
     brightness: Math.round(measures.brightness * 10) / 10,
     phash: dHashOf(small.grey, small.width, small.height),
-    thumbSha256: await blobs.putBuffer(thumb),
+    thumb,
+    thumbSha256: createHash('sha256').update(thumb).digest('hex'),
     posterSha256: e.kind === 'video' ? await blobs.putBuffer(source) : null,
   };
 }
@@ -226,10 +230,12 @@ export async function analyzeAndStore(
     ]);
     return null;
   }
+  // The thumbnail goes in with the measures, one statement (migration 0014 says why not a file).
   await db.query(
-    `update evidence set analyzed_at = now(), sharpness = $2, brightness = $3, phash = $4, thumb_sha256 = $5,
+    `with thumb as (insert into thumbnails (sha256, jpeg) values ($5, $7) on conflict (sha256) do nothing)
+     update evidence set analyzed_at = now(), sharpness = $2, brightness = $3, phash = $4, thumb_sha256 = $5,
             poster_sha256 = $6 where id = $1`,
-    [e.id, a.sharpness, a.brightness, a.phash, a.thumbSha256, a.posterSha256],
+    [e.id, a.sharpness, a.brightness, a.phash, a.thumbSha256, a.posterSha256, a.thumb],
   );
   return a;
 }

@@ -76,3 +76,11 @@ export async function recordUpload(
   );
   return { ...row, created };
 }
+
+/** A thumbnail kept in PostgreSQL (migration 0014) by its SHA-256, or null (older thumbnails are blob files). */
+export async function thumbnailOf(db: Queryable, sha256Hex: string): Promise<Buffer | null> {
+  const { rows } = await db.query<{ jpeg: Buffer }>('select jpeg from thumbnails where sha256 = $1', [
+    sha256Hex,
+  ]);
+  return rows[0]?.jpeg ?? null;
+}

@@ -11,6 +11,7 @@ import {
 } from '../../test/helpers/app.js';
 import { makeJpeg, makePng, makeScene, mp4Head } from '../../test/helpers/media.js';
 import type { LocalBlobStore } from './blob-store.js';
+import { thumbnailOf } from './evidence.repository.js';
 import { sniff } from './sniff.js';
 
 let t: TestApp;
@@ -54,7 +55,10 @@ describe('POST /v1/evidence — happy', () => {
       [res.json().id],
     );
     expect(rows[0].analyzed_at).not.toBeNull();
-    expect(await t.deps.blobs.has(rows[0].thumb_sha256)).toBe(true);
+    // The thumbnail is kept in PostgreSQL under its own hash, a JPEG.
+    const thumb = await thumbnailOf(t.deps.pool, rows[0].thumb_sha256);
+    expect(thumb?.subarray(0, 2).toString('hex')).toBe('ffd8');
+    expect(createHash('sha256').update(thumb!).digest('hex')).toBe(rows[0].thumb_sha256);
     // The same bytes again: the stored measures answer, nothing is recomputed.
     const again = await uploadEvidence(t, citizen.token, dark);
     expect(again.statusCode).toBe(200);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestApp,
@@ -9,6 +10,7 @@ import {
   uploadEvidence,
 } from '../../test/helpers/app.js';
 import { makeJpeg, makeJpegWithExif, makeScene } from '../../test/helpers/media.js';
+import { thumbnailOf } from '../evidence/evidence.repository.js';
 import { reporterTrust } from './stages/enrich/enrich.js';
 
 let t: TestApp;
@@ -133,7 +135,10 @@ describe('analyze', () => {
     );
     expect(rows[0].phash).toMatch(/^[01]{64}$/);
     expect(rows[0].sharpness).toBeGreaterThan(0);
-    expect(await t.deps.blobs.has(rows[0].thumb_sha256)).toBe(true);
+    // The thumbnail is kept in PostgreSQL under its own hash, a JPEG.
+    const thumb = await thumbnailOf(t.deps.pool, rows[0].thumb_sha256);
+    expect(thumb?.subarray(0, 2).toString('hex')).toBe('ffd8');
+    expect(createHash('sha256').update(thumb!).digest('hex')).toBe(rows[0].thumb_sha256);
   });
 
   it('flags dark and blurry pictures, and near-identical images in another report', async () => {
@@ -179,7 +184,10 @@ describe('analyze', () => {
     expect(rows[0].analyzed_at).not.toBeNull();
     expect(rows[0].sharpness).toBeGreaterThan(0);
     expect(rows[0].phash).toMatch(/^[01]{64}$/);
-    expect(await t.deps.blobs.has(rows[0].thumb_sha256)).toBe(true);
+    // The thumbnail is kept in PostgreSQL under its own hash, a JPEG.
+    const thumb = await thumbnailOf(t.deps.pool, rows[0].thumb_sha256);
+    expect(thumb?.subarray(0, 2).toString('hex')).toBe('ffd8');
+    expect(createHash('sha256').update(thumb!).digest('hex')).toBe(rows[0].thumb_sha256);
   });
 
   it('orders by priority: a heavier violation outranks a lighter one, all else equal', async () => {

@@ -1,6 +1,7 @@
 import { Type as T } from '@sinclair/typebox';
 import type { Deps } from '../app/deps.js';
 import { principalOf, requireRole } from '../auth/guard.js';
+import { thumbnailOf } from '../evidence/evidence.repository.js';
 import { AppError } from '../platform/errors/catalog.js';
 import { type App, errorResponses } from '../platform/http/types.js';
 import { REJECTION_REASONS, REVIEW_REJECTION_REASONS } from '../reports/reasons.js';
@@ -300,6 +301,11 @@ export function reviewRoutes(app: App, deps: Deps): void {
         ip: request.ip ?? null,
       });
       reply.header('cache-control', 'private, no-store').header('x-content-type-options', 'nosniff');
+      if (variant === 'thumbnail') {
+        // Kept in PostgreSQL since migration 0014; earlier ones are files in the blob store.
+        const stored = await thumbnailOf(pool, sha);
+        return reply.type('image/jpeg').send(stored ?? deps.blobs.read(sha));
+      }
       if (variant !== 'original') return reply.type('image/jpeg').send(deps.blobs.read(sha));
       reply.type(e.mime).header('accept-ranges', 'bytes');
       const range = parseRange(request.headers.range, e.bytes);

@@ -215,6 +215,12 @@ describe('evidence, audit and identity', () => {
     const thumb = await get(body.evidence[0].urls.thumbnail, other.token);
     expect(thumb.statusCode).toBe(200);
     expect(thumb.rawPayload.subarray(0, 2).toString('hex')).toBe('ffd8');
+    // A thumbnail an earlier version wrote to the blob store (before migration 0014) is still served from there.
+    const sha = await t.deps.blobs.putBuffer(thumb.rawPayload);
+    await t.deps.pool.query('delete from thumbnails where sha256 = $1', [sha]);
+    const legacy = await get(body.evidence[0].urls.thumbnail, other.token);
+    expect(legacy.statusCode).toBe(200);
+    expect(legacy.rawPayload.equals(thumb.rawPayload)).toBe(true);
 
     const audit = await get(`/v1/review/${r.id}/audit`, supervisor.token);
     const views = audit.json().views as { staffId: string; variant: string }[];
