@@ -65,14 +65,19 @@ function countedStage(
   return {
     name,
     handle: async (_payload, helpers) => {
-      try {
-        await sweep(helpers.abortSignal);
-      } catch (err) {
-        metrics.stageFailures.inc({ stage: name });
-        throw err;
-      }
+      await failuresCounted(metrics, name, () => sweep(helpers.abortSignal));
     },
   };
+}
+
+/** Runs a sweep, counting it as a failed sweep of the stage if it throws. */
+async function failuresCounted<T>(metrics: Metrics, name: JobName, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    metrics.stageFailures.inc({ stage: name });
+    throw err;
+  }
 }
 
 /**
@@ -84,13 +89,7 @@ function measured(metrics: Metrics, name: JobName, sweep: () => Promise<number>)
     name,
     handle: async () => {
       const started = performance.now();
-      let n: number;
-      try {
-        n = await sweep();
-      } catch (err) {
-        metrics.stageFailures.inc({ stage: name });
-        throw err;
-      }
+      const n = await failuresCounted(metrics, name, sweep);
       if (n === 0) return;
       metrics.stageCompletions.inc({ stage: name }, n);
       const each = (performance.now() - started) / 1000 / n;
