@@ -12,8 +12,10 @@ import { stageWaitingFor } from './queues.js';
  * The hand-off stays race-free through two advisory locks per stage (db/migrations/0013): the sweep on duty holds
  * the duty lock for its session; a hand-off takes the stop lock shared until it commits and then tries the duty lock
  * shared (`pipeline_handoff_free`); going off duty, the sweep takes the stop lock exclusively — waiting for every
- * hand-off that counted on it to commit — and claims once more. A sweep that dies on duty leaves its job locked;
- * the heartbeat registry unlocks it and the job runs again, claiming whatever the skipped hand-offs left waiting.
+ * hand-off that counted on it to commit — claims once more, and lets go of the duty lock before the stop lock (a
+ * hand-off let through finds nobody on duty and enqueues a job). A sweep that fails on duty fails its job, which
+ * graphile-worker runs again; one whose process dies leaves its job locked until the heartbeat registry unlocks it.
+ * Either way the rerun claims whatever the skipped hand-offs left waiting, and the session's locks end with it.
  */
 export const DUTY_STAGES = ['validate', 'dedupe', 'enrich', 'analyze'] as const satisfies readonly JobName[];
 const LOCK_SPACE = 4_870_733;
