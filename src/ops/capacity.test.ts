@@ -89,6 +89,43 @@ describe('marginalCpu', () => {
     };
     expect(marginalCpu(withPg)!.how).toContain('2.0 of 5.0 ms PostgreSQL');
   });
+
+  it('reads the cost per report at the busiest load measured, once that band has carried enough reports', async () => {
+    const { cpuBand } = await import('./overview.js');
+    expect([0.5, 1, 3, 20, 200, 300, 1e6].map(cpuBand)).toEqual([0, 0, 1, 4, 7, 8, 12]);
+    const m = (value: number, samples = 10) => ({ value, samples });
+    // Background 0.4 CPU/s. At ~20 reports/s (band 4) a report costs 12 ms, at ~200/s (band 7) 4 ms: claims of
+    // one or two against claims of many.
+    const quiet = { cpu: 0.4 * 300 + 0.012 * 6_000, seconds: 300, reports: 6_000 };
+    const busy = { cpu: 0.4 * 20 + 0.004 * 4_000, seconds: 20, reports: 4_000 };
+    const measured = {
+      'cpu_busy:cpu': m(quiet.cpu + busy.cpu),
+      'cpu_busy:seconds': m(quiet.seconds + busy.seconds),
+      'cpu_busy:reports': m(quiet.reports + busy.reports),
+      'cpu_idle:cpu': m(0.4 * 120),
+      'cpu_idle:seconds': m(120),
+      'cpu_band:4:cpu': m(quiet.cpu),
+      'cpu_band:4:seconds': m(quiet.seconds),
+      'cpu_band:4:reports': m(quiet.reports),
+      'cpu_band:7:cpu': m(busy.cpu),
+      'cpu_band:7:seconds': m(busy.seconds),
+      'cpu_band:7:reports': m(busy.reports),
+    };
+    const fitted = marginalCpu(measured)!;
+    expect(fitted.perReport).toBeCloseTo(0.004, 10);
+    expect(fitted.how).toContain('at the busiest load measured (200 reports/s over 4000 reports)');
+    // A busiest band with too few reports to trust (one interval) is passed over for the next.
+    const thin = {
+      ...measured,
+      'cpu_band:9:cpu': m(0.4 * 1 + 0.001 * 400),
+      'cpu_band:9:seconds': m(1),
+      'cpu_band:9:reports': m(400),
+    };
+    expect(marginalCpu(thin)!.perReport).toBeCloseTo(0.004, 10);
+    // Without bands (measured before they were kept): all busy intervals together.
+    const old = Object.fromEntries(Object.entries(measured).filter(([k]) => !k.startsWith('cpu_band:')));
+    expect(marginalCpu(old)!.perReport).toBeCloseTo((0.012 * 6_000 + 0.004 * 4_000) / 10_000, 10);
+  });
 });
 
 describe('the installation’s own CPU', () => {

@@ -109,42 +109,56 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
   };
 }
 
+/** A throughput band counts once it has carried this many reports (a few busy intervals, not one). */
+const BAND_MIN_REPORTS = 500;
+
 /**
  * The installation's CPU per extra report (src/ops/overview.ts keeps the sums of this process's and a local
  * PostgreSQL's CPU): busy intervals' CPU less the background rate measured in intervals without reports, per
- * report. Without idle intervals the background cannot be told apart, and the plain average per report is used (an
- * overestimate: the background is charged to the reports).
+ * report. The pipeline's cost per report falls with load (sweeps claim more at once), so the figure is taken from the
+ * busiest throughput band (powers of two of reports/s) that has carried enough reports, and from all busy intervals
+ * when none has. Without idle intervals the background cannot be told apart, and the plain average per report is
+ * used (an overestimate: the background is charged to the reports).
  */
 export function marginalCpu(m: CapacityInput['measured']): { perReport: number; how: string } | null {
   const v = (k: string) => m[k]?.value ?? 0;
-  const reports = v('cpu_busy:reports');
-  if (reports < 100) return null;
-  const busyCpu = v('cpu_busy:cpu');
+  if (v('cpu_busy:reports') < 100) return null;
   const idleSeconds = v('cpu_idle:seconds');
   const intervals = (m['cpu_busy:cpu']?.samples ?? 0) + (m['cpu_idle:cpu']?.samples ?? 0);
   const withPostgres = v('cpu_busy:postgres') > 0;
   const scope = withPostgres
     ? 'the server and PostgreSQL'
     : 'the server alone (PostgreSQL not seen on this machine: its share is missing)';
+  const bands = Object.keys(m)
+    .map((k) => /^cpu_band:(\d+):reports$/.exec(k)?.[1])
+    .filter((b): b is string => b !== undefined && v(`cpu_band:${b}:reports`) >= BAND_MIN_REPORTS)
+    .sort((a, b) => Number(b) - Number(a));
+  const prefix = bands.length ? `cpu_band:${bands[0]}` : 'cpu_busy';
+  const reports = v(`${prefix}:reports`);
+  const busyCpu = v(`${prefix}:cpu`);
+  const busySeconds = v(`${prefix}:seconds`);
+  const load = bands.length
+    ? `, at the busiest load measured (${(reports / busySeconds).toFixed(0)} reports/s over ${reports} reports)`
+    : '';
   const postgresShare = (perReport: number, background: number) => {
-    const pg = (v('cpu_busy:postgres') - background) / reports;
+    const pg = (v(`${prefix}:postgres`) - background) / reports;
     return withPostgres && pg > 0
       ? `, ${(pg * 1000).toFixed(1)} of ${(perReport * 1000).toFixed(1)} ms PostgreSQL's`
       : '';
   };
   if (idleSeconds >= 30) {
-    const rate = v('cpu_busy:seconds') / idleSeconds;
+    const rate = busySeconds / idleSeconds;
     const background = v('cpu_idle:cpu') * rate;
     const perReport = (busyCpu - background) / reports;
     if (perReport > 0)
       return {
         perReport,
-        how: `${scope}, CPU per extra report over their background${postgresShare(perReport, v('cpu_idle:postgres') * rate)}, ${intervals} intervals`,
+        how: `${scope}, CPU per extra report over their background${postgresShare(perReport, v('cpu_idle:postgres') * rate)}${load}, ${intervals} intervals`,
       };
   }
   return {
     perReport: busyCpu / reports,
-    how: `${scope}, CPU per report with the background included${postgresShare(busyCpu / reports, 0)}, ${intervals} intervals`,
+    how: `${scope}, CPU per report with the background included${postgresShare(busyCpu / reports, 0)}${load}, ${intervals} intervals`,
   };
 }
 

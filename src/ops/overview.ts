@@ -295,6 +295,9 @@ export class OpsSampler {
     postgresSeconds: number,
     seconds: number,
   ): Promise<void> {
+    // The same sums per band of throughput (reports/s, powers of two): the pipeline's cost per report falls with
+    // load (claims of one or two at 20/s, of a hundred in a burst), so a ceiling is read from the busiest band seen.
+    const band = `cpu_band:${cpuBand(reports / seconds)}`;
     const parts: [string, number][] =
       reports > 0
         ? [
@@ -302,6 +305,10 @@ export class OpsSampler {
             ['cpu_busy:postgres', postgresSeconds],
             ['cpu_busy:seconds', seconds],
             ['cpu_busy:reports', reports],
+            [`${band}:cpu`, cpuSeconds],
+            [`${band}:postgres`, postgresSeconds],
+            [`${band}:seconds`, seconds],
+            [`${band}:reports`, reports],
           ]
         : [
             ['cpu_idle:cpu', cpuSeconds],
@@ -318,6 +325,11 @@ export class OpsSampler {
   }
 
   private prevService = new Map<string, { sum: number; count: number }>();
+}
+
+/** The throughput band of an interval: 2^k ≤ reports/s < 2^(k+1), k from 0 (under 2/s) to 12. */
+export function cpuBand(reportsPerSecond: number): number {
+  return Math.max(0, Math.min(12, Math.floor(Math.log2(Math.max(1, reportsPerSecond)))));
 }
 
 /**
