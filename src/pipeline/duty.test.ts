@@ -5,6 +5,7 @@ import {
   reportBody,
   submitReport,
   type TestApp,
+  until,
 } from '../../test/helpers/app.js';
 import { findReport } from '../reports/reports.repository.js';
 import { dutySlot, handoffNeedsJob } from './duty.js';
@@ -41,14 +42,6 @@ const onDuty = async () =>
     )
   ).rows[0]!.n;
 
-async function until(check: () => Promise<boolean>, what: string, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 async function submit(): Promise<string> {
   const c = await citizenWithEvidence(t);
   const res = await submitReport(t, c.token, reportBody([c.evidenceId]));
@@ -73,12 +66,12 @@ describe('a sweep on duty', () => {
       finished = true;
       return n;
     });
-    await until(async () => (await onDuty()) === 1, 'the sweep to come on duty');
+    await until('the sweep to come on duty', async () => (await onDuty()) === 1);
     // What was waiting is taken at once; new arrivals are claimed as they come, and enqueue nothing.
-    await until(async () => (await statusOf(waiting)) !== 'received', 'the waiting report');
+    await until('the waiting report', async () => (await statusOf(waiting)) !== 'received');
     const jobs = await validateJobs();
     const arrived = [await submit(), await submit(), await submit()];
-    for (const id of arrived) await until(async () => (await statusOf(id)) === 'validated', `report ${id}`);
+    for (const id of arrived) await until(`report ${id}`, async () => (await statusOf(id)) === 'validated');
     expect(await validateJobs()).toBe(jobs);
 
     // A hand-off that counted on the sweep is still open when the sweep's idle time runs out: the sweep must not go
@@ -108,7 +101,7 @@ describe('a sweep on duty', () => {
     const sweep = runBatchStage(t.deps.pool, 'validate', validate(), 100, {
       linger: { idleMs: 300, wakeups: t.deps.wakeups },
     });
-    await until(async () => (await onDuty()) === 1, 'the sweep to come on duty');
+    await until('the sweep to come on duty', async () => (await onDuty()) === 1);
     const first = await t.deps.pool.connect();
     const second = await t.deps.pool.connect();
     try {
@@ -116,6 +109,7 @@ describe('a sweep on duty', () => {
       expect(await handoffNeedsJob(first, 'validate')).toBe(false);
       // The sweep's idle time runs out: it waits for `first` before its last claim…
       await until(
+        'the sweep to wait for the hand-off',
         async () =>
           (
             await t.deps.pool.query<{ n: number }>(
@@ -124,7 +118,6 @@ describe('a sweep on duty', () => {
               [2 * dutySlot('validate') + 1],
             )
           ).rows[0]!.n === 1,
-        'the sweep to wait for the hand-off',
       );
       // …and a later hand-off queues behind it. Once through, the sweep has made its last claim, so the later
       // hand-off must find nobody on duty and enqueue its own job.
@@ -147,13 +140,13 @@ describe('a sweep on duty', () => {
     const sweep = runBatchStage(t.deps.pool, 'validate', validate(), 100, {
       linger: { idleMs: 60_000, wakeups: t.deps.wakeups, signal: abort.signal },
     });
-    await until(async () => (await onDuty()) === 1, 'the sweep to come on duty');
+    await until('the sweep to come on duty', async () => (await onDuty()) === 1);
     const id = await submit();
     // The helper cannot come on duty (the first one is); it sweeps once and returns.
     await runBatchStage(t.deps.pool, 'validate', validate(), 100, {
       linger: { idleMs: 60_000, wakeups: t.deps.wakeups },
     });
-    await until(async () => (await statusOf(id)) === 'validated', 'the report');
+    await until('the report', async () => (await statusOf(id)) === 'validated');
     abort.abort();
     await sweep;
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -168,7 +161,7 @@ describe('a sweep on duty', () => {
       () => null,
       (err: unknown) => err,
     );
-    await until(async () => (await onDuty()) === 1, 'the sweep to come on duty');
+    await until('the sweep to come on duty', async () => (await onDuty()) === 1);
     const jobs = await validateJobs();
     // The sweep's session ends as if its process had been killed.
     await t.deps.pool.query(
@@ -177,7 +170,7 @@ describe('a sweep on duty', () => {
       [2 * dutySlot('validate')],
     );
     expect(await failed).toMatchObject({ code: '57P01' }); // terminating connection due to administrator command
-    await until(async () => (await onDuty()) === 0, 'the lock to go with the session');
+    await until('the lock to go with the session', async () => (await onDuty()) === 0);
     await submit();
     expect(await validateJobs()).toBe(jobs + 1);
   });

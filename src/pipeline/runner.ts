@@ -101,7 +101,7 @@ export async function runBatchStage(
           const woken = await linger.wakeups.wait(stageName, idle, stopWaiting);
           if (lost) throw lost;
           // Woken by an arrival: let the next few join it, so one claim takes several.
-          if (woken && GATHER_MS > 0) await sleep(GATHER_MS);
+          if (woken) await sleep(GATHER_MS);
         }
         // Off duty: wait for the hand-offs that counted on this sweep to commit, then take what they left.
         await holdHandoffs(client, stageName);
