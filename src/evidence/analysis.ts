@@ -11,7 +11,8 @@ import { FFMPEG } from './probe.js';
 
 const run = promisify(execFile);
 
-export interface MediaAnalysis {
+/** What the picture itself says: measures, perceptual hash and the thumbnail. */
+export interface PictureAnalysis {
   sharpness: number;
   brightness: number;
   /** 64-bit difference hash as a 0/1 string. */
@@ -19,12 +20,15 @@ export interface MediaAnalysis {
   /** The 320 px thumbnail (JPEG) and its SHA-256 (hex); stored in the `thumbnails` table, not the blob store. */
   thumb: Buffer;
   thumbSha256: string;
+}
+
+export interface MediaAnalysis extends PictureAnalysis {
   posterSha256: string | null;
 }
 
 /**
- * Looks at the picture: a video's poster frame (ffmpeg, 1 s in or the middle of a shorter clip), a 320 px thumbnail,
- * sharpness (variance of the Laplacian — blur flattens edges), brightness (mean luma) and a perceptual hash (dHash).
+ * Looks at the picture: a video's poster frame (ffmpeg, 1 s in or the middle of a shorter clip), then
+ * `analyzePicture`.
  */
 export async function analyzeMedia(
   blobs: BlobStore,
@@ -34,6 +38,15 @@ export async function analyzeMedia(
     e.kind === 'video'
       ? await blobs.withLocalFile(e.sha256, (file) => posterFrame(file, e.duration_ms))
       : await blobs.withLocalFile(e.sha256, (file) => readFile(file));
+  const picture = await analyzePicture(source);
+  return { ...picture, posterSha256: e.kind === 'video' ? await blobs.putBuffer(source) : null };
+}
+
+/**
+ * A 320 px thumbnail, sharpness (variance of the Laplacian — blur flattens edges), brightness (mean luma) and a
+ * perceptual hash (dHash) of an encoded picture (a photo, or a video's poster frame).
+ */
+export async function analyzePicture(source: Buffer): Promise<PictureAnalysis> {
   // One decode, at most DECODE_SIZE on the long side (libjpeg shrinks big photos while decoding); the halving to the
   // measured and thumbnail size is done here in one pass. A 640×480 photo: decode 3.5 ms + halving and measures
   // < 1 ms + thumbnail encode 2.2 ms, where sharp's own resize to 320 px cost 7.3 ms (bench/README.md, "analyze").
@@ -60,7 +73,6 @@ export async function analyzeMedia(
     phash: dHashOf(small.grey, small.width, small.height),
     thumb,
     thumbSha256: createHash('sha256').update(thumb).digest('hex'),
-    posterSha256: e.kind === 'video' ? await blobs.putBuffer(source) : null,
   };
 }
 
@@ -219,23 +231,33 @@ export async function analyzeAndStore(
   blobs: BlobStore,
   e: Pick<AnalyzedEvidence, 'id' | 'sha256' | 'kind' | 'duration_ms'>,
 ): Promise<MediaAnalysis | null> {
-  let a: MediaAnalysis;
-  try {
-    a = await analyzeMedia(blobs, e);
-  } catch (err) {
-    // A file ffprobe could read but the decoder cannot render: record it as analysed with no picture measures.
+  const a = await analyzeMedia(blobs, e).catch((err: unknown) => analysisProblem(err));
+  await storeAnalysis(db, e.id, a);
+  return 'problem' in a ? null : a;
+}
+
+/** A file its probe could read but the decoder cannot render: analysed, with no picture measures. */
+export function analysisProblem(err: unknown): { problem: string } {
+  return { problem: `analysis: ${(err as Error).message}`.slice(0, 300) };
+}
+
+/** Records an analysis on its evidence; the thumbnail goes in with the measures, one statement (migration 0014). */
+export async function storeAnalysis(
+  db: Queryable,
+  evidenceId: string,
+  a: MediaAnalysis | { problem: string },
+): Promise<void> {
+  if ('problem' in a) {
     await db.query(`update evidence set analyzed_at = now(), problem = coalesce(problem, $2) where id = $1`, [
-      e.id,
-      `analysis: ${(err as Error).message}`.slice(0, 300),
+      evidenceId,
+      a.problem,
     ]);
-    return null;
+    return;
   }
-  // The thumbnail goes in with the measures, one statement (migration 0014 says why not a file).
   await db.query(
     `with thumb as (insert into thumbnails (sha256, jpeg) values ($5, $7) on conflict (sha256) do nothing)
      update evidence set analyzed_at = now(), sharpness = $2, brightness = $3, phash = $4, thumb_sha256 = $5,
             poster_sha256 = $6 where id = $1`,
-    [e.id, a.sharpness, a.brightness, a.phash, a.thumbSha256, a.posterSha256, a.thumb],
+    [evidenceId, a.sharpness, a.brightness, a.phash, a.thumbSha256, a.posterSha256, a.thumb],
   );
-  return a;
 }

@@ -1,25 +1,92 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalBlobStore } from './blob-store.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'jarima-blobs-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const sha = (n: number) => n.toString(16).padStart(64, '0');
+const chunks = (...sizes: number[]) => Readable.from(sizes.map((n, i) => Buffer.alloc(n, 97 + i)));
 
 describe('LocalBlobStore', () => {
   it('stores by content, and makes its directories again when they are removed from under it', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'jarima-blobs-'));
-    try {
-      const store = new LocalBlobStore(dir);
-      const a = await store.putBuffer(Buffer.from('first'));
-      expect(await readFile(store.pathOf(a), 'utf8')).toBe('first');
-      // An operator clears the store (or its temporary directory) while the process runs.
-      await rm(path.join(dir, 'sha256'), { recursive: true });
-      await rm(path.join(dir, 'tmp'), { recursive: true });
-      const again = await store.putBuffer(Buffer.from('first'));
-      expect(again).toBe(a);
-      expect(await readFile(store.pathOf(a), 'utf8')).toBe('first');
-      expect(await store.has(a)).toBe(true);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+    const store = new LocalBlobStore(dir);
+    const a = await store.putBuffer(Buffer.from('first'));
+    expect(await readFile(store.pathOf(a), 'utf8')).toBe('first');
+    // An operator clears the store (or its temporary directory) while the process runs.
+    await rm(path.join(dir, 'sha256'), { recursive: true });
+    await rm(path.join(dir, 'tmp'), { recursive: true });
+    const again = await store.putBuffer(Buffer.from('first'));
+    expect(again).toBe(a);
+    expect(await readFile(store.pathOf(a), 'utf8')).toBe('first');
+    expect(await store.has(a)).toBe(true);
+  });
+
+  it('keeps a small upload in memory until commit, and counts it against its budget meanwhile', async () => {
+    const store = new LocalBlobStore(dir, { memoryPerUpload: 100, memoryBudget: 150 });
+    const upload = await store.createUpload();
+    await pipeline(chunks(30, 40), upload.stream);
+    expect(upload.content()?.toString()).toBe('a'.repeat(30) + 'b'.repeat(40));
+    expect(store.heldInMemory).toBe(70);
+    // Nothing is on disk before commit, not even a temporary file.
+    expect(await readdir(path.join(dir, 'tmp')).catch(() => [])).toEqual([]);
+    await upload.commit(sha(1));
+    expect(store.heldInMemory).toBe(0);
+    expect((await readFile(store.pathOf(sha(1)))).length).toBe(70);
+    expect(await readdir(path.join(dir, 'tmp'))).toEqual([]);
+  });
+
+  it('moves an upload to a file when it outgrows its share or the budget, and keeps every byte', async () => {
+    const store = new LocalBlobStore(dir, { memoryPerUpload: 100, memoryBudget: 150 });
+    const big = await store.createUpload();
+    await pipeline(chunks(60, 60, 10), big.stream);
+    expect(big.content()).toBeNull();
+    expect(store.heldInMemory).toBe(0);
+    await big.commit(sha(2));
+    expect(await readFile(store.pathOf(sha(2)), 'latin1')).toBe(
+      'a'.repeat(60) + 'b'.repeat(60) + 'c'.repeat(10),
+    );
+
+    // Two uploads held at once: the second does not fit what the first leaves of the budget.
+    const first = await store.createUpload();
+    await pipeline(chunks(90), first.stream);
+    const second = await store.createUpload();
+    await pipeline(chunks(90), second.stream);
+    expect(first.content()?.length).toBe(90);
+    expect(second.content()).toBeNull();
+    expect(store.heldInMemory).toBe(90);
+    await second.commit(sha(3));
+    await first.discard();
+    expect(store.heldInMemory).toBe(0);
+    expect((await readFile(store.pathOf(sha(3)))).length).toBe(90);
+    expect(await store.has(sha(1))).toBe(false);
+    expect(await readdir(path.join(dir, 'tmp'))).toEqual([]);
+  });
+
+  it('leaves nothing behind when an upload breaks off, in memory or in a file', async () => {
+    const store = new LocalBlobStore(dir, { memoryPerUpload: 100 });
+    for (const sizes of [[50], [80, 80]]) {
+      const upload = await store.createUpload();
+      const broken = new Readable({
+        read() {
+          const next = sizes.shift();
+          if (next) this.push(Buffer.alloc(next));
+          else this.destroy(new Error('client went away'));
+        },
+      });
+      await expect(pipeline(broken, upload.stream)).rejects.toThrow('client went away');
+      await upload.discard();
     }
+    expect(store.heldInMemory).toBe(0);
+    expect(await readdir(path.join(dir, 'tmp')).catch(() => [])).toEqual([]);
   });
 });

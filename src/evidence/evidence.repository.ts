@@ -1,5 +1,6 @@
 import type { Queryable } from '../platform/db/pool.js';
 import { newId } from '../platform/ids.js';
+import type { PictureAnalysis } from './analysis.js';
 import type { MediaFacts } from './probe.js';
 import type { EvidenceKind } from './sniff.js';
 
@@ -26,8 +27,10 @@ export async function findEvidenceBySha(db: Queryable, sha256: Buffer): Promise<
 }
 
 /**
- * Records stored bytes (one row per SHA-256, whoever uploaded them first) with their media facts, and that this
- * citizen uploaded them. Returns the evidence row and whether this call created it.
+ * Records stored bytes (one row per SHA-256, whoever uploaded them first) with their media facts — and, when the
+ * picture was already analysed (a photo still in memory), the analysis and its thumbnail — and that this citizen
+ * uploaded them, in one statement (one round trip and one commit; it was four). Returns the evidence row and
+ * whether this call created it.
  */
 export async function recordUpload(
   db: Queryable,
@@ -39,42 +42,63 @@ export async function recordUpload(
     citizenId: string;
     originalName: string | null;
     facts: MediaFacts | null;
+    analysis?: PictureAnalysis | { problem: string } | null;
   },
 ): Promise<EvidenceRow & { created: boolean }> {
   const f = u.facts;
-  const inserted = await db.query<EvidenceRow>(
-    `insert into evidence (id, sha256, kind, mime, bytes, readable, problem, width, height, duration_ms, codec, taken_at,
-                           gps_lat, gps_lon, camera)
-     values ($1, $2, $3, $4, $5, coalesce($6, true), $7, $8, $9, $10, $11, $12, $13, $14, $15)
-     on conflict (sha256) do nothing returning ${COLUMNS}`,
-    [
-      newId(),
-      u.sha256,
-      u.kind,
-      u.mime,
-      u.bytes,
-      f?.readable ?? null,
-      f?.problem ?? null,
-      f?.width ?? null,
-      f?.height ?? null,
-      f?.durationMs ?? null,
-      f?.codec ?? null,
-      f?.takenAt ?? null,
-      f?.gpsLat ?? null,
-      f?.gpsLon ?? null,
-      f?.camera ?? null,
-    ],
-  );
-  let row = inserted.rows[0];
-  const created = row !== undefined;
-  // A new statement, so a row committed by a concurrent upload of the same bytes is visible here.
-  row ??= (await findEvidenceBySha(db, u.sha256))!;
-  await db.query(
-    `insert into evidence_uploads (citizen_id, evidence_id, original_name) values ($1, $2, $3)
-     on conflict do nothing`,
-    [u.citizenId, row.id, u.originalName],
-  );
-  return { ...row, created };
+  const a = u.analysis && !('problem' in u.analysis) ? u.analysis : null;
+  const params = [
+    newId(),
+    u.sha256,
+    u.kind,
+    u.mime,
+    u.bytes,
+    f?.readable ?? null,
+    f?.problem ?? (u.analysis && 'problem' in u.analysis ? u.analysis.problem : null),
+    f?.width ?? null,
+    f?.height ?? null,
+    f?.durationMs ?? null,
+    f?.codec ?? null,
+    f?.takenAt ?? null,
+    f?.gpsLat ?? null,
+    f?.gpsLon ?? null,
+    f?.camera ?? null,
+    u.analysis ? true : null,
+    a?.sharpness ?? null,
+    a?.brightness ?? null,
+    a?.phash ?? null,
+    a?.thumbSha256 ?? null,
+    a?.thumb ?? null,
+    u.citizenId,
+    u.originalName,
+  ];
+  // A row committed by a concurrent upload of the same bytes after this statement's snapshot is not seen by its
+  // `found`: the second try, a new statement, sees it.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const { rows } = await db.query<EvidenceRow & { created: boolean }>(
+      `with ins as (
+         insert into evidence (id, sha256, kind, mime, bytes, readable, problem, width, height, duration_ms, codec,
+                               taken_at, gps_lat, gps_lon, camera, analyzed_at, sharpness, brightness, phash,
+                               thumb_sha256)
+         values ($1, $2, $3, $4, $5, coalesce($6, true), $7, $8, $9, $10, $11, $12, $13, $14, $15,
+                 case when $16::boolean then now() end, $17, $18, $19, $20)
+         on conflict (sha256) do nothing returning ${COLUMNS}),
+       thumb as (
+         insert into thumbnails (sha256, jpeg) select $20, $21::bytea from ins where $20::text is not null
+         on conflict (sha256) do nothing),
+       found as (
+         select ${COLUMNS}, true as created from ins
+         union all
+         select ${COLUMNS}, false from evidence where sha256 = $2 and not exists (select from ins)),
+       upload as (
+         insert into evidence_uploads (citizen_id, evidence_id, original_name) select $22, id, $23 from found
+         on conflict do nothing)
+       select * from found`,
+      params,
+    );
+    if (rows[0]) return rows[0];
+  }
+  throw new Error('evidence row neither inserted nor found');
 }
 
 /** A thumbnail kept in PostgreSQL (migration 0014) by its SHA-256, or null (older thumbnails are blob files). */

@@ -48,10 +48,11 @@ export async function probeMedia(file: string, type: Sniffed): Promise<MediaFact
   return type.kind === 'video' ? probeVideo(file) : probePhoto(file);
 }
 
-async function probePhoto(file: string): Promise<MediaFacts> {
+/** A photo's facts from its file or, when the upload is still in memory, from its bytes. */
+export async function probePhoto(source: string | Buffer): Promise<MediaFacts> {
   let meta: Metadata;
   try {
-    meta = await sharp(file).metadata();
+    meta = await sharp(source).metadata();
   } catch (err) {
     return UNREADABLE(`image decoder: ${(err as Error).message}`);
   }
@@ -59,7 +60,7 @@ async function probePhoto(file: string): Promise<MediaFacts> {
   // Orientations 5–8 are rotated a quarter turn: what a person sees has width and height swapped.
   const rotated = (meta.orientation ?? 1) >= 5;
   const exif = await exifr
-    .parse(file, { reviveValues: false, gps: true, pick: undefined })
+    .parse(source, { reviveValues: false, gps: true, pick: undefined })
     .catch(() => null as Record<string, unknown> | null);
   const stamp = (exif?.DateTimeOriginal ?? exif?.CreateDate) as string | undefined;
   const offset = (exif?.OffsetTimeOriginal ?? exif?.OffsetTime) as string | undefined;
