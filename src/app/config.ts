@@ -49,6 +49,18 @@ export const ConfigSchema = T.Object({
   }),
   DB_POOL_MAX: Int(40, 2, 500, 'Connections in the API/worker pool'),
   EVIDENCE_MAX_BYTES: Int(200 * 1024 * 1024, 1024, 10 * 1024 * 1024 * 1024, 'Largest accepted evidence file'),
+  EVIDENCE_MEMORY_PER_UPLOAD_BYTES: Int(
+    8 * 1024 * 1024,
+    0,
+    1024 * 1024 * 1024,
+    'An upload up to this size is kept in memory until stored (a photo is then probed and analysed from memory)',
+  ),
+  EVIDENCE_MEMORY_BUDGET_BYTES: Int(
+    64 * 1024 * 1024,
+    0,
+    16 * 1024 * 1024 * 1024,
+    'All uploads kept in memory at once stay under this; others go to a temporary file as they arrive',
+  ),
   FILING_WINDOW_HOURS: Int(72, 1, 24 * 365, 'A report must be filed within this many hours of the incident'),
   FUTURE_SKEW_SECONDS: Int(120, 0, 3600, 'Tolerance for a phone clock ahead of ours'),
   DEDUPE_DISTANCE_METERS: Int(

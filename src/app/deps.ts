@@ -200,7 +200,10 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     listener,
     arrivals,
     wakeups,
-    blobs: new LocalBlobStore(path.join(config.JARIMA_DATA_DIR, 'blobs')),
+    blobs: new LocalBlobStore(path.join(config.JARIMA_DATA_DIR, 'blobs'), {
+      memoryPerUpload: config.EVIDENCE_MEMORY_PER_UPLOAD_BYTES,
+      memoryBudget: config.EVIDENCE_MEMORY_BUDGET_BYTES,
+    }),
     reference,
     boundaries,
     intake: new GroupCommitIntake(

@@ -68,6 +68,47 @@ describe('POST /v1/evidence — happy', () => {
     expect(scene.json().media.warnings).toEqual([]);
   });
 
+  it('reads the same facts and measures from a photo kept in memory as from one that went to a file', async () => {
+    // This app keeps nothing in memory: every upload takes the file path (probe and analysis read the stored file).
+    const onDisk = await createTestApp({ EVIDENCE_MEMORY_PER_UPLOAD_BYTES: '0' });
+    const photo = await makeScene(1280, 720);
+    const viaMemory = await uploadEvidence(t, citizen.token, photo);
+    const viaFile = await uploadEvidence(onDisk, (await signInCitizen(onDisk)).token, photo);
+    expect(viaMemory.statusCode).toBe(201);
+    expect(viaFile.statusCode).toBe(201);
+    expect(viaFile.json()).toEqual({ ...viaMemory.json(), id: viaFile.json().id });
+    const columns =
+      'readable, width, height, codec, sharpness, brightness, phash, thumb_sha256, analyzed_at is not null as analyzed';
+    const [a, b] = await Promise.all([
+      t.deps.pool.query(`select ${columns} from evidence where id = $1`, [viaMemory.json().id]),
+      onDisk.deps.pool.query(`select ${columns} from evidence where id = $1`, [viaFile.json().id]),
+    ]);
+    expect(a.rows[0]).toEqual(b.rows[0]);
+    expect(a.rows[0].analyzed).toBe(true);
+    expect((t.deps.blobs as LocalBlobStore).heldInMemory).toBe(0);
+  });
+
+  it('analyses at the next upload bytes that were recorded but never analysed (a crash in between)', async () => {
+    const photo = await makeScene(1024, 768);
+    const first = await uploadEvidence(t, citizen.token, photo);
+    const { rows } = await t.deps.pool.query(
+      `update evidence set analyzed_at = null, sharpness = null, brightness = null, phash = null, thumb_sha256 = null
+        where id = $1 returning (select thumb_sha256 from evidence where id = $1) as thumb`,
+      [first.json().id],
+    );
+    await t.deps.pool.query('delete from thumbnails where sha256 = $1', [rows[0].thumb]);
+    const again = await uploadEvidence(t, (await signInCitizen(t)).token, photo);
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toEqual(first.json());
+    const after = await t.deps.pool.query(
+      'select analyzed_at, sharpness, phash, thumb_sha256 from evidence where id = $1',
+      [first.json().id],
+    );
+    expect(after.rows[0]).toMatchObject({ thumb_sha256: rows[0].thumb });
+    expect(after.rows[0].analyzed_at).not.toBeNull();
+    expect(await thumbnailOf(t.deps.pool, rows[0].thumb)).not.toBeNull();
+  });
+
   it('stores a photo content-addressed and returns its id, kind and size', async () => {
     const jpeg = await makeJpeg(320, 240);
     const res = await uploadEvidence(t, citizen.token, jpeg, 'IMG_0001.txt');
