@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../test/helpers/db.js';
 import { spawnJarima } from '../../test/helpers/process.js';
-import { BENCHMARK, erlangC, marginalCpu, planCapacity, waitQuantile } from './capacity.js';
+import { BENCHMARK, erlangC, formatPlan, marginalCpu, planCapacity, waitQuantile } from './capacity.js';
 import { installationCpu } from './cpu.js';
 
 describe('queueing', () => {
@@ -122,6 +122,18 @@ describe('marginalCpu', () => {
       'cpu_band:9:reports': m(400),
     };
     expect(marginalCpu(thin)!.perReport).toBeCloseTo(0.004, 10);
+    // What else the machine ran meanwhile (a load generator, another service) leaves the installation fewer cores:
+    // 1.5 machine CPU-seconds a second in that band, of which the installation's 0.4 + 0.8 → 0.3 cores taken.
+    const shared = { ...measured, 'cpu_band:7:machine': m(1.5 * 20) };
+    expect(marginalCpu(shared)!.otherCores).toBeCloseTo(0.3, 10);
+    const input = { daily: 1000, peakFactor: 1, targetP95: 1, cores: 2, memoryBytes: 0, cacheMb: 256 };
+    expect(planCapacity({ ...input, measured }).thisMachine.maxReportsPerSecond).toBeCloseTo(2 / 0.004, 6);
+    const sharedPlan = planCapacity({ ...input, measured: shared });
+    expect(sharedPlan.thisMachine).toMatchObject({ otherCores: expect.closeTo(0.3, 10) });
+    expect(sharedPlan.thisMachine.maxReportsPerSecond).toBeCloseTo(1.7 / 0.004, 6);
+    expect(formatPlan(sharedPlan, { ...input, measured: shared })).toContain(
+      '0.30 of them busy with other processes',
+    );
     // Without bands (measured before they were kept): all busy intervals together.
     const old = Object.fromEntries(Object.entries(measured).filter(([k]) => !k.startsWith('cpu_band:')));
     expect(marginalCpu(old)!.perReport).toBeCloseTo((0.012 * 6_000 + 0.004 * 4_000) / 10_000, 10);

@@ -7,11 +7,12 @@ export const INTAKE_STAGES = ['validate', 'dedupe', 'enrich', 'analyze'] as cons
 /**
  * What a benchmark measured on the reference machine (bench/README.md: 2 vCPU EPYC, `npm run bench -- pipeline`),
  * used where this installation has not measured itself yet: worker seconds per report per stage, and CPU per report
- * for the whole path with a photo upload (server 18.9 ms + PostgreSQL 7.3 ms).
+ * for the whole path with a photo upload at a steady 100 reports/s (server 11.0–12.0 ms + PostgreSQL 3.8–4.3 ms,
+ * sixth session).
  */
 export const BENCHMARK = {
   serviceSeconds: { validate: 0.004, dedupe: 0.004, enrich: 0.003, analyze: 0.006 } as Record<string, number>,
-  cpuSecondsPerReport: 0.0262,
+  cpuSecondsPerReport: 0.0155,
 };
 
 export interface CapacityInput {
@@ -44,7 +45,7 @@ export interface CapacityPlan {
   memoryGiB: number;
   cpuSecondsPerReport: { value: number; source: string };
   /** What this machine's cores sustain at most, by CPU per report. */
-  thisMachine: { cores: number; maxReportsPerSecond: number; fitsPeak: boolean };
+  thisMachine: { cores: number; otherCores: number; maxReportsPerSecond: number; fitsPeak: boolean };
   assumptions: string[];
 }
 
@@ -85,7 +86,10 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
     : { value: BENCHMARK.cpuSecondsPerReport, source: 'benchmark (bench/README.md)' };
   const cpuCores = (lambda * cpuPerReport.value) / CPU_UTILISATION;
   const processes = 1 + Math.max(1, Math.ceil(cpuCores / 2)); // an API process, and a worker process per two cores
-  const maxHere = input.cores / cpuPerReport.value;
+  // On a shared machine the installation has only the cores the rest leaves it: what other processes used while it
+  // was busiest (measured by the same sums), never less than a tenth of the machine.
+  const otherCores = Math.min(fitted?.otherCores ?? 0, 0.9 * input.cores);
+  const maxHere = (input.cores - otherCores) / cpuPerReport.value;
   return {
     peakPerSecond: lambda,
     stages,
@@ -96,6 +100,7 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
     cpuSecondsPerReport: cpuPerReport,
     thisMachine: {
       cores: input.cores,
+      otherCores,
       maxReportsPerSecond: maxHere,
       fitsPeak: maxHere * CPU_UTILISATION >= lambda,
     },
@@ -120,7 +125,9 @@ const BAND_MIN_REPORTS = 500;
  * when none has. Without idle intervals the background cannot be told apart, and the plain average per report is
  * used (an overestimate: the background is charged to the reports).
  */
-export function marginalCpu(m: CapacityInput['measured']): { perReport: number; how: string } | null {
+export function marginalCpu(
+  m: CapacityInput['measured'],
+): { perReport: number; how: string; otherCores: number } | null {
   const v = (k: string) => m[k]?.value ?? 0;
   if (v('cpu_busy:reports') < 100) return null;
   const idleSeconds = v('cpu_idle:seconds');
@@ -137,6 +144,10 @@ export function marginalCpu(m: CapacityInput['measured']): { perReport: number; 
   const reports = v(`${prefix}:reports`);
   const busyCpu = v(`${prefix}:cpu`);
   const busySeconds = v(`${prefix}:seconds`);
+  // Cores other processes kept busy meanwhile (the machine's CPU less the installation's), where it was measured.
+  const machineCpu = v(`${prefix}:machine`);
+  const otherCores =
+    machineCpu > 0 && busySeconds > 0 ? Math.max(0, (machineCpu - busyCpu) / busySeconds) : 0;
   const load = bands.length
     ? `, at the busiest load measured (${(reports / busySeconds).toFixed(0)} reports/s over ${reports} reports)`
     : '';
@@ -154,11 +165,13 @@ export function marginalCpu(m: CapacityInput['measured']): { perReport: number; 
       return {
         perReport,
         how: `${scope}, CPU per extra report over their background${postgresShare(perReport, v('cpu_idle:postgres') * rate)}${load}, ${intervals} intervals`,
+        otherCores,
       };
   }
   return {
     perReport: busyCpu / reports,
     how: `${scope}, CPU per report with the background included${postgresShare(busyCpu / reports, 0)}${load}, ${intervals} intervals`,
+    otherCores,
   };
 }
 
@@ -235,8 +248,9 @@ export function formatPlan(p: CapacityPlan, input: CapacityInput): string {
       ],
     ]),
     '',
-    `This machine (${p.thisMachine.cores} cores): at most ~${p.thisMachine.maxReportsPerSecond.toFixed(0)} reports/s ` +
-      `at full CPU; the peak ${p.thisMachine.fitsPeak ? 'fits' : 'does NOT fit'} at ${CPU_UTILISATION * 100} % utilisation.`,
+    `This machine (${p.thisMachine.cores} cores${p.thisMachine.otherCores >= 0.05 ? `, ${p.thisMachine.otherCores.toFixed(2)} of them busy with other processes when this installation was busiest` : ''}): ` +
+      `at most ~${p.thisMachine.maxReportsPerSecond.toFixed(0)} reports/s at full CPU; the peak ${p.thisMachine.fitsPeak ? 'fits' : 'does NOT fit'} ` +
+      `at ${CPU_UTILISATION * 100} % utilisation.`,
     '',
     'Assumptions:',
     ...p.assumptions.map((a) => `  - ${a}`),

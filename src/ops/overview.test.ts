@@ -23,6 +23,10 @@ describe('GET /v1/ops/overview', () => {
   it('gives the operator the signals now and per minute, and records measured service times', async () => {
     const t = await createTestApp({}, { workers: true });
     const admin = await staffMember(t, 'admin');
+    // As `jarima start` runs it (API and every stage in one process, so its CPU per report is measured), with the
+    // timers stopped: this test closes the minutes itself.
+    t.deps.ops.start({ wholePath: true, sampleMs: 3_600_000, pointMs: 3_600_000 });
+    await t.deps.ops.stop();
     const t0 = Date.now();
     await t.deps.ops.minute(t0);
     const c = await citizenWithEvidence(t);
@@ -40,7 +44,8 @@ describe('GET /v1/ops/overview', () => {
 
     const res = await t.app.inject({ method: 'GET', url: '/v1/ops/overview', headers: bearer(admin.token) });
     expect(res.statusCode).toBe(200);
-    expect(res.json().series).toHaveLength(1);
+    // start() closed a first minute of its own: two points.
+    expect(res.json().series).toHaveLength(2);
     expect(res.json().now.stages.enrich.completed).toBe(1);
     expect(
       (await t.app.inject({ method: 'GET', url: '/v1/ops/overview', headers: bearer(c.token) })).statusCode,
@@ -51,9 +56,19 @@ describe('GET /v1/ops/overview', () => {
       `select name, value from capacity_measurements order by name`,
     );
     expect(rows.map((r) => r.name)).toEqual(
-      expect.arrayContaining(['service_seconds:analyze', 'service_seconds:validate']),
+      expect.arrayContaining([
+        'service_seconds:analyze',
+        'service_seconds:validate',
+        // CPU by band of throughput, with the whole machine's beside the installation's (others' load).
+        expect.stringMatching(/^cpu_band:\d+:cpu$/),
+        expect.stringMatching(/^cpu_band:\d+:machine$/),
+      ]),
     );
-    expect(rows.every((r) => r.value > 0)).toBe(true);
+    expect(rows.filter((r) => r.name.startsWith('service_seconds:')).every((r) => r.value > 0)).toBe(true);
+    const machine = rows.find((r) => r.name.endsWith(':machine'))!;
+    const own = rows.find((r) => r.name === machine.name.replace(':machine', ':cpu'))!;
+    // The machine's CPU holds the installation's (both counted in 10 ms ticks).
+    expect(machine.value).toBeGreaterThanOrEqual(own.value - 0.05);
   });
 
   it('serves the alert rules and their state to admins', async () => {

@@ -267,6 +267,7 @@ export class OpsSampler {
         install.process - prevInstall.process + postgres,
         postgres,
         (t.at - p.at) / 1000,
+        t.cpu - p.cpu,
       );
     }
     if (!names.length) return;
@@ -294,6 +295,8 @@ export class OpsSampler {
     cpuSeconds: number,
     postgresSeconds: number,
     seconds: number,
+    /** The whole machine's CPU over the interval: what else runs here (other services, a load generator). */
+    machineSeconds: number,
   ): Promise<void> {
     // The same sums per band of throughput (reports/s, powers of two): the pipeline's cost per report falls with
     // load (claims of one or two at 20/s, of a hundred in a burst), so a ceiling is read from the busiest band seen.
@@ -309,6 +312,7 @@ export class OpsSampler {
             [`${band}:postgres`, postgresSeconds],
             [`${band}:seconds`, seconds],
             [`${band}:reports`, reports],
+            [`${band}:machine`, machineSeconds],
           ]
         : [
             ['cpu_idle:cpu', cpuSeconds],
