@@ -40,4 +40,56 @@ describe('picture measures', () => {
     expect(distance(hash(original), hash(reencoded))).toBeLessThanOrEqual(6);
     expect(distance(hash(original), hash(other))).toBeGreaterThan(6);
   });
+
+  it('measures and hashes exactly as the per-pixel definitions do, at any size', () => {
+    // The definitions, pixel by pixel: every pixel's cell looked up, the Laplacian over the inner pixels.
+    const reference = (px: Uint8Array, w: number, h: number) => {
+      const cells = new Float64Array(72);
+      const counts = new Float64Array(72);
+      let total = 0;
+      let sum = 0;
+      let sumSq = 0;
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++) {
+          const c = Math.min(7, Math.floor((y * 8) / h)) * 9 + Math.min(8, Math.floor((x * 9) / w));
+          cells[c]! += px[y * w + x]!;
+          counts[c]!++;
+          total += px[y * w + x]!;
+          if (x > 0 && y > 0 && x < w - 1 && y < h - 1) {
+            const i = y * w + x;
+            const l = px[i - w]! + px[i + w]! + px[i - 1]! + px[i + 1]! - 4 * px[i]!;
+            sum += l;
+            sumSq += l * l;
+          }
+        }
+      let bits = '';
+      for (let y = 0; y < 8; y++)
+        for (let x = 0; x < 8; x++) {
+          const a = y * 9 + x;
+          bits +=
+            cells[a]! / Math.max(1, counts[a]!) > cells[a + 1]! / Math.max(1, counts[a + 1]!) ? '1' : '0';
+        }
+      const n = Math.max(0, w - 2) * Math.max(0, h - 2);
+      return {
+        hash: bits,
+        brightness: total / px.length,
+        sharpness: n ? sumSq / n - (sum / n) ** 2 : 0,
+      };
+    };
+    for (const [w, h] of [
+      [320, 240],
+      [317, 239],
+      [240, 320],
+      [100, 75],
+      [9, 8],
+      [5, 2],
+    ] as const) {
+      const px = Uint8Array.from({ length: w * h }, (_, i) => (i * 7919 + ((i * i) % 97)) % 256);
+      const want = reference(px, w, h);
+      expect(dHashOf(px, w, h)).toBe(want.hash);
+      const got = pictureMeasures(px, w, h);
+      expect(got.brightness).toBeCloseTo(want.brightness, 9);
+      expect(got.sharpness).toBeCloseTo(want.sharpness, 6);
+    }
+  });
 });
