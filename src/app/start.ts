@@ -106,6 +106,11 @@ export async function startPlatform(
     // Node's default backlog (511) dropped thousands of handshakes in a 10× spike (bench/README.md, mixed).
     await app.listen({ host: config.HOST, port: config.PORT, backlog: config.LISTEN_BACKLOG });
     deps.alerts?.manager.start(deps.alerts.evaluationIntervalMs);
+    // Uploads a crash left unfinished (kill -9 mid-transfer): their temporary files, untouched for a day.
+    deps.blobs.sweepAbandoned(24 * 3600 * 1000).then(
+      (n) => n && logger.info({ removed: n }, 'removed abandoned upload files'),
+      (err: unknown) => logger.warn({ err }, 'could not sweep abandoned upload files'),
+    );
     // Before a forecast peak, the public reads it will bring are already cached.
     deps.forecaster.onPeakAhead = () =>
       Promise.all(

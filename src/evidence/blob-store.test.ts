@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -88,5 +88,26 @@ describe('LocalBlobStore', () => {
     }
     expect(store.heldInMemory).toBe(0);
     expect(await readdir(path.join(dir, 'tmp')).catch(() => [])).toEqual([]);
+  });
+
+  it('removes temporary files a crash left behind, once untouched for the given time, and nothing else', async () => {
+    const store = new LocalBlobStore(dir, { memoryPerUpload: 100 });
+    const kept = await store.putBuffer(Buffer.from('stored'));
+    const tmp = path.join(dir, 'tmp');
+    await mkdir(tmp, { recursive: true });
+    await writeFile(path.join(tmp, 'abandoned'), 'half an upload');
+    const dayAgo = new Date(Date.now() - 25 * 3600 * 1000);
+    await utimes(path.join(tmp, 'abandoned'), dayAgo, dayAgo);
+    // An upload in progress, too big for memory: its file is being written now.
+    const live = await store.createUpload();
+    await new Promise((r) => live.stream.write(Buffer.alloc(300, 1), r));
+    await writeFile(path.join(tmp, 'recent'), 'another');
+    expect((await readdir(tmp)).length).toBe(3);
+    expect(await store.sweepAbandoned(24 * 3600 * 1000)).toBe(1);
+    expect(await readdir(tmp)).not.toContain('abandoned');
+    expect(await readdir(tmp)).toHaveLength(2);
+    expect(await store.has(kept)).toBe(true);
+    await live.discard();
+    expect(await new LocalBlobStore(path.join(dir, 'nothing-here')).sweepAbandoned(0)).toBe(0);
   });
 });

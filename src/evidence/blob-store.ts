@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
+import { access, type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 
@@ -29,6 +29,8 @@ export interface BlobStore {
   putBuffer(content: Buffer): Promise<string>;
   /** Runs `fn` with a local path to the blob (tools such as ffprobe need a file); a remote store downloads first. */
   withLocalFile<T>(sha256Hex: string, fn: (path: string) => Promise<T>): Promise<T>;
+  /** Removes uploads left unfinished by a crash (untouched for `olderThanMs`); returns how many. */
+  sweepAbandoned(olderThanMs: number): Promise<number>;
 }
 
 export interface LocalBlobStoreOptions {
@@ -174,6 +176,24 @@ export class LocalBlobStore implements BlobStore {
 
   withLocalFile<T>(sha256Hex: string, fn: (path: string) => Promise<T>): Promise<T> {
     return fn(this.pathOf(sha256Hex));
+  }
+
+  /**
+   * A process killed mid-upload leaves its temporary file behind (nothing names it, so nothing else would remove it).
+   * An upload in progress writes to its file as bytes arrive, so one untouched for a day is abandoned.
+   */
+  async sweepAbandoned(olderThanMs: number, now = Date.now()): Promise<number> {
+    const tmpDir = path.join(this.dir, 'tmp');
+    let removed = 0;
+    for (const name of await readdir(tmpDir).catch(() => [] as string[])) {
+      const file = path.join(tmpDir, name);
+      const info = await stat(file).catch(() => null);
+      if (info?.isFile() && now - info.mtimeMs > olderThanMs) {
+        await rm(file, { force: true });
+        removed++;
+      }
+    }
+    return removed;
   }
 
   async has(sha256Hex: string): Promise<boolean> {
