@@ -255,7 +255,7 @@ export function analysisProblem(err: unknown): { problem: string } {
 }
 
 /** Records an analysis on its evidence; the thumbnail goes in with the measures, one statement (migration 0014). */
-export async function storeAnalysis(
+async function storeAnalysis(
   db: Queryable,
   evidenceId: string,
   a: MediaAnalysis | { problem: string },
