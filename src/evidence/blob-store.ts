@@ -224,6 +224,8 @@ class SpillingSink extends Writable {
   private reserved = 0;
   private file: FileHandle | null = null;
   private spilled = false;
+  /** The write to the file in progress, if any: a discard waits for it, or its file could appear after the removal. */
+  private writing: Promise<unknown> | null = null;
 
   constructor(
     /** May `size` more bytes be held, making `total` for this upload? (Counted by the store when yes.) */
@@ -242,7 +244,12 @@ class SpillingSink extends Writable {
       done();
       return;
     }
-    this.toFile(chunk).then(() => done(), done);
+    const writing = this.toFile(chunk);
+    this.writing = writing;
+    writing.then(
+      () => done(),
+      (err: Error) => done(err),
+    );
   }
 
   private async toFile(chunk: Buffer): Promise<FileHandle> {
@@ -283,6 +290,8 @@ class SpillingSink extends Writable {
 
   /** Lets go of the memory and closes a file not taken. */
   async dispose(): Promise<void> {
+    await this.writing?.catch(() => {});
+    this.writing = null;
     this.chunks = [];
     this.giveBack();
     const file = this.file;
