@@ -152,6 +152,13 @@ export const ConfigSchema = T.Object({
     description: 'Worker utilisation the autoscaler sizes for (headroom for bursts)',
   }),
   AUTOSCALE_DOWN_AFTER: Int(6, 1, 1000, 'Decisions in a row a lower need must last before a pool shrinks'),
+  AUTOSCALE_BATCH_HOLD_SHARE: T.Number({
+    default: 0,
+    minimum: 0,
+    maximum: 0.9,
+    description:
+      'Below half a worker’s load, run an automated stage in batches with no standing worker, a report waiting up to this share of its target queue age for its batch (0: off)',
+  }),
   NODE_ENV: T.String({
     default: 'development',
     description: "'production' requires JARIMA_SECRET and refuses simulators",

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Runner, run, type WorkerEvents, Logger as WorkerLogger } from 'graphile-worker';
 import type { Logger } from 'pino';
 import { notifySweep } from '../notifications/notify.js';
@@ -7,7 +8,7 @@ import { HeartbeatRegistry } from '../pipeline/heartbeat.js';
 import { enqueueJobs, JOB_NAMES, type JobName, sweepJob } from '../pipeline/jobs.js';
 import { parseWorkerPools } from '../pipeline/pools.js';
 import { buildTaskList, type JobHandler } from '../pipeline/registry.js';
-import { type ReportStage, runBatchStage } from '../pipeline/runner.js';
+import { type ReportStage, runBatchStage, runInBatches, type SweepOptions } from '../pipeline/runner.js';
 import { analyzeStage } from '../pipeline/stages/analyze/analyze.js';
 import { dedupeStage } from '../pipeline/stages/dedupe/dedupe.js';
 import { enrichStage } from '../pipeline/stages/enrich/enrich.js';
@@ -19,30 +20,46 @@ import type { Deps } from './deps.js';
 
 // Reports per sweep transaction: large enough to amortise the commit, small enough to hold locks briefly.
 const SWEEP_BATCH = 100;
+// A stage's batches that fail (the database away) begin again after this, doubling up to the most.
+const RETRY_FIRST_MS = 250;
+const RETRY_MAX_MS = 10_000;
+
+/** The automated stages before review: each a sweep over the reports waiting in its input state. */
+function automatedStages(deps: Deps): Map<JobName, ReportStage> {
+  const { reference, boundaries, config, blobs } = deps;
+  return new Map<JobName, ReportStage>([
+    ['validate', validateStage({ reference, boundaries, config })],
+    ['dedupe', dedupeStage(config)],
+    ['enrich', enrichStage({ reference, boundaries, config })],
+    // The picture work runs at upload, so analyze claims as many as the others; only leftovers (evidence an upload
+    // could not analyse) make a claim slow, and they are rare.
+    ['analyze', analyzeStage({ blobs, config })],
+  ]);
+}
+
+/**
+ * What every sweep of a stage reports: reports set aside, and completions and service time as each batch commits
+ * (a sweep on duty returns only when it goes off duty); service time is the batches' own — waiting for arrivals on
+ * duty is not work.
+ */
+function sweepCounters(metrics: Metrics, name: JobName): SweepOptions {
+  return {
+    onSetAside: (n) => metrics.stageFailures.inc({ stage: name }, n),
+    onBatch: (n, ms) => {
+      metrics.stageCompletions.inc({ stage: name }, n);
+      for (let i = 0; i < n; i++) metrics.stageService.observe({ stage: name }, ms / 1000 / n);
+    },
+  };
+}
 
 /** Every pipeline handler, one per registered job: each stage is a sweep over the reports waiting for it. */
 export function pipelineHandlers(deps: Deps): JobHandler[] {
-  const { reference, boundaries, config, blobs, pool } = deps;
-  const stages: [JobHandler['name'], ReportStage, number][] = [
-    ['validate', validateStage({ reference, boundaries, config }), SWEEP_BATCH],
-    ['dedupe', dedupeStage(config), SWEEP_BATCH],
-    ['enrich', enrichStage({ reference, boundaries, config }), SWEEP_BATCH],
-    // The picture work runs at upload, so analyze claims as many as the others; only leftovers (evidence an upload
-    // could not analyse) make a claim slow, and they are rare.
-    ['analyze', analyzeStage({ blobs, config }), SWEEP_BATCH],
-  ];
-  const setAside = (stage: JobName) => (n: number) => deps.metrics.stageFailures.inc({ stage }, n);
+  const { config, pool } = deps;
   return [
-    ...stages.map(([name, stage, batch]) =>
+    ...[...automatedStages(deps)].map(([name, stage]) =>
       countedStage(deps.metrics, name, (signal) =>
-        runBatchStage(pool, name, stage, batch, {
-          onSetAside: setAside(name),
-          // Counted as each batch commits (a sweep on duty returns only when it goes off duty), and service time
-          // is the batches' own: waiting for arrivals on duty is not work.
-          onBatch: (n, ms) => {
-            deps.metrics.stageCompletions.inc({ stage: name }, n);
-            for (let i = 0; i < n; i++) deps.metrics.stageService.observe({ stage: name }, ms / 1000 / n);
-          },
+        runBatchStage(pool, name, stage, SWEEP_BATCH, {
+          ...sweepCounters(deps.metrics, name),
           linger: { idleMs: config.PIPELINE_LINGER_MS, wakeups: deps.wakeups, signal },
         }),
       ),
@@ -102,10 +119,15 @@ export interface Workers {
   /** Sizing the pools from the queues (AUTOSCALE), or null when they keep their JARIMA_WORKERS sizes. */
   autoscaler: Autoscaler | null;
   running(): boolean;
-  /** Current pool size per stage. */
+  /** Current pool size per stage (0 for a stage running in batches). */
   sizes(): Record<JobName, number>;
-  /** Resizes one stage's pool while running (0 stops it); in-flight jobs of the old pool finish first. */
+  /**
+   * Resizes one stage's pool while running; in-flight jobs of the old pool finish first. 0 stops the pool — and, for
+   * an automated stage when AUTOSCALE_BATCH_HOLD_SHARE is set, runs the stage in batches instead (runInBatches).
+   */
   resize(stage: JobName, size: number): Promise<void>;
+  /** Stages running in batches in this process. */
+  batching(): JobName[];
   /** Stops taking jobs and waits for the running ones to finish. */
   stop(): Promise<void>;
 }
@@ -138,6 +160,49 @@ export async function startWorkers(deps: Deps, opts: { apiInProcess?: boolean } 
     log: deps.logger,
   });
 
+  const stages = automatedStages(deps);
+  const targets = parseWorkerPools(deps.config.AUTOSCALE_TARGET_AGE_SECONDS, 'AUTOSCALE_TARGET_AGE_SECONDS');
+  const batches = new Map<JobName, { abort: AbortController; done: Promise<void> }>();
+  /** How long a report waits for its batch in `stage`, ms, or 0 where the stage does not run in batches. */
+  const holdMs = (stage: JobName) =>
+    stages.has(stage) ? deps.config.AUTOSCALE_BATCH_HOLD_SHARE * (targets[stage] || 30) * 1000 : 0;
+  const startBatches = (stage: JobName) => {
+    const abort = new AbortController();
+    const hold = holdMs(stage);
+    const done = (async () => {
+      let retry = RETRY_FIRST_MS;
+      while (!abort.signal.aborted) {
+        try {
+          const handled = await runInBatches(deps.pool, stage, stages.get(stage)!, SWEEP_BATCH, {
+            ...sweepCounters(deps.metrics, stage),
+            wakeups: deps.wakeups,
+            holdMs: hold,
+            signal: abort.signal,
+            onWorking: (working) => deps.metrics.setStageWorkers(stage, working ? 1 : 0),
+          });
+          retry = RETRY_FIRST_MS;
+          // Another sweep is on duty (a pool's last sweep finishing, or another process's batches): look again.
+          if (handled === null) await sleep(hold, undefined, { signal: abort.signal }).catch(() => {});
+        } catch (err) {
+          // The database went away, say: what waits stays waiting; begin again once it answers.
+          deps.metrics.stageFailures.inc({ stage });
+          deps.logger.warn({ err, stage }, 'batches stopped with an error; starting again');
+          await sleep(retry, undefined, { signal: abort.signal }).catch(() => {});
+          retry = Math.min(2 * retry, RETRY_MAX_MS);
+        }
+      }
+    })();
+    batches.set(stage, { abort, done });
+    deps.metrics.setStageWorkers(stage, 0);
+  };
+  const stopBatches = async (stage: JobName) => {
+    const b = batches.get(stage);
+    if (!b) return;
+    batches.delete(stage);
+    b.abort.abort();
+    await b.done;
+  };
+
   const startPool = async (stage: JobName, size: number) => {
     const events: WorkerEvents = new EventEmitter();
     events.on('worker:create', ({ worker }) => heartbeats.track(worker.workerId, stage));
@@ -154,7 +219,7 @@ export async function startWorkers(deps: Deps, opts: { apiInProcess?: boolean } 
     });
     runner.promise.catch((err) => deps.logger.error({ err, stage }, 'pipeline pool stopped with an error'));
     pools.set(stage, { size, runner });
-    deps.metrics.stageWorkers.set({ stage }, size);
+    deps.metrics.setStageWorkers(stage, size);
   };
   for (const stage of JOB_NAMES) if (wanted[stage] > 0) await startPool(stage, wanted[stage]);
   heartbeats.start();
@@ -163,25 +228,37 @@ export async function startWorkers(deps: Deps, opts: { apiInProcess?: boolean } 
 
   const workers: Workers = {
     autoscaler: null,
-    running: () => !stopped && pools.size > 0,
+    running: () => !stopped && pools.size + batches.size > 0,
     sizes: () =>
       Object.fromEntries(JOB_NAMES.map((n) => [n, pools.get(n)?.size ?? 0])) as Record<JobName, number>,
+    batching: () => [...batches.keys()],
     async resize(stage, size) {
       if (stopped) throw new Error('workers are stopped');
       const old = pools.get(stage);
-      if ((old?.size ?? 0) === size) return;
+      const toBatches = size === 0 && holdMs(stage) > 0;
+      if ((old?.size ?? 0) === size && batches.has(stage) === toBatches) return;
       pools.delete(stage);
-      deps.metrics.stageWorkers.set({ stage }, 0);
+      deps.metrics.setStageWorkers(stage, 0);
       if (size > 0) await startPool(stage, size);
+      // Batches end after the pool has started (a burst is what ends them), with a last claim going off duty; a
+      // sweep job then makes sure the pool looks at once.
+      const wasBatching = batches.has(stage);
+      await stopBatches(stage);
       if (old) await stopPool(old);
-      deps.logger.info({ stage, from: old?.size ?? 0, to: size }, 'resized pipeline pool');
+      if (toBatches) startBatches(stage);
+      else if (size > 0 && wasBatching) await enqueueJobs(deps.pool, [sweepJob(stage)]);
+      deps.logger.info(
+        { stage, from: old?.size ?? 0, to: size, batches: toBatches },
+        toBatches ? 'pipeline stage runs in batches' : 'resized pipeline pool',
+      );
     },
     async stop() {
       if (stopped) return;
       stopped = true;
       await workers.autoscaler?.stop();
+      await Promise.all([...batches.keys()].map(stopBatches));
       await Promise.all([...pools.values()].map(stopPool));
-      for (const stage of pools.keys()) deps.metrics.stageWorkers.set({ stage }, 0);
+      for (const stage of pools.keys()) deps.metrics.setStageWorkers(stage, 0);
       pools.clear();
       await heartbeats.stop();
     },

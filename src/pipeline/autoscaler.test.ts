@@ -54,4 +54,86 @@ describe('the autoscaler', () => {
       true,
     );
   }, 60_000);
+
+  it('runs a quiet stage in batches with no standing worker, and gives it a pool again for a burst', async () => {
+    const t = await createTestApp(
+      {
+        AUTOSCALE_DOWN_AFTER: '1',
+        AUTOSCALE_BATCH_HOLD_SHARE: '0.5',
+        AUTOSCALE_TARGET_AGE_SECONDS: 'validate:1,dedupe:5,enrich:5,analyze:5',
+      },
+      { workers: 'validate:1,dedupe:1,enrich:1,analyze:1' },
+    );
+    const workers = t.workers!;
+    const scaler = new (await import('./autoscaler.js')).Autoscaler(t.deps, workers, { apiInProcess: true });
+    const pool = t.deps.pool;
+    const metric = async (name: string) => {
+      const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+      return Number(new RegExp(`^${name}\\{stage="validate"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    };
+    let clock = Date.now();
+    await scaler.tick(clock);
+    clock += 1000;
+    await scaler.tick(clock);
+    // Nothing arrives: less than half a worker's load, so no standing worker; the stages run in batches.
+    expect(workers.sizes()).toMatchObject({ validate: 0, dedupe: 0, enrich: 0, analyze: 0 });
+    expect(workers.batching().sort()).toEqual(['analyze', 'dedupe', 'enrich', 'validate']);
+    expect(t.workers!.running()).toBe(true);
+
+    const c = await citizenWithEvidence(t);
+    const workerSeconds = await metric('jarima_stage_worker_seconds_total');
+    const started = performance.now();
+    const ids = (
+      await Promise.all(Array.from({ length: 5 }, () => submitReport(t, c.token, reportBody([c.evidenceId]))))
+    ).map((r) => r.json().id as string);
+    // One photo for all: the first goes to review, the rest are its duplicates — either way out of the stages.
+    const passed = async () =>
+      (
+        await pool.query<{ n: number }>(
+          `select count(*)::int as n from reports where id = any($1) and status in ('awaiting_review', 'duplicate')`,
+          [ids],
+        )
+      ).rows[0]!.n;
+    await until('the reports pass every stage in batches', async () => (await passed()) === 5, 20_000);
+    const wall = (performance.now() - started) / 1000;
+    // Each batch waited for the hold (half of validate's 1 s target) before it was swept…
+    const { rows } = await pool.query<{ waited: number }>(
+      `select max(extract(epoch from v.at - s.at))::float8 as waited
+         from report_events s join report_events v on v.report_id = s.report_id and v.to_status = 'validated'
+        where s.type = 'submitted' and s.report_id = any($1)`,
+      [ids],
+    );
+    expect(rows[0]!.waited).toBeGreaterThanOrEqual(0.45);
+    // …the hand-offs enqueued no job (the batches are on duty for their stages)…
+    const jobs = await pool.query<{ n: number }>(
+      `select count(*)::int as n from graphile_worker.jobs where task_identifier in ('validate', 'dedupe', 'enrich', 'analyze')`,
+    );
+    expect(jobs.rows[0]!.n).toBe(0);
+    // …and validate held worker time only while its batches ran, not the whole time (a pool of one would: wall).
+    const held = (await metric('jarima_stage_worker_seconds_total')) - workerSeconds;
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThan(wall / 2);
+    expect(await metric('jarima_stage_workers')).toBe(0);
+
+    // A burst: the need passes half a worker, and validate gets a pool at once; its batches end.
+    const burst = await Promise.all(
+      Array.from({ length: 300 }, () => submitReport(t, c.token, reportBody([c.evidenceId]))),
+    );
+    expect(burst.every((r) => r.statusCode === 202)).toBe(true);
+    await until('arrivals heard', async () => t.deps.arrivals.total('validate') >= 305, 5000);
+    clock += 1000;
+    await scaler.tick(clock);
+    expect(workers.sizes().validate).toBeGreaterThan(0);
+    expect(workers.batching()).not.toContain('validate');
+    await until(
+      'the burst has left the automated stages',
+      async () =>
+        (
+          await pool.query(
+            `select count(*)::int as n from reports where status in ('received', 'validated', 'deduplicated', 'enriched')`,
+          )
+        ).rows[0]!.n === 0,
+      60_000,
+    );
+  }, 90_000);
 });

@@ -4,6 +4,7 @@ import type { Config } from '../app/config.js';
 import { fitToCap, Hysteresis, type StagePolicy, workersNeeded } from '../platform/autoscale/control-law.js';
 import type { Pool } from '../platform/db/pool.js';
 import type { Metrics } from '../platform/metrics/metrics.js';
+import { dutySlot } from './duty.js';
 import { processesPerStage } from './heartbeat.js';
 import type { JobName } from './jobs.js';
 import { parseWorkerPools } from './pools.js';
@@ -15,6 +16,11 @@ const PRIOR_SERVICE_SECONDS = 0.02;
 const API_CONNECTIONS = 10;
 // Workers per core: the stages mostly wait on PostgreSQL and the network, so more workers than cores pay.
 const WORKERS_PER_CORE = 8;
+/**
+ * With AUTOSCALE_BATCH_HOLD_SHARE set, a stage needing less than this many workers runs in batches: a standing worker
+ * would be idle more than half the time (at 20 reports/s a stage needs 0.1–0.15 of one; bench/README.md).
+ */
+const BATCH_BELOW_WORKERS = 0.5;
 
 export interface Resizable {
   sizes(): Record<JobName, number>;
@@ -41,8 +47,8 @@ export interface Decision {
 /**
  * Sizes this process's pipeline pools from what the queues need (src/platform/autoscale/control-law.ts), every
  * AUTOSCALE_INTERVAL_SECONDS. Manages the stages JARIMA_WORKERS starts in this process (a stage at 0 belongs to
- * another process); never below 1 for those, never above AUTOSCALE_MAX_WORKERS, and all together within what the
- * connection pool and the CPU can carry. Every decision is logged with its inputs and exposed as a metric.
+ * another process); never below 1 for those (0 — batches — below half a worker's load when AUTOSCALE_BATCH_HOLD_SHARE
+ * is set), never above AUTOSCALE_MAX_WORKERS, and all together within what the connection pool and the CPU can carry. Every decision is logged with its inputs and exposed as a metric.
  */
 export class Autoscaler {
   private readonly managed: JobName[];
@@ -85,6 +91,8 @@ export class Autoscaler {
           max: c.AUTOSCALE_MAX_WORKERS,
           targetAgeSeconds: targets[s] || 30,
           utilisation: c.AUTOSCALE_UTILISATION,
+          // A stage that can run in batches (duty.ts) does so below half a worker's load, when the operator allows.
+          batchBelow: c.AUTOSCALE_BATCH_HOLD_SHARE > 0 && dutySlot(s) >= 0 ? BATCH_BELOW_WORKERS : 0,
         },
       ]),
     );
@@ -152,7 +160,10 @@ export class Autoscaler {
       wanted[stage] = need.workers;
       inputs.set(stage, { ...signals, flow: need.flow, backlog: need.backlog });
     }
-    const mins = Object.fromEntries(this.managed.map((s) => [s, this.policies[s]!.min]));
+    // A stage in batches wants 0, below its usual minimum: that is its floor then.
+    const mins = Object.fromEntries(
+      this.managed.map((s) => [s, Math.min(this.policies[s]!.min, wanted[s]!)]),
+    );
     const fitted = fitToCap(wanted, mins, this.cap);
     const changed: Decision[] = [];
     for (const stage of this.managed) {

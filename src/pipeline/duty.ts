@@ -67,21 +67,29 @@ export async function goOffDuty(client: PoolClient, stage: JobName): Promise<voi
  */
 export class StageWakeups {
   private readonly waiting = new Map<JobName, Set<() => void>>();
+  /** When reports last entered each stage (performance.now()), for a waiter that was busy at that moment. */
+  private readonly lastEntered = new Map<JobName, number>();
 
   wake(entered: Record<string, number>): void {
     for (const [status, n] of Object.entries(entered)) {
       const stage = n > 0 ? stageWaitingFor(status) : null;
-      const fns = stage ? this.waiting.get(stage) : undefined;
+      if (!stage) continue;
+      this.lastEntered.set(stage, performance.now());
+      const fns = this.waiting.get(stage);
       if (!fns) continue;
-      this.waiting.delete(stage!);
+      this.waiting.delete(stage);
       for (const fn of fns) fn();
     }
   }
 
   /**
    * Resolves when reports enter the stage (true), after `ms` or when `signal` aborts (false) — whichever is first.
+   * With `since` (a performance.now() reading), reports that entered after it and before this call count too.
    */
-  wait(stage: JobName, ms: number, signal?: AbortSignal): Promise<boolean> {
+  wait(stage: JobName, ms: number, signal?: AbortSignal, since?: number): Promise<boolean> {
+    if (since !== undefined && (this.lastEntered.get(stage) ?? -1) > since && !signal?.aborted) {
+      return Promise.resolve(true);
+    }
     return new Promise((resolve) => {
       const finish = (woken: boolean) => {
         clearTimeout(timer);

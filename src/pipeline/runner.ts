@@ -61,65 +61,167 @@ export async function runBatchStage(
   let done = 0;
   if (!linger) done = await drain(pool, stageName, stage, batchSize, opts);
   else {
-    const client = await pool.connect();
-    let broken: unknown;
-    // The session holding the locks can end under the sweep (a database restart, a terminated backend): its
-    // transactions then fail like a poison report would, so the loop checks for it and fails the job, which runs
-    // again and claims what is left.
-    let lost: unknown;
-    const sessionLost = new AbortController();
-    const onLost = (err: unknown) => {
-      lost ??= err;
-      sessionLost.abort();
-    };
-    const stopWaiting = linger.signal
-      ? AbortSignal.any([linger.signal, sessionLost.signal])
-      : sessionLost.signal;
-    client.on('error', onLost);
-    try {
+    done = await onSessionOfItsOwn(pool, linger.signal, async ({ client, stopWaiting, check }) => {
       if (!(await comeOnDuty(client, stageName))) {
         // Another sweep is on duty (or a hand-off is committing): an ordinary sweep, as a helper.
-        done = await drain(pool, stageName, stage, batchSize, opts, client);
-      } else {
-        let lastWork = performance.now();
-        let askedForHelp = 0;
-        for (;;) {
-          const n = await drain(pool, stageName, stage, batchSize, opts, client);
-          if (lost) throw lost;
-          done += n;
-          const now = performance.now();
-          if (n > 0) lastWork = now;
-          if (n >= batchSize && now - askedForHelp > HELP_EVERY_MS) {
-            askedForHelp = now;
-            await enqueueJobs(pool, [sweepJob(stageName)]);
-          }
-          const idle = linger.idleMs - (now - lastWork);
-          if (linger.signal?.aborted || idle <= 0) break;
-          // No looking on a timer: an empty claim is a transaction, and at 20 reports/s four stages looking every
-          // 25 ms doubled the installation's CPU per report (bench/README.md, "autoscale"). A wake-up that never
-          // comes (a lost NOTIFY) costs at most the idle time: the last claim going off duty takes what is there.
-          const woken = await linger.wakeups.wait(stageName, idle, stopWaiting);
-          if (lost) throw lost;
-          // Woken by an arrival: let the next few join it, so one claim takes several.
-          if (woken) await sleep(GATHER_MS);
-        }
-        // Off duty: wait for the hand-offs that counted on this sweep to commit, then take what they left.
-        await holdHandoffs(client, stageName);
-        done += await drain(pool, stageName, stage, batchSize, opts, client);
-        await goOffDuty(client, stageName);
+        return drain(pool, stageName, stage, batchSize, opts, client);
       }
-    } catch (err) {
-      broken = err;
-      throw err;
-    } finally {
-      client.off('error', onLost);
-      // After an error the session may still hold its locks: end it, and the locks go with it.
-      client.release(broken !== undefined);
-    }
+      let n = 0;
+      let lastWork = performance.now();
+      let askedForHelp = 0;
+      for (;;) {
+        const claimed = await drain(pool, stageName, stage, batchSize, opts, client);
+        check();
+        n += claimed;
+        const now = performance.now();
+        if (claimed > 0) lastWork = now;
+        if (claimed >= batchSize && now - askedForHelp > HELP_EVERY_MS) {
+          askedForHelp = now;
+          await enqueueJobs(pool, [sweepJob(stageName)]);
+        }
+        const idle = linger.idleMs - (now - lastWork);
+        if (linger.signal?.aborted || idle <= 0) break;
+        // No looking on a timer: an empty claim is a transaction, and at 20 reports/s four stages looking every
+        // 25 ms doubled the installation's CPU per report (bench/README.md, "autoscale"). A wake-up that never
+        // comes (a lost NOTIFY) costs at most the idle time: the last claim going off duty takes what is there.
+        const woken = await linger.wakeups.wait(stageName, idle, stopWaiting);
+        check();
+        // Woken by an arrival: let the next few join it, so one claim takes several.
+        if (woken) await sleep(GATHER_MS);
+      }
+      return (
+        n + (await offDuty(client, stageName, () => drain(pool, stageName, stage, batchSize, opts, client)))
+      );
+    });
   }
-  // SKIP LOCKED passes over rows another transaction holds at that instant (a parallel sweep, or a transition that
-  // is about to lose its version race). If any are still waiting, look again shortly, so none is left behind; the
-  // key keeps it to one pending re-check per stage.
+  await recheckSoon(pool, stageName, stage);
+  return done;
+}
+
+export interface BatchOptions extends Omit<SweepOptions, 'linger'> {
+  wakeups: StageWakeups;
+  /** How long the first report of a batch waits for others to join it, ms. */
+  holdMs: number;
+  /** Ends the batches: the sweep goes off duty, as a lingering one does. */
+  signal: AbortSignal;
+  /** Told when a batch starts (true) and ends (false): the stage's one worker, while it works. */
+  onWorking?: (working: boolean) => void;
+}
+
+/**
+ * Runs a stage in batches, with no standing worker: on duty for the stage (so hand-offs enqueue no jobs), it waits
+ * for an arrival, lets reports gather for `holdMs`, sweeps them in one go and waits again, until `signal` aborts —
+ * then it goes off duty as a lingering sweep does. For a stage whose arrivals would leave a worker mostly idle (the
+ * autoscaler decides): each report waits up to `holdMs` longer, and the stage holds a worker only while a batch
+ * runs. Returns what it handled, or null when another sweep is on duty (the caller tries again later). Crash-safe as
+ * a sweep is: what it has not committed stays waiting in the stage's input state.
+ */
+export async function runInBatches(
+  pool: Pool,
+  stageName: JobName,
+  stage: ReportStage,
+  batchSize: number,
+  o: BatchOptions,
+): Promise<number | null> {
+  if (dutySlot(stageName) < 0) throw new Error(`${stageName} cannot run in batches`);
+  const batch = async (client: PoolClient) => {
+    o.onWorking?.(true);
+    try {
+      return await drain(pool, stageName, stage, batchSize, o, client);
+    } finally {
+      o.onWorking?.(false);
+    }
+  };
+  const done = await onSessionOfItsOwn(pool, o.signal, async ({ client, stopWaiting, check }) => {
+    if (!(await comeOnDuty(client, stageName))) return null;
+    let n = 0;
+    // Whatever waits when the batches begin is swept at once.
+    let due = true;
+    let mark = performance.now();
+    for (;;) {
+      if (due) {
+        // Arrivals from here on (even during the batch) wake the next wait.
+        mark = performance.now();
+        n += await batch(client);
+        check();
+      }
+      if (o.signal.aborted) break;
+      const woken = await o.wakeups.wait(stageName, 4 * o.holdMs, stopWaiting, mark);
+      check();
+      if (o.signal.aborted) break;
+      if (woken) {
+        await sleep(o.holdMs, undefined, { signal: stopWaiting }).catch(() => {});
+        due = true;
+      } else {
+        // No wake-up for a while: look once (a NOTIFY from another process can be lost), one indexed statement.
+        const { rows } = await client.query<{ waiting: boolean }>(
+          'select exists (select 1 from reports where status = $1) as waiting',
+          [stage.from[0]!],
+        );
+        due = rows[0]!.waiting;
+      }
+    }
+    return n + (await offDuty(client, stageName, () => batch(client)));
+  });
+  if (done !== null) await recheckSoon(pool, stageName, stage);
+  return done;
+}
+
+/**
+ * Runs `fn` on a pooled session held for its whole run (duty locks live on a session). The session can end under it
+ * (a database restart, a terminated backend): its transactions then fail like a poison report would, so `check`
+ * throws once that happened, and the session is ended rather than returned — its locks go with it.
+ */
+async function onSessionOfItsOwn<T>(
+  pool: Pool,
+  signal: AbortSignal | undefined,
+  fn: (s: { client: PoolClient; stopWaiting: AbortSignal; check: () => void }) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: unknown;
+  let lost: unknown;
+  const sessionLost = new AbortController();
+  const onLost = (err: unknown) => {
+    lost ??= err;
+    sessionLost.abort();
+  };
+  const stopWaiting = signal ? AbortSignal.any([signal, sessionLost.signal]) : sessionLost.signal;
+  client.on('error', onLost);
+  try {
+    return await fn({
+      client,
+      stopWaiting,
+      check: () => {
+        if (lost) throw lost;
+      },
+    });
+  } catch (err) {
+    broken = err;
+    throw err;
+  } finally {
+    client.off('error', onLost);
+    client.release(broken !== undefined);
+  }
+}
+
+/** Going off duty: waits for the hand-offs that counted on this sweep to commit, takes what they left, lets go. */
+async function offDuty(
+  client: PoolClient,
+  stageName: JobName,
+  lastClaim: () => Promise<number>,
+): Promise<number> {
+  await holdHandoffs(client, stageName);
+  const n = await lastClaim();
+  await goOffDuty(client, stageName);
+  return n;
+}
+
+/**
+ * SKIP LOCKED passes over rows another transaction holds at that instant (a parallel sweep, or a transition that is
+ * about to lose its version race). If any are still waiting, look again shortly, so none is left behind; the key
+ * keeps it to one pending re-check per stage.
+ */
+async function recheckSoon(pool: Pool, stageName: JobName, stage: ReportStage): Promise<void> {
   const { rows } = await pool.query<{ waiting: boolean }>(
     'select exists (select 1 from reports where status = $1) as waiting',
     [stage.from[0]!],
@@ -129,7 +231,6 @@ export async function runBatchStage(
       { ...sweepJob(stageName), jobKey: `${stageName}:recheck`, runAt: new Date(Date.now() + 1000) },
     ]);
   }
-  return done;
 }
 
 /** Claims and applies batches until a claim comes back short; on `held`, the transactions run on that client. */

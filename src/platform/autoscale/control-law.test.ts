@@ -47,6 +47,24 @@ describe('workersNeeded', () => {
     expect(workersNeeded({ ...quiet, arrivalRate: 10_000 }, policy).workers).toBe(16);
     expect(workersNeeded(quiet, { ...policy, min: 0 }).workers).toBe(0);
   });
+
+  it('serves a need below batchBelow in batches (no standing worker), unless the queue is overdue', () => {
+    const batching = { ...policy, batchBelow: 0.5 };
+    // 2 items/s × 0.1 s / 0.5 = 0.4 of a worker: batches.
+    expect(workersNeeded({ ...quiet, arrivalRate: 2 }, batching)).toMatchObject({ workers: 0, flow: 0.4 });
+    // 3 items/s → 0.6: a worker.
+    expect(workersNeeded({ ...quiet, arrivalRate: 3 }, batching).workers).toBe(1);
+    // A backlog counts: 0.4 + 20 × 0.1 / 10 = 0.6.
+    expect(
+      workersNeeded({ ...quiet, arrivalRate: 2, depth: 20, oldestAgeSeconds: 1 }, batching).workers,
+    ).toBe(1);
+    // Batches that fall behind their target age give way to a worker, however small the flow.
+    expect(
+      workersNeeded({ ...quiet, arrivalRate: 0.1, depth: 1, oldestAgeSeconds: 11 }, batching).workers,
+    ).toBe(1);
+    // Off without batchBelow.
+    expect(workersNeeded({ ...quiet, arrivalRate: 2 }, policy).workers).toBe(1);
+  });
 });
 
 describe('fitToCap', () => {

@@ -29,6 +29,11 @@ export interface StagePolicy {
   targetAgeSeconds: number;
   /** Target worker utilisation, 0 < ρ < 1. */
   utilisation: number;
+  /**
+   * A need below this many workers (over all processes) is served in batches, with no standing worker (0), as long
+   * as the oldest item is within its target age; unset or 0: a stage always keeps `min` workers.
+   */
+  batchBelow?: number;
 }
 
 export interface Need {
@@ -48,6 +53,10 @@ export function workersNeeded(s: StageSignals, p: StagePolicy): Need {
   const urgency = s.oldestAgeSeconds > p.targetAgeSeconds ? 2 : 1;
   const backlog = (s.depth * s.serviceSeconds * urgency) / p.targetAgeSeconds;
   const total = flow + backlog;
+  // Too little for a worker to be kept busy: let reports gather and sweep them in one go (batches.ts).
+  if (p.batchBelow && total < p.batchBelow && s.oldestAgeSeconds <= p.targetAgeSeconds) {
+    return { workers: 0, flow, backlog, rate };
+  }
   const share = Math.ceil(total / Math.max(1, s.processes) - 1e-9);
   return { workers: clamp(share, p.min, p.max), flow, backlog, rate };
 }

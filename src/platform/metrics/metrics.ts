@@ -58,6 +58,17 @@ export class Metrics {
     'jarima_stage_workers',
     'Concurrent workers of a stage running in this process',
   );
+  /** Workers per stage now, and since when (for jarima_stage_worker_seconds_total). */
+  private readonly workersSince = new Map<string, { n: number; since: number }>();
+  readonly stageWorkerSeconds = new Counter({
+    name: 'jarima_stage_worker_seconds_total',
+    help: 'Worker time a stage held in this process: a pool’s size over the time it ran, a batch’s duration',
+    labelNames: ['stage'] as const,
+    registers: [this.registry],
+    collect: () => {
+      for (const stage of this.workersSince.keys()) this.accrueWorkerTime(stage);
+    },
+  });
   readonly stageDesiredWorkers = this.stageGauge(
     'jarima_stage_workers_desired',
     'Workers the autoscaler wants for a stage in this process',
@@ -73,6 +84,24 @@ export class Metrics {
 
   private stageCounter(name: string, help: string) {
     return new Counter({ name, help, labelNames: ['stage'] as const, registers: [this.registry] });
+  }
+
+  /**
+   * A stage now has `n` workers in this process: sets jarima_stage_workers and accrues the time the previous number
+   * was held into jarima_stage_worker_seconds_total (exact, where sampling the gauge misses batches of a few ms).
+   */
+  setStageWorkers(stage: string, n: number): void {
+    this.accrueWorkerTime(stage);
+    this.workersSince.set(stage, { n, since: performance.now() });
+    this.stageWorkers.set({ stage }, n);
+  }
+
+  private accrueWorkerTime(stage: string): void {
+    const held = this.workersSince.get(stage);
+    if (!held) return;
+    const now = performance.now();
+    this.stageWorkerSeconds.inc({ stage }, (held.n * (now - held.since)) / 1000);
+    held.since = now;
   }
 
   private stageGauge(name: string, help: string) {
