@@ -17,8 +17,11 @@ import { deriveKeys } from '../src/platform/security/keys.js';
 import { dailyCurve, daySegments, poissonSchedule, seededRandom } from './lib/arrivals.js';
 import { clientPool, openSchedule, quantile, send, table } from './lib/open-loop.js';
 import { startServer, stopServer } from './lib/server.js';
+import { seedCitizens } from './lib/volume.js';
 
 const STAGES = ['validate', 'dedupe', 'enrich', 'analyze'] as const;
+/** Citizens filing the reports: ~15 each over the bench's three runs and its burst. */
+const FILERS = 2000;
 const TARGET_AGE = { validate: 2, dedupe: 2, enrich: 2, analyze: 3 } as const;
 // Shedding off: this benchmark measures the pools, and a refused submission would never reach them.
 const NO_SHEDDING = {
@@ -60,9 +63,10 @@ interface RunResult {
 
 /**
  * `npm run bench -- autoscale`: a real day's arrival curve (NYC collisions per hour, compressed into minutes) with a
- * 10× spike, submitted to `jarima start` twice — pools sized by the autoscaler, then fixed pools sized for the mean
- * rate — measuring each stage's queue age (p95 of the oldest waiting report, sampled every 250 ms), the idle share
- * of the workers (worker time not spent on items), and 202 → review latency. Then the forecaster on a held-out
+ * 10× spike, submitted to `jarima start` three times — pools sized by the autoscaler, the autoscaler with quiet
+ * stages in batches, then fixed pools sized for the mean rate — measuring each stage's queue age (p95 of the oldest
+ * waiting report, sampled every 250 ms), the idle share of the workers (worker time held, as the server accrues it,
+ * not spent on items), and 202 → review latency. Then the forecaster on a held-out
  * day of the same log, and `jarima capacity`'s ceiling against a measured burst.
  */
 export async function autoscaleBench(o: AutoscaleBenchOptions): Promise<void> {
@@ -91,7 +95,10 @@ export async function autoscaleBench(o: AutoscaleBenchOptions): Promise<void> {
         `${schedule.dueMs.length} reports per run; target queue ages ${JSON.stringify(TARGET_AGE)} s`,
     );
     console.log('uploading 100 distinct photos; each report gets a copy of one (its own evidence row) …');
-    const citizens = await seedCitizensAndPhotos(pool, keys.token, { url: db.url, secret, tmp });
+    const uploaders = await seedCitizensAndPhotos(pool, keys.token, { url: db.url, secret, tmp });
+    // The reports are filed by many citizens (a few each, as in life), each naming a copy of an uploaded photo.
+    const photos = uploaders.flatMap((c) => c.photos);
+    const citizens: Citizens = (await seedCitizens(pool, keys.token, FILERS)).map((c) => ({ ...c, photos }));
 
     const results: RunResult[] = [];
     // The machine's background CPU, for capacity's CPU per report: a while with the server up and no reports.
@@ -103,10 +110,13 @@ export async function autoscaleBench(o: AutoscaleBenchOptions): Promise<void> {
     console.log('measuring the idle machine for 40 s …');
     await new Promise((r) => setTimeout(r, 40_000));
     await stopServer(idle.proc);
-    for (const run of ['autoscaler', 'fixed'] as const) {
-      // Fixed pools are sized from the service times the autoscaler's run measured.
+    // The autoscaler as it starts by default (a worker at least per stage), then allowed to run quiet stages in
+    // batches (AUTOSCALE_BATCH_HOLD_SHARE: a report waits up to half its stage's target age for its batch), then
+    // fixed pools.
+    for (const run of ['autoscaler', 'batches', 'fixed'] as const) {
+      // Fixed pools are sized from the service times the autoscaler's runs measured.
       const workers =
-        run === 'autoscaler' ? 'validate:1,dedupe:1,enrich:1,analyze:1' : await fixedForMean(pool, o.rate);
+        run === 'fixed' ? await fixedForMean(pool, o.rate) : 'validate:1,dedupe:1,enrich:1,analyze:1';
       const started = await startServer({
         DATABASE_URL: db.url,
         JARIMA_SECRET: secret,
@@ -114,7 +124,8 @@ export async function autoscaleBench(o: AutoscaleBenchOptions): Promise<void> {
         PORT: '0',
         LOG_LEVEL: 'warn',
         JARIMA_WORKERS: workers,
-        AUTOSCALE: run === 'autoscaler' ? 'true' : 'false',
+        AUTOSCALE: run === 'fixed' ? 'false' : 'true',
+        AUTOSCALE_BATCH_HOLD_SHARE: run === 'batches' ? '0.5' : '0',
         AUTOSCALE_INTERVAL_SECONDS: '2',
         // Capacity measurements every 5 s, so a run of minutes gives `jarima capacity` enough points.
         OPS_POINT_SECONDS: '5',
@@ -323,10 +334,14 @@ async function measureRun(
     );
   const workersOf = (text: string, stage: string) =>
     Number(new RegExp(`jarima_stage_workers\\{stage="${stage}"\\} ([\\d.e+-]+)`).exec(text)?.[1] ?? 0);
+  // Worker time as the server accrues it (pool size × time, a batch's duration): sampling the gauge misses batches.
+  const workerSeconds = (text: string, stage: string) =>
+    Number(
+      new RegExp(`jarima_stage_worker_seconds_total\\{stage="${stage}"\\} ([\\d.e+-]+)`).exec(text)?.[1] ?? 0,
+    );
   const before = await metric();
   let sampling = true;
-  let lastSample = performance.now();
-  const capacity: Record<string, number> = Object.fromEntries(STAGES.map((s) => [s, 0]));
+
   let tick = 0;
   let text = before;
   const sampler = (async () => {
@@ -334,14 +349,9 @@ async function measureRun(
       // Queues every 250 ms (one indexed query); the server's metrics every second (a scrape costs it CPU).
       const q = await sampleQueues(pool);
       if (tick++ % 4 === 0) text = await metric();
-      const now = performance.now();
-      const dt = (now - lastSample) / 1000;
-      lastSample = now;
       for (const s of STAGES) {
         ages[s]!.push(q[s]?.oldestAgeSeconds ?? 0);
-        const w = workersOf(text, s);
-        workerSamples[s]!.push(w);
-        capacity[s]! += w * dt;
+        workerSamples[s]!.push(workersOf(text, s));
       }
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -378,7 +388,8 @@ async function measureRun(
     idle: Object.fromEntries(
       STAGES.map((s) => {
         const busy = serviceSum(after, s) - serviceSum(before, s);
-        return [s, capacity[s]! > 0 ? Math.max(0, 1 - busy / capacity[s]!) : 0];
+        const held = workerSeconds(after, s) - workerSeconds(before, s);
+        return [s, held > 0 ? Math.max(0, 1 - busy / held) : 0];
       }),
     ),
     workersRange: Object.fromEntries(

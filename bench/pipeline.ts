@@ -7,10 +7,15 @@ import sharp from 'sharp';
 import { prepareDatabase } from '../src/app/setup.js';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded.js';
 import { createPool, type Pool } from '../src/platform/db/pool.js';
+import { deriveKeys } from '../src/platform/security/keys.js';
 import { PIPELINE_WAITING } from '../src/reports/status.js';
 import { cpuPerUnit, cpuSeconds } from './lib/cpu.js';
 import { clientPool, type OpenLoopResult, openLoop, send, table } from './lib/open-loop.js';
-import { signInCitizen, startServer, startWorkerProcess, stopServer } from './lib/server.js';
+import { startServer, startWorkerProcess, stopServer } from './lib/server.js';
+import { seedCitizens } from './lib/volume.js';
+
+/** Citizens filing the run's reports: ~6 each in the 120 s run at 100/s. */
+const CITIZENS = 2000;
 
 export interface PipelineBenchOptions {
   rate: number;
@@ -66,7 +71,9 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<void> {
     }
     const url = started.url;
     const http = clientPool(url, 32);
-    const { token } = await signInCitizen(url, '+998900000001');
+    // Arrivals come from many citizens, a few reports each over a run, as in life.
+    const citizens = await seedCitizens(pool, deriveKeys(secret).token, CITIZENS);
+    const tokenOf = (i: number) => citizens[i % citizens.length]!.token;
 
     const total = Math.round(o.rate * o.seconds) + o.burst;
     console.log(`making ${total} distinct 640×480 photos …`);
@@ -89,7 +96,7 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<void> {
         path: '/v1/evidence',
         headers: {
           'content-type': `multipart/form-data; boundary=${boundary}`,
-          authorization: `Bearer ${token}`,
+          authorization: `Bearer ${tokenOf(i)}`,
         },
         body: Buffer.concat([
           Buffer.from(
@@ -106,7 +113,7 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<void> {
       send(http, {
         method: 'POST',
         path: '/v1/reports',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenOf(i)}` },
         body: JSON.stringify({
           violationCode: '128-6.1',
           plate: `${String(10 + (i % 80)).padStart(2, '0')} A ${String(i % 1000).padStart(3, '0')} ${String.fromCharCode(65 + ((i / 1000) | 0))}B`,

@@ -69,6 +69,28 @@ function choose<T>(items: [T, number][], u: number): T {
 }
 
 /**
+ * `n` citizens straight into the table, each with a sign-in token (a day long) issued with the server's key: a
+ * benchmark's arrivals are many citizens, as in life, not one filing thousands of reports (the analyze stage looks
+ * through each citizen's own recent reports).
+ */
+export async function seedCitizens(
+  pool: Pool,
+  tokenKey: Buffer,
+  n: number,
+): Promise<{ id: string; token: string }[]> {
+  const citizens = Array.from({ length: n }, () => {
+    const id = newId();
+    return { id, token: issueToken(tokenKey, { id, role: 'citizen' }, 24 * 3600) };
+  });
+  await pool.query(
+    `insert into citizens (id, phone_hash, phone_enc)
+     select id, sha256(id::text::bytea), '\\x00' from unnest($1::uuid[]) id`,
+    [citizens.map((c) => c.id)],
+  );
+  return citizens;
+}
+
+/**
  * Seeds a realistic volume straight into the tables, as the pipeline would have left it: citizens, staff, reports
  * spread over the last 30 days across the country (received by the hour-of-day curve, each with one evidence item
  * its citizen uploaded, statuses and lifecycle times by age), and the hourly statistics roll-ups consistent with
@@ -83,15 +105,10 @@ export async function seedVolume(
   const { random } = o;
   const now = Date.now();
   const ttl = 24 * 3600;
-  const citizens = Array.from({ length: o.citizens }, () => {
-    const id = newId();
-    return { id, token: issueToken(tokenKey, { id, role: 'citizen' }, ttl), reports: [] as string[] };
-  });
-  await pool.query(
-    `insert into citizens (id, phone_hash, phone_enc)
-     select id, sha256(id::text::bytea), '\\x00' from unnest($1::uuid[]) id`,
-    [citizens.map((c) => c.id)],
-  );
+  const citizens = (await seedCitizens(pool, tokenKey, o.citizens)).map((c) => ({
+    ...c,
+    reports: [] as string[],
+  }));
   const staff = [
     ...Array.from({ length: o.inspectors }, (_, i) => ({
       id: newId(),

@@ -166,6 +166,45 @@ describe('analyze', () => {
     expect(near?.detail?.otherReportId).toBe(first.id);
   });
 
+  it('looks for near-identical images at the same incident, and in the citizen’s own reports wherever claimed', async () => {
+    const sharp = (await import('sharp')).default;
+    const nearOf = async (id: string) =>
+      ((await row(id)).findings as { type: string; detail?: { otherReportId: string } }[])
+        .filter((f) => f.type === 'near_identical')
+        .map((f) => f.detail?.otherReportId);
+    const scene = await makeScene();
+    const copy = (quality: number) => sharp(scene).jpeg({ quality }).toBuffer();
+    const a = await signInCitizen(t);
+    const b = await signInCitizen(t);
+    const at = { lat: 41.35, lon: 69.3, incidentAt: minutesAgo(60), plate: '40 C 333 DD' };
+    const first = await file(a.token, scene, at);
+    // Another citizen, 5 km away and three hours earlier: not the same incident, not looked for.
+    const elsewhere = await file(b.token, await copy(70), {
+      ...at,
+      lat: 41.395,
+      incidentAt: minutesAgo(240),
+      plate: '40 C 334 DD',
+    });
+    expect(await nearOf(elsewhere.id)).toEqual([]);
+    // Another citizen 200 m away and 20 minutes later: the same incident, flagged.
+    const witness = await file(b.token, await copy(65), {
+      ...at,
+      lat: 41.3518,
+      incidentAt: minutesAgo(40),
+      plate: '40 C 335 DD',
+    });
+    expect(await nearOf(witness.id)).toContain(first.id);
+    // The first citizen files the picture again, for another place and time: flagged against their own report.
+    const again = await file(a.token, await copy(60), {
+      ...at,
+      lat: 41.25,
+      lon: 69.2,
+      incidentAt: minutesAgo(300),
+      plate: '40 C 336 DD',
+    });
+    expect(await nearOf(again.id)).toEqual([first.id]);
+  });
+
   it('analyses evidence the upload left unanalysed (a crash or an outage in between)', async () => {
     const c = await signInCitizen(t);
     const upload = await uploadEvidence(t, c.token, await makeScene());

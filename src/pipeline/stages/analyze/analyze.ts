@@ -4,6 +4,7 @@ import type { BlobStore } from '../../../evidence/blob-store.js';
 import { pictureWarnings } from '../../../evidence/quality.js';
 import { distanceMeters } from '../../../geo/distance.js';
 import type { Queryable } from '../../../platform/db/pool.js';
+import { idFloor } from '../../../platform/ids.js';
 import type { ReportRow } from '../../../reports/reports.repository.js';
 import type { Decision, ReportStage } from '../../runner.js';
 
@@ -12,6 +13,9 @@ export type AnalyzeConfig = Pick<
   | 'ANALYZE_TIME_TOLERANCE_MINUTES'
   | 'ANALYZE_DISTANCE_TOLERANCE_METERS'
   | 'PHASH_MAX_DISTANCE'
+  | 'NEAR_IDENTICAL_METERS'
+  | 'NEAR_IDENTICAL_MINUTES'
+  | 'NEAR_IDENTICAL_OWN_DAYS'
   | 'FORWARD_DEADLINE_HOURS'
 >;
 
@@ -67,7 +71,7 @@ export function analyzeStage(deps: { blobs: BlobStore; config: AnalyzeConfig }):
         db,
         reports.map((r) => r.id),
       );
-      const similar = await nearIdentical(db, reports, evidence, config.PHASH_MAX_DISTANCE);
+      const similar = await nearIdentical(db, reports, evidence, config);
       return reports.map((r): Decision => {
         const mine = evidence.filter((e) => e.report_id === r.id);
         const findings = [
@@ -136,47 +140,70 @@ function quality(evidence: EvidenceFacts[]): Finding[] {
 }
 
 /**
- * Images within PHASH_MAX_DISTANCE bits of an image in another report about the same incident (claimed within
- * about 1 km and a day of it): flagged for the inspector, never auto-rejected — two honest witnesses can
- * photograph the same car.
+ * Images within PHASH_MAX_DISTANCE bits of an image in another report: flagged for the inspector, never
+ * auto-rejected — two honest witnesses can photograph the same car. Looked for where a copy is plausible and the
+ * search stays small: other citizens' reports about the same incident (claimed within NEAR_IDENTICAL_METERS and
+ * NEAR_IDENTICAL_MINUTES), and the citizen's own reports of the last NEAR_IDENTICAL_OWN_DAYS wherever claimed (one
+ * picture filed again for another time or place). A window of ~1 km and a day compared each report with every
+ * report in it: ~900 in the autoscale bench's 10 × 10 km square, most of PostgreSQL's 5.5 ms per report there
+ * (bench/README.md, "Sixth session").
  */
 async function nearIdentical(
   db: Queryable,
   reports: ReportRow[],
   evidence: EvidenceFacts[],
-  maxDistance: number,
+  config: AnalyzeConfig,
 ): Promise<Map<string, Finding[]>> {
   const out = new Map<string, Finding[]>();
   const hashed = evidence.filter((e) => e.phash);
   if (!hashed.length) return out;
   const byId = new Map(reports.map((r) => [r.id, r]));
-  // Distances are computed in PostgreSQL (bit_count of the XOR) so only matches come back (bench/README.md).
+  const report = (e: EvidenceFacts) => byId.get(e.report_id)!;
+  const days = config.NEAR_IDENTICAL_OWN_DAYS;
+  // The citizen's reports filed since then; with no own window, a floor past every id there is.
+  const ownSince = idFloor(days > 0 ? Date.now() - days * 86_400_000 : Date.now() + 86_400_000);
+  // Distances are computed in PostgreSQL (bit_count of the XOR) so only matches come back (bench/README.md). The
+  // place is a box around the claim (index reports_place_time), the citizen's own reports a range of their
+  // time-ordered ids (index reports_citizen_id).
   const { rows } = await db.query<{
     report_id: string;
     evidence_id: string;
     other_report: string;
     distance: number;
   }>(
-    `select distinct on (m.report_id, o.id) m.report_id, m.evidence_id, o.id as other_report,
-            bit_count(e.phash_bits # m.bits)::int as distance
-       from (select u.*, u.phash::bit(64) as bits
-               from unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::float8[], $6::float8[])
-                      as u(report_id, evidence_id, phash, incident_at, lat, lon)) m
-       join reports o on point(o.lon, o.lat) <@ box(point(m.lon - 0.012, m.lat - 0.009), point(m.lon + 0.012, m.lat + 0.009))
-                     and o.incident_at between m.incident_at - interval '1 day' and m.incident_at + interval '1 day'
-                     and o.id <> m.report_id
-       join report_evidence oe on oe.report_id = o.id
-       join evidence e on e.id = oe.evidence_id and e.id <> m.evidence_id
-      where bit_count(e.phash_bits # m.bits) <= $7
-      order by m.report_id, o.id, distance`,
+    `with m as (
+       select u.*, u.phash::bit(64) as bits, $8::float8 / 111320 as dlat,
+              $8::float8 / (111320 * greatest(cos(radians(u.lat)), 0.01)) as dlon
+         from unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::float8[], $6::float8[], $7::uuid[])
+                as u(report_id, evidence_id, phash, incident_at, lat, lon, citizen_id)),
+     candidates as (
+       select m.report_id, m.evidence_id, m.bits, o.id as other
+         from m join reports o
+           on point(o.lon, o.lat) <@ box(point(m.lon - m.dlon, m.lat - m.dlat), point(m.lon + m.dlon, m.lat + m.dlat))
+          and o.incident_at between m.incident_at - $9::interval and m.incident_at + $9::interval
+          and o.id <> m.report_id
+       union
+       select m.report_id, m.evidence_id, m.bits, o.id
+         from m join reports o on o.citizen_id = m.citizen_id and o.id >= $10::uuid and o.id <> m.report_id)
+     select distinct on (c.report_id, c.other) c.report_id, c.evidence_id, c.other as other_report,
+            bit_count(e.phash_bits # c.bits)::int as distance
+       from candidates c
+       join report_evidence oe on oe.report_id = c.other
+       join evidence e on e.id = oe.evidence_id and e.id <> c.evidence_id
+      where bit_count(e.phash_bits # c.bits) <= $11
+      order by c.report_id, c.other, distance`,
     [
       hashed.map((e) => e.report_id),
       hashed.map((e) => e.id),
       hashed.map((e) => e.phash),
-      hashed.map((e) => byId.get(e.report_id)!.incident_at),
-      hashed.map((e) => byId.get(e.report_id)!.lat),
-      hashed.map((e) => byId.get(e.report_id)!.lon),
-      maxDistance,
+      hashed.map((e) => report(e).incident_at),
+      hashed.map((e) => report(e).lat),
+      hashed.map((e) => report(e).lon),
+      hashed.map((e) => report(e).citizen_id),
+      config.NEAR_IDENTICAL_METERS,
+      `${config.NEAR_IDENTICAL_MINUTES} minutes`,
+      ownSince,
+      config.PHASH_MAX_DISTANCE,
     ],
   );
   for (const m of rows) {
