@@ -170,7 +170,7 @@ export const ConfigSchema = T.Object({
     minimum: 0,
     maximum: 0.9,
     description:
-      'Below half a worker’s load, run an automated stage in batches with no standing worker, a report waiting up to this share of its target queue age for its batch (0: off)',
+      'Below 4 workers’ load, run an automated stage in batches whose workers exist only while one runs, a report waiting up to this share of its target queue age for its batch (0: off)',
   }),
   NODE_ENV: T.String({
     default: 'development',

@@ -166,6 +166,15 @@ export async function startWorkers(deps: Deps, opts: { apiInProcess?: boolean } 
   /** How long a report waits for its batch in `stage`, ms, or 0 where the stage does not run in batches. */
   const holdMs = (stage: JobName) =>
     stages.has(stage) ? deps.config.AUTOSCALE_BATCH_HOLD_SHARE * (targets[stage] || 30) * 1000 : 0;
+  // Each batch worker holds up to two connections (its claim, its preparation); the four stages' batches together
+  // leave the API a share as large as one stage's (DB_POOL_MAX 40: four workers a batch).
+  const batchWorkers = Math.max(
+    1,
+    Math.min(
+      deps.config.AUTOSCALE_MAX_WORKERS,
+      Math.floor(deps.config.DB_POOL_MAX / (2 * (stages.size + 1))),
+    ),
+  );
   const startBatches = (stage: JobName) => {
     const abort = new AbortController();
     const hold = holdMs(stage);
@@ -178,7 +187,9 @@ export async function startWorkers(deps: Deps, opts: { apiInProcess?: boolean } 
             wakeups: deps.wakeups,
             holdMs: hold,
             signal: abort.signal,
-            onWorking: (working) => deps.metrics.setStageWorkers(stage, working ? 1 : 0),
+            maxWorkers: batchWorkers,
+            // Beside a pool that has just started, while the batches take their last claim.
+            onWorkers: (n) => deps.metrics.setStageWorkers(stage, (pools.get(stage)?.size ?? 0) + n),
           });
           retry = RETRY_FIRST_MS;
           // Another sweep is on duty (a pool's last sweep finishing, or another process's batches): look again.
@@ -244,6 +255,7 @@ export async function startWorkers(deps: Deps, opts: { apiInProcess?: boolean } 
       // sweep job then makes sure the pool looks at once.
       const wasBatching = batches.has(stage);
       await stopBatches(stage);
+      deps.metrics.setStageWorkers(stage, size);
       if (old) await stopPool(old);
       if (toBatches) startBatches(stage);
       else if (size > 0 && wasBatching) await enqueueJobs(deps.pool, [sweepJob(stage)]);

@@ -75,7 +75,7 @@ describe('the autoscaler', () => {
     await scaler.tick(clock);
     clock += 1000;
     await scaler.tick(clock);
-    // Nothing arrives: less than half a worker's load, so no standing worker; the stages run in batches.
+    // Nothing arrives: far less than 4 workers' load, so no standing worker; the stages run in batches.
     expect(workers.sizes()).toMatchObject({ validate: 0, dedupe: 0, enrich: 0, analyze: 0 });
     expect(workers.batching().sort()).toEqual(['analyze', 'dedupe', 'enrich', 'validate']);
     expect(t.workers!.running()).toBe(true);
@@ -115,16 +115,18 @@ describe('the autoscaler', () => {
     expect(held).toBeLessThan(wall / 2);
     expect(await metric('jarima_stage_workers')).toBe(0);
 
-    // A burst: the need passes half a worker, and validate gets a pool at once; its batches end.
+    // A burst far past what batches are for (4 workers' load): validate gets a pool at once; its batches end.
     const burst = await Promise.all(
       Array.from({ length: 300 }, () => submitReport(t, c.token, reportBody([c.evidenceId]))),
     );
     expect(burst.every((r) => r.statusCode === 202)).toBe(true);
     await until('arrivals heard', async () => t.deps.arrivals.total('validate') >= 305, 5000);
-    clock += 1000;
+    clock += 100; // 300 arrivals in a tenth of a second
     await scaler.tick(clock);
     expect(workers.sizes().validate).toBeGreaterThan(0);
     expect(workers.batching()).not.toContain('validate');
+    // The pool's workers are what the gauge shows (the batches' last claim does not leave it at 0).
+    expect(await metric('jarima_stage_workers')).toBe(workers.sizes().validate);
     await until(
       'the burst has left the automated stages',
       async () =>

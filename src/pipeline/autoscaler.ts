@@ -17,10 +17,12 @@ const API_CONNECTIONS = 10;
 // Workers per core: the stages mostly wait on PostgreSQL and the network, so more workers than cores pay.
 const WORKERS_PER_CORE = 8;
 /**
- * With AUTOSCALE_BATCH_HOLD_SHARE set, a stage needing less than this many workers runs in batches: a standing worker
- * would be idle more than half the time (at 20 reports/s a stage needs 0.1–0.15 of one; bench/README.md).
+ * With AUTOSCALE_BATCH_HOLD_SHARE set, a stage needing less than this many workers runs in batches, whose workers
+ * exist only while a batch runs (a burst's full claims bring in more). Above it a standing pool of ⌈need/ρ⌉ wastes
+ * less than ~15 % to rounding; below it, up to half (a need of 1.06 takes two workers) or, under one worker, almost
+ * all (at 20 reports/s a stage needs 0.1–0.15 of one; bench/README.md).
  */
-const BATCH_BELOW_WORKERS = 0.5;
+const BATCH_BELOW_WORKERS = 4;
 
 export interface Resizable {
   sizes(): Record<JobName, number>;
@@ -47,7 +49,7 @@ export interface Decision {
 /**
  * Sizes this process's pipeline pools from what the queues need (src/platform/autoscale/control-law.ts), every
  * AUTOSCALE_INTERVAL_SECONDS. Manages the stages JARIMA_WORKERS starts in this process (a stage at 0 belongs to
- * another process); never below 1 for those (0 — batches — below half a worker's load when AUTOSCALE_BATCH_HOLD_SHARE
+ * another process); never below 1 for those (0 — batches — below 4 workers' load when AUTOSCALE_BATCH_HOLD_SHARE
  * is set), never above AUTOSCALE_MAX_WORKERS, and all together within what the connection pool and the CPU can carry. Every decision is logged with its inputs and exposed as a metric.
  */
 export class Autoscaler {
@@ -91,7 +93,7 @@ export class Autoscaler {
           max: c.AUTOSCALE_MAX_WORKERS,
           targetAgeSeconds: targets[s] || 30,
           utilisation: c.AUTOSCALE_UTILISATION,
-          // A stage that can run in batches (duty.ts) does so below half a worker's load, when the operator allows.
+          // A stage that can run in batches (duty.ts) does so below BATCH_BELOW_WORKERS, when the operator allows.
           batchBelow: c.AUTOSCALE_BATCH_HOLD_SHARE > 0 && dutySlot(s) >= 0 ? BATCH_BELOW_WORKERS : 0,
         },
       ]),

@@ -9,7 +9,7 @@ import {
 } from '../../test/helpers/app.js';
 import { findReport } from '../reports/reports.repository.js';
 import { dutySlot, handoffNeedsJob } from './duty.js';
-import { runBatchStage } from './runner.js';
+import { runBatchStage, runInBatches } from './runner.js';
 import { validateStage } from './stages/validate/validate.js';
 
 /**
@@ -173,5 +173,48 @@ describe('a sweep on duty', () => {
     await until('the lock to go with the session', async () => (await onDuty()) === 0);
     await submit();
     expect(await validateJobs()).toBe(jobs + 1);
+  });
+});
+
+describe('a stage in batches', () => {
+  it('brings in more workers for a backlog, handles each report once, and goes off duty when told', async () => {
+    const c = await citizenWithEvidence(t);
+    const ids = (
+      await Promise.all(
+        Array.from({ length: 250 }, () => submitReport(t, c.token, reportBody([c.evidenceId]))),
+      )
+    ).map((r) => r.json().id as string);
+    const abort = new AbortController();
+    const workers: number[] = [];
+    const batches = runInBatches(t.deps.pool, 'validate', validate(), 50, {
+      wakeups: t.deps.wakeups,
+      holdMs: 200,
+      signal: abort.signal,
+      maxWorkers: 3,
+      onWorkers: (n) => workers.push(n),
+    });
+    const validated = async (of: string[]) =>
+      (
+        await t.deps.pool.query<{ n: number }>(
+          `select count(*)::int as n from report_events where report_id = any($1) and to_status = 'validated'`,
+          [of],
+        )
+      ).rows[0]!.n;
+    await until('the backlog is validated', async () => (await validated(ids)) === 250);
+    await until('the batch has ended', async () => workers.at(-1) === 0);
+    // Full claims of 50 brought in helpers, never more than allowed.
+    expect(Math.max(...workers)).toBeGreaterThan(1);
+    expect(Math.max(...workers)).toBeLessThanOrEqual(3);
+    expect(await onDuty()).toBe(1);
+    // An arrival while the batches are on duty enqueues no job, and is swept after the hold.
+    const jobs = await validateJobs();
+    const late = await submit();
+    await until('the late report', async () => (await statusOf(late)) === 'validated');
+    expect(await validateJobs()).toBe(jobs);
+    abort.abort();
+    expect(await batches).toBeGreaterThanOrEqual(251);
+    expect(await onDuty()).toBe(0);
+    // One event per report, however many workers took part.
+    expect(await validated([...ids, late])).toBe(251);
   });
 });

@@ -104,15 +104,17 @@ export interface BatchOptions extends Omit<SweepOptions, 'linger'> {
   holdMs: number;
   /** Ends the batches: the sweep goes off duty, as a lingering one does. */
   signal: AbortSignal;
-  /** Told when a batch starts (true) and ends (false): the stage's one worker, while it works. */
-  onWorking?: (working: boolean) => void;
+  /** Most workers one batch may use: a claim that comes back full brings in another, up to this. */
+  maxWorkers: number;
+  /** Told how many workers the batch has whenever that changes (0 between batches). */
+  onWorkers?: (n: number) => void;
 }
 
 /**
  * Runs a stage in batches, with no standing worker: on duty for the stage (so hand-offs enqueue no jobs), it waits
  * for an arrival, lets reports gather for `holdMs`, sweeps them in one go and waits again, until `signal` aborts —
  * then it goes off duty as a lingering sweep does. For a stage whose arrivals would leave a worker mostly idle (the
- * autoscaler decides): each report waits up to `holdMs` longer, and the stage holds a worker only while a batch
+ * autoscaler decides): each report waits up to `holdMs` longer, and the stage holds workers only while a batch
  * runs. Returns what it handled, or null when another sweep is on duty (the caller tries again later). Crash-safe as
  * a sweep is: what it has not committed stays waiting in the stage's input state.
  */
@@ -124,13 +126,35 @@ export async function runInBatches(
   o: BatchOptions,
 ): Promise<number | null> {
   if (dutySlot(stageName) < 0) throw new Error(`${stageName} cannot run in batches`);
+  // A batch is one worker on the duty session; each claim that comes back full (a backlog: a burst) brings in one
+  // more on a pooled connection, up to maxWorkers, and each leaves when its claim comes back short — so the stage
+  // holds workers only while there is work for them.
   const batch = async (client: PoolClient) => {
-    o.onWorking?.(true);
-    try {
-      return await drain(pool, stageName, stage, batchSize, o, client);
-    } finally {
-      o.onWorking?.(false);
-    }
+    let workers = 0;
+    let handled = 0;
+    let failure: unknown;
+    const helpers: Promise<void>[] = [];
+    const work = async (held?: PoolClient) => {
+      o.onWorkers?.(++workers);
+      try {
+        // Not `handled += await …`: that reads `handled` before the await, and workers finish in any order.
+        const n = await drain(pool, stageName, stage, batchSize, o, held, more);
+        handled += n;
+      } catch (err) {
+        failure ??= err;
+      } finally {
+        o.onWorkers?.(--workers);
+      }
+    };
+    const more = () => {
+      if (workers < o.maxWorkers && failure === undefined) helpers.push(work());
+    };
+    await work(client);
+    while (helpers.length) await Promise.all(helpers.splice(0));
+    // A worker's failure is the batch's, once all have stopped: the caller begins again; what was not committed
+    // still waits.
+    if (failure !== undefined) throw failure;
+    return handled;
   };
   const done = await onSessionOfItsOwn(pool, o.signal, async ({ client, stopWaiting, check }) => {
     if (!(await comeOnDuty(client, stageName))) return null;
@@ -241,6 +265,8 @@ async function drain(
   batchSize: number,
   opts: SweepOptions,
   held?: PoolClient,
+  /** Told after each full claim: more may be waiting. */
+  onFull?: () => void,
 ): Promise<number> {
   let done = 0;
   const from = stage.from[0]!;
@@ -275,6 +301,7 @@ async function drain(
     if (claimed > 0) opts.onBatch?.(claimed, performance.now() - started);
     done += claimed;
     if (claimed < batchSize) return done;
+    onFull?.();
   }
 }
 
