@@ -147,11 +147,6 @@ export async function startWorkers(deps: Deps, opts: { apiInProcess?: boolean } 
       `DB_POOL_MAX=${deps.config.DB_POOL_MAX} is too small for JARIMA_WORKERS=${deps.config.JARIMA_WORKERS}: it needs at least ${needed}`,
     );
   }
-  // Sweep once at start, for anything left waiting by a process that died before its sweep ran.
-  await enqueueJobs(
-    deps.pool,
-    JOB_NAMES.filter((name) => wanted[name] > 0).map((name) => sweepJob(name)),
-  );
   const logger = workerLogger(deps.logger);
   const pools = new Map<JobName, { size: number; runner: Runner }>();
   let stopped = false;
@@ -232,7 +227,20 @@ export async function startWorkers(deps: Deps, opts: { apiInProcess?: boolean } 
     pools.set(stage, { size, runner });
     deps.metrics.setStageWorkers(stage, size);
   };
-  for (const stage of JOB_NAMES) if (wanted[stage] > 0) await startPool(stage, wanted[stage]);
+  // With the autoscaler allowed to run stages in batches, they start that way (the cheap mode; the first decision
+  // that sees a load of 4 workers or more gives a stage its pool), not with pools idle until the need is measured.
+  const inBatches = (stage: JobName) => deps.config.AUTOSCALE && holdMs(stage) > 0;
+  // Sweep once at start, for anything left waiting by a process that died before its sweep ran (batches look at
+  // once when they begin).
+  await enqueueJobs(
+    deps.pool,
+    JOB_NAMES.filter((name) => wanted[name] > 0 && !inBatches(name)).map((name) => sweepJob(name)),
+  );
+  for (const stage of JOB_NAMES) {
+    if (wanted[stage] === 0) continue;
+    if (inBatches(stage)) startBatches(stage);
+    else await startPool(stage, wanted[stage]);
+  }
   heartbeats.start();
   const stopPool = (p: { runner: Runner }) =>
     stopWithin(p.runner, deps.config.SHUTDOWN_TIMEOUT_SECONDS * 1000, deps.logger);

@@ -58,6 +58,9 @@ describe('the autoscaler', () => {
   it('runs a quiet stage in batches with no standing worker, and gives it a pool again for a burst', async () => {
     const t = await createTestApp(
       {
+        // On, so the stages start as it would start them; its own rounds too rare to come during the test.
+        AUTOSCALE: 'true',
+        AUTOSCALE_INTERVAL_SECONDS: '600',
         AUTOSCALE_DOWN_AFTER: '1',
         AUTOSCALE_BATCH_HOLD_SHARE: '0.5',
         AUTOSCALE_TARGET_AGE_SECONDS: 'validate:1,dedupe:5,enrich:5,analyze:5',
@@ -71,11 +74,13 @@ describe('the autoscaler', () => {
       const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
       return Number(new RegExp(`^${name}\\{stage="validate"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
     };
+    // Allowed batches, the stages start in them…
+    expect(workers.batching().sort()).toEqual(['analyze', 'dedupe', 'enrich', 'validate']);
     let clock = Date.now();
     await scaler.tick(clock);
     clock += 1000;
     await scaler.tick(clock);
-    // Nothing arrives: far less than 4 workers' load, so no standing worker; the stages run in batches.
+    // …and stay there while nothing arrives: far less than 4 workers' load, so no standing worker.
     expect(workers.sizes()).toMatchObject({ validate: 0, dedupe: 0, enrich: 0, analyze: 0 });
     expect(workers.batching().sort()).toEqual(['analyze', 'dedupe', 'enrich', 'validate']);
     expect(t.workers!.running()).toBe(true);
