@@ -178,11 +178,7 @@ export async function runInBatches(
         due = true;
       } else {
         // No wake-up for a while: look once (a NOTIFY from another process can be lost), one indexed statement.
-        const { rows } = await client.query<{ waiting: boolean }>(
-          'select exists (select 1 from reports where status = $1) as waiting',
-          [stage.from[0]!],
-        );
-        due = rows[0]!.waiting;
+        due = await anyWaiting(client, stage);
       }
     }
     return n + (await offDuty(client, stageName, () => batch(client)));
@@ -240,17 +236,22 @@ async function offDuty(
   return n;
 }
 
+/** Whether any report waits in the stage's input state (one indexed statement). */
+async function anyWaiting(db: Queryable, stage: ReportStage): Promise<boolean> {
+  const { rows } = await db.query<{ waiting: boolean }>(
+    'select exists (select 1 from reports where status = $1) as waiting',
+    [stage.from[0]!],
+  );
+  return rows[0]?.waiting ?? false;
+}
+
 /**
  * SKIP LOCKED passes over rows another transaction holds at that instant (a parallel sweep, or a transition that is
  * about to lose its version race). If any are still waiting, look again shortly, so none is left behind; the key
  * keeps it to one pending re-check per stage.
  */
 async function recheckSoon(pool: Pool, stageName: JobName, stage: ReportStage): Promise<void> {
-  const { rows } = await pool.query<{ waiting: boolean }>(
-    'select exists (select 1 from reports where status = $1) as waiting',
-    [stage.from[0]!],
-  );
-  if (rows[0]?.waiting) {
+  if (await anyWaiting(pool, stage)) {
     await enqueueJobs(pool, [
       { ...sweepJob(stageName), jobKey: `${stageName}:recheck`, runAt: new Date(Date.now() + 1000) },
     ]);
