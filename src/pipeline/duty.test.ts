@@ -32,12 +32,16 @@ const validateJobs = async () =>
     )
   ).rows[0]!.n;
 
-/** Sessions holding the validate stage's duty lock (advisory key space 4870733, key 2·slot). */
+/**
+ * Sessions holding the validate stage's duty lock (advisory key space 4870733, key 2·slot) in this test's database:
+ * pg_locks lists every database's, and test files run in parallel on one server, another file's batches holding the
+ * same keys in its own database.
+ */
 const onDuty = async () =>
   (
     await t.deps.pool.query<{ n: number }>(
       `select count(*)::int as n from pg_locks
-        where locktype = 'advisory' and classid = 4870733 and objid = $1 and granted and mode = 'ExclusiveLock'`,
+        where locktype = 'advisory' and classid = 4870733 and database = (select oid from pg_database where datname = current_database()) and objid = $1 and granted and mode = 'ExclusiveLock'`,
       [2 * dutySlot('validate')],
     )
   ).rows[0]!.n;
@@ -114,7 +118,7 @@ describe('a sweep on duty', () => {
           (
             await t.deps.pool.query<{ n: number }>(
               `select count(*)::int as n from pg_locks
-                where locktype = 'advisory' and classid = 4870733 and objid = $1 and not granted`,
+                where locktype = 'advisory' and classid = 4870733 and database = (select oid from pg_database where datname = current_database()) and objid = $1 and not granted`,
               [2 * dutySlot('validate') + 1],
             )
           ).rows[0]!.n === 1,
@@ -166,7 +170,7 @@ describe('a sweep on duty', () => {
     // The sweep's session ends as if its process had been killed.
     await t.deps.pool.query(
       `select pg_terminate_backend(pid) from pg_locks
-        where locktype = 'advisory' and classid = 4870733 and objid = $1 and granted`,
+        where locktype = 'advisory' and classid = 4870733 and database = (select oid from pg_database where datname = current_database()) and objid = $1 and granted`,
       [2 * dutySlot('validate')],
     );
     expect(await failed).toMatchObject({ code: '57P01' }); // terminating connection due to administrator command
