@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { analyzeMedia, dHashOf, halveTo, pictureMeasures } from '../src/evidence/analysis.js';
+import { analyzeMedia, dHashOf, lumaOf, pictureMeasures, rendering } from '../src/evidence/analysis.js';
 import { LocalBlobStore } from '../src/evidence/blob-store.js';
 import { table } from './lib/open-loop.js';
 
@@ -21,8 +21,7 @@ export async function analyzeBench(o: { photos: number; width: number; height: n
       photos.push(await sharp(Buffer.from(svg)).jpeg({ quality: 80 }).toBuffer());
     }
     const shas = await Promise.all(photos.map((p) => blobs.putBuffer(p)));
-    const decoded = await sharp(photos[0]!).raw().toBuffer({ resolveWithObject: true });
-    const small = halveTo(decoded.data, decoded.info.width, decoded.info.height, decoded.info.channels, 320);
+    const small = await rendering(photos[0]!);
 
     const rows: (string | number)[][] = [];
     const time = async (name: string, fn: (i: number) => Promise<unknown> | unknown) => {
@@ -38,24 +37,19 @@ export async function analyzeBench(o: { photos: number; width: number; height: n
       ]);
     };
     await time('read the file', (i) => readFile(blobs.pathOf(shas[i]!)));
-    await time('decode (sharp, ≤ 640 px)', (i) =>
-      sharp(photos[i]!)
-        .rotate()
-        .resize({ width: 640, height: 640, fit: 'inside', withoutEnlargement: true })
-        .raw()
-        .toBuffer(),
-    );
-    await time('  for comparison: sharp resize to 320 px', (i) =>
-      sharp(photos[i]!).resize({ width: 320, height: 320, fit: 'inside' }).raw().toBuffer(),
-    );
-    await time('halve to 320 px + luma (JavaScript)', () =>
-      halveTo(decoded.data, decoded.info.width, decoded.info.height, decoded.info.channels, 320),
-    );
+    await time('  for comparison: plain decode at full size', (i) => sharp(photos[i]!).raw().toBuffer());
+    await time('rendering: decode scaled to ≤ 320 px (sharp, bilinear)', (i) => rendering(photos[i]!));
+    await time('  of which luma (JavaScript)', () => lumaOf(small.rgb));
     await time('brightness + Laplacian variance', () =>
       pictureMeasures(small.grey, small.width, small.height),
     );
     await time('dHash', () => dHashOf(small.grey, small.width, small.height));
     await time('thumbnail JPEG encode', () =>
+      sharp(small.rgb, { raw: { width: small.width, height: small.height, channels: 3 } })
+        .jpeg({ quality: 70, optimiseCoding: false })
+        .toBuffer(),
+    );
+    await time('  for comparison: with optimised Huffman tables', () =>
       sharp(small.rgb, { raw: { width: small.width, height: small.height, channels: 3 } })
         .jpeg({ quality: 70 })
         .toBuffer(),

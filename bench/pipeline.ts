@@ -20,6 +20,8 @@ const CITIZENS = 2000;
 export interface PipelineBenchOptions {
   rate: number;
   seconds: number;
+  /** Seconds at the steady rate before phase 1, not measured: JIT, caches and the first autovacuum runs settle. */
+  warmup: number;
   burst: number;
   workers: string;
   /** Pools to run in a separate `jarima worker` process (e.g. "analyze:2"), beside the server's own. */
@@ -75,7 +77,8 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<void> {
     const citizens = await seedCitizens(pool, deriveKeys(secret).token, CITIZENS);
     const tokenOf = (i: number) => citizens[i % citizens.length]!.token;
 
-    const total = Math.round(o.rate * o.seconds) + o.burst;
+    const warm = Math.round(o.rate * o.warmup);
+    const total = warm + Math.round(o.rate * o.seconds) + o.burst;
     console.log(`making ${total} distinct 640×480 photos …`);
     const photos = await makePhotos(total);
 
@@ -148,19 +151,25 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<void> {
       return u.id ? submit(i, u.id) : u;
     };
 
+    let warmed = 0;
+    if (warm > 0) {
+      console.log(`warm-up: ${o.rate} reports/s for ${o.warmup} s, not measured …`);
+      warmed = (await openLoop({ pool: http, rate: o.rate, seconds: o.warmup, okStatus: 202, act })).ok;
+      await waitAllDone(pool, warmed);
+    }
     console.log(`phase 1: ${o.rate} reports/s for ${o.seconds} s …`);
     if (o.statements) await pool.query('select pg_stat_statements_reset()');
     const cpu0 = cpuSeconds(groups);
     const steady = await openLoop({ pool: http, rate: o.rate, seconds: o.seconds, okStatus: 202, act });
-    await waitAllDone(pool, steady.ok);
+    await waitAllDone(pool, warmed + steady.ok);
     const cpu1 = cpuSeconds(groups);
-    const steadyStats = await latencies(pool, 0, steady.ok, o.uploads === 'inline');
+    const steadyStats = await latencies(pool, warmed, steady.ok, o.uploads === 'inline');
 
     console.log(`phase 2: a burst of ${o.burst} reports …`);
     const burst = await openLoop({ pool: http, rate: 1000, seconds: o.burst / 1000, okStatus: 202, act });
-    await waitAllDone(pool, steady.ok + burst.ok);
+    await waitAllDone(pool, warmed + steady.ok + burst.ok);
     const cpu2 = cpuSeconds(groups);
-    const burstStats = await latencies(pool, steady.ok, burst.ok, o.uploads === 'inline');
+    const burstStats = await latencies(pool, warmed + steady.ok, burst.ok, o.uploads === 'inline');
     await http.close();
 
     console.log('');

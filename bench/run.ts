@@ -15,6 +15,7 @@ const USAGE = `usage: npm run bench -- <benchmark> [options]
       PostgreSQL, beside the raw single-row INSERT commit rate of the same server.
 
   pipeline [--rate 50] [--seconds 20] [--burst 1000] [--workers validate:2,dedupe:1,enrich:1,analyze:2]
+           [--warmup S]             (seconds at the rate before phase 1, not measured; 0 to measure a cold start)
            [--separate analyze:2]   (run these pools in a separate \`jarima worker\` process)
            [--uploads inline|before] (inline: each arrival uploads its photo, then submits; before: all photos
                                       are uploaded untimed first and arrivals only submit)
@@ -73,6 +74,7 @@ if (name === 'intake') {
   await pipelineBench({
     rate: Number(option(args, 'rate', '50')),
     seconds: Number(option(args, 'seconds', '20')),
+    warmup: Number(option(args, 'warmup', '10')),
     burst: Number(option(args, 'burst', '1000')),
     workers: option(args, 'workers', 'validate:2,dedupe:1,enrich:1,analyze:2'),
     separate: args.includes('--separate') ? option(args, 'separate', 'analyze:2') : null,

@@ -70,7 +70,9 @@ export async function openLoop(opts: {
             }),
         );
       }
-      if (i < total) setTimeout(tick, 1);
+      // Sleep until the next arrival is due, not a fixed 1 ms: at 100/s a 1 ms tick woke the generator ten times per
+      // arrival, doubling its CPU per report (1.4 against 0.7 ms) and preempting the server it measures.
+      if (i < total) setTimeout(tick, start + (i * 1000) / opts.rate - performance.now());
       else resolve();
     };
     tick();
@@ -150,7 +152,7 @@ export async function openSchedule(opts: {
         );
       }
       maxInFlight = Math.max(maxInFlight, inFlight);
-      if (i < total) setTimeout(tick, 1);
+      if (i < total) setTimeout(tick, start + opts.dueMs[i]! - performance.now());
       else if (inFlight === 0) resolve();
     };
     tick();

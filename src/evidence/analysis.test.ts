@@ -1,28 +1,38 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { makeScene } from '../../test/helpers/media.js';
-import { dHashOf, halveTo, pictureMeasures } from './analysis.js';
-
-async function rendering(jpeg: Buffer) {
-  const { data, info } = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
-  return halveTo(data, info.width, info.height, info.channels, 320);
-}
+import { dHashOf, lumaOf, pictureMeasures, rendering } from './analysis.js';
 
 const distance = (a: string, b: string) => [...a].filter((bit, i) => bit !== b[i]).length;
 
 describe('picture measures', () => {
-  it('halves to the measured size, averaging 2×2 blocks, and keeps small pictures as they are', () => {
-    // 4×2 RGB: left block red-ish averages, right block a grey ramp.
-    const px = Buffer.from([
-      ...[200, 0, 0, 100, 0, 0, 10, 10, 10, 20, 20, 20],
-      ...[100, 0, 0, 0, 0, 0, 30, 30, 30, 40, 40, 40],
-    ]);
-    const half = halveTo(px, 4, 2, 3, 2);
-    expect([half.width, half.height]).toEqual([2, 1]);
-    expect([...half.rgb]).toEqual([100, 0, 0, 25, 25, 25]);
-    expect([...half.grey]).toEqual([29, 25]); // BT.601 luma
-    const grey = halveTo(Buffer.from([0, 255, 255, 0]), 2, 2, 1, 320);
-    expect([grey.width, grey.height, ...grey.grey]).toEqual([2, 2, 0, 255, 255, 0]);
+  it('renders upright, at most 320 px on the long side, always as RGB with its BT.601 luma', async () => {
+    expect([...lumaOf(Buffer.from([100, 0, 0, 25, 25, 25, 0, 0, 255]))]).toEqual([29, 25, 29]);
+    // EXIF orientation 6 (rotate 90°): a 800×600 file is a 600×800 picture.
+    const rotated = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#204060' } })
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    const grey = await sharp({ create: { width: 700, height: 500, channels: 3, background: '#808080' } })
+      .toColourspace('b-w')
+      .jpeg()
+      .toBuffer();
+    const small = await sharp({ create: { width: 100, height: 50, channels: 4, background: '#0a141e80' } })
+      .png()
+      .toBuffer();
+    const cases: [Buffer, number, number][] = [
+      [rotated, 240, 320],
+      [grey, 320, 229],
+      [small, 100, 50], // never enlarged
+    ];
+    for (const [file, width, height] of cases) {
+      const r = await rendering(file);
+      expect([r.width, r.height]).toEqual([width, height]);
+      expect(r.rgb.length).toBe(width * height * 3);
+      expect([...r.grey.subarray(0, 4)]).toEqual([...lumaOf(r.rgb.subarray(0, 12))]);
+    }
+    const g = await rendering(grey);
+    expect([...g.rgb.subarray(0, 3)]).toEqual([g.grey[0], g.grey[0], g.grey[0]]);
   });
 
   it('scores a blurred copy less sharp and a darkened copy darker, and hashes re-encodings alike', async () => {
