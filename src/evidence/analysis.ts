@@ -91,11 +91,14 @@ export async function rendering(
   return { rgb: data, grey: lumaOf(data), width: info.width, height: info.height };
 }
 
-/** ITU-R BT.601 luma of packed RGB pixels. */
+/**
+ * ITU-R BT.601 luma of packed RGB pixels, rounded: 0.299 R + 0.587 G + 0.114 B in 16-bit fixed point (the weights
+ * sum to 65,536, so white stays 255).
+ */
 export function lumaOf(rgb: Uint8Array): Buffer {
   const grey = Buffer.allocUnsafe(Math.floor(rgb.length / 3));
   for (let i = 0, o = 0; o < grey.length; i += 3, o++) {
-    grey[o] = (rgb[i]! * 299 + rgb[i + 1]! * 587 + rgb[i + 2]! * 114) / 1000;
+    grey[o] = (rgb[i]! * 19595 + rgb[i + 1]! * 38470 + rgb[i + 2]! * 7471 + 32768) >> 16;
   }
   return grey;
 }
