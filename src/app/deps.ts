@@ -208,7 +208,11 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     boundaries,
     intake: new GroupCommitIntake(
       pool,
-      { maxBatch: config.INTAKE_BATCH_MAX, maxInFlight: config.INTAKE_FLUSHERS },
+      {
+        maxBatch: config.INTAKE_BATCH_MAX,
+        maxInFlight: config.INTAKE_FLUSHERS,
+        onBatch: () => metrics.stageBatches.inc({ stage: 'intake' }),
+      },
       log,
     ),
   };

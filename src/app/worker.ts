@@ -46,6 +46,7 @@ function sweepCounters(metrics: Metrics, name: JobName): SweepOptions {
   return {
     onSetAside: (n) => metrics.stageFailures.inc({ stage: name }, n),
     onBatch: (n, ms) => {
+      metrics.stageBatches.inc({ stage: name });
       metrics.stageCompletions.inc({ stage: name }, n);
       for (let i = 0; i < n; i++) metrics.stageService.observe({ stage: name }, ms / 1000 / n);
     },

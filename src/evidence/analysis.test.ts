@@ -7,7 +7,9 @@ const distance = (a: string, b: string) => [...a].filter((bit, i) => bit !== b[i
 
 describe('picture measures', () => {
   it('renders upright, at most 320 px on the long side, always as RGB with its BT.601 luma', async () => {
-    expect([...lumaOf(Buffer.from([100, 0, 0, 25, 25, 25, 0, 0, 255, 255, 255, 255]))]).toEqual([30, 25, 29, 255]);
+    expect([...lumaOf(Buffer.from([100, 0, 0, 25, 25, 25, 0, 0, 255, 255, 255, 255]))]).toEqual([
+      30, 25, 29, 255,
+    ]);
     // EXIF orientation 6 (rotate 90°): a 800×600 file is a 600×800 picture.
     const rotated = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#204060' } })
       .jpeg()

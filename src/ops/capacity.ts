@@ -81,14 +81,24 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
   });
   const workers = stages.reduce((a, s) => a + s.workers, 0);
   const fitted = marginalCpu(input.measured);
-  const cpuPerReport = fitted
-    ? { value: fitted.perReport, source: `measured here: ${fitted.how}` }
-    : { value: BENCHMARK.cpuSecondsPerReport, source: 'benchmark (bench/README.md)' };
-  const cpuCores = (lambda * cpuPerReport.value) / CPU_UTILISATION;
-  const processes = 1 + Math.max(1, Math.ceil(cpuCores / 2)); // an API process, and a worker process per two cores
   // On a shared machine the installation has only the cores the rest leaves it: what other processes used while it
   // was busiest (measured by the same sums), never less than a tenth of the machine.
   const otherCores = Math.min(fitted?.otherCores ?? 0, 0.9 * input.cores);
+  const model = costModel(input.measured);
+  const ceiling = model ? model.ceiling(input.cores - otherCores) : 0;
+  let cpuPerReport: { value: number; source: string };
+  let cpuCores: number;
+  if (model && ceiling > 0) {
+    // CPU per report at this machine's ceiling, all in; the peak is sized with the model at its own rate.
+    cpuPerReport = { value: (input.cores - otherCores) / ceiling, source: `measured here: ${model.how}` };
+    cpuCores = model.cores(lambda) / CPU_UTILISATION;
+  } else {
+    cpuPerReport = fitted
+      ? { value: fitted.perReport, source: `measured here: ${fitted.how}` }
+      : { value: BENCHMARK.cpuSecondsPerReport, source: 'benchmark (bench/README.md)' };
+    cpuCores = (lambda * cpuPerReport.value) / CPU_UTILISATION;
+  }
+  const processes = 1 + Math.max(1, Math.ceil(cpuCores / 2)); // an API process, and a worker process per two cores
   const maxHere = (input.cores - otherCores) / cpuPerReport.value;
   return {
     peakPerSecond: lambda,
@@ -172,6 +182,96 @@ export function marginalCpu(
     perReport: busyCpu / reports,
     how: `${scope}, CPU per report with the background included${postgresShare(busyCpu / reports, 0)}${load}, ${intervals} intervals`,
     otherCores,
+  };
+}
+
+/** Bands with transactions counted that a cost model needs, and how different their transactions per report must be. */
+const MODEL_MIN_BANDS = 2;
+const MODEL_MIN_SPREAD = 1.5;
+
+export interface CostModel {
+  /** CPU seconds per transaction (a sweep's claim, an intake group commit) and per report on top of them. */
+  perTransaction: number;
+  perReport: number;
+  /** CPU seconds per second with no reports (timers, the sampler, autovacuum); 0 where never idle long enough. */
+  background: number;
+  /** The most transactions per second any band committed: what busy sweeps keep up once claims fill. */
+  peakTransactions: number;
+  /** Transactions per report at the busiest band. */
+  busiestPerReport: number;
+  how: string;
+  /** Reports per second that `cores` carry at full CPU. */
+  ceiling(cores: number): number;
+  /** Cores `reportsPerSecond` take. */
+  cores(reportsPerSecond: number): number;
+}
+
+/**
+ * The installation's CPU as a cost per transaction plus a cost per report, fitted over its throughput bands:
+ * CPU/s − background = a · transactions/s + b · reports/s (least squares, each band weighed by its reports). The
+ * cost per report falls with load because a sweep's claim and the intake's group commit take more reports at once
+ * (one or two each at 20/s, a hundred in a burst): a figure read at one load does not carry to another — the
+ * busiest band's CPU per report was −40 % and +26 % off a burst's throughput (bench/README.md, "Seventh session").
+ * Busy sweeps claim back to back, so their transactions per second stop growing with load: at the ceiling the
+ * model takes the most transactions per second seen, and the rest of the CPU goes to reports — λ* = (cores −
+ * background − a · T_peak) / b. Null without two bands (≥ 500 reports each) whose transactions per report differ
+ * by half, or when the fit is not physical (a cost below zero).
+ */
+export function costModel(m: CapacityInput['measured']): CostModel | null {
+  const v = (k: string) => m[k]?.value ?? 0;
+  const idleSeconds = v('cpu_idle:seconds');
+  const background = idleSeconds >= 30 ? v('cpu_idle:cpu') / idleSeconds : 0;
+  const bands = Object.keys(m)
+    .map((k) => /^cpu_band:(\d+):transactions$/.exec(k)?.[1])
+    .filter((b): b is string => b !== undefined)
+    .map((b) => ({
+      band: Number(b),
+      seconds: v(`cpu_band:${b}:seconds`),
+      reports: v(`cpu_band:${b}:reports`),
+      transactions: v(`cpu_band:${b}:transactions`),
+      cpu: v(`cpu_band:${b}:cpu`),
+    }))
+    .filter((b) => b.reports >= BAND_MIN_REPORTS && b.seconds > 0 && b.transactions > 0);
+  if (bands.length < MODEL_MIN_BANDS) return null;
+  const ratios = bands.map((b) => b.transactions / b.reports);
+  if (Math.max(...ratios) < MODEL_MIN_SPREAD * Math.min(...ratios)) return null;
+  let tt = 0;
+  let tr = 0;
+  let rr = 0;
+  let ty = 0;
+  let ry = 0;
+  for (const b of bands) {
+    const w = b.reports;
+    const t = b.transactions / b.seconds;
+    const r = b.reports / b.seconds;
+    const y = b.cpu / b.seconds - background;
+    tt += w * t * t;
+    tr += w * t * r;
+    rr += w * r * r;
+    ty += w * t * y;
+    ry += w * r * y;
+  }
+  const det = tt * rr - tr * tr;
+  if (!(det > 0)) return null;
+  const a = (ty * rr - tr * ry) / det;
+  const b = (tt * ry - tr * ty) / det;
+  if (!(a >= 0 && b > 0)) return null;
+  const peakTransactions = Math.max(...bands.map((x) => x.transactions / x.seconds));
+  const busiest = bands.reduce((x, y) => (y.band > x.band ? y : x));
+  const busiestPerReport = busiest.transactions / busiest.reports;
+  const transactionsAt = (rate: number) => Math.min(peakTransactions, rate * busiestPerReport);
+  return {
+    perTransaction: a,
+    perReport: b,
+    background,
+    peakTransactions,
+    busiestPerReport,
+    how:
+      `the server and PostgreSQL, ${(a * 1000).toFixed(2)} ms per transaction + ${(b * 1000).toFixed(2)} ms per report ` +
+      `(fitted over ${bands.length} bands of load up to ${(busiest.reports / busiest.seconds).toFixed(0)} reports/s), ` +
+      `at most ${peakTransactions.toFixed(0)} transactions/s`,
+    ceiling: (cores) => Math.max(0, (cores - background - a * peakTransactions) / b),
+    cores: (rate) => background + a * transactionsAt(rate) + b * rate,
   };
 }
 

@@ -62,8 +62,11 @@ describe('GET /v1/ops/overview', () => {
         // CPU by band of throughput, with the whole machine's beside the installation's (others' load).
         expect.stringMatching(/^cpu_band:\d+:cpu$/),
         expect.stringMatching(/^cpu_band:\d+:machine$/),
+        // Transactions (claims, group commits) beside the reports: capacity's cost model.
+        expect.stringMatching(/^cpu_band:\d+:transactions$/),
       ]),
     );
+    expect(rows.find((r) => /^cpu_band:\d+:transactions$/.test(r.name))!.value).toBeGreaterThanOrEqual(5);
     expect(rows.filter((r) => r.name.startsWith('service_seconds:')).every((r) => r.value > 0)).toBe(true);
     const machine = rows.find((r) => r.name.endsWith(':machine'))!;
     const own = rows.find((r) => r.name === machine.name.replace(':machine', ':cpu'))!;

@@ -42,6 +42,8 @@ interface Totals {
   errors: number;
   buckets: number[];
   completed: Record<string, number>;
+  /** Transactions the intake and the stages committed (jarima_stage_batches_total, all stages). */
+  batches: number;
   cache: Record<string, { hits: number; total: number }>;
   cpu: number;
 }
@@ -133,6 +135,7 @@ export class OpsSampler {
       errors: 0,
       buckets: totals.buckets.map(() => 0),
       completed: {},
+      batches: 0,
       cache: {},
       cpu: 0,
     };
@@ -156,6 +159,8 @@ export class OpsSampler {
     const bounds = [...byBound.keys()].sort((a, b) => a - b);
     const completed: Record<string, number> = {};
     for (const v of (await m.stageCompletions.get()).values) completed[String(v.labels.stage)] = v.value;
+    let batches = 0;
+    for (const v of (await m.stageBatches.get()).values) batches += v.value;
     const cache = Object.fromEntries(
       Object.entries(this.deps.cache.stats()).map(([ns, c]) => [
         ns,
@@ -169,6 +174,7 @@ export class OpsSampler {
       errors,
       buckets: bounds.map((b) => byBound.get(b)!),
       completed,
+      batches,
       cache,
       cpu: machineCpuSeconds(),
     };
@@ -268,6 +274,7 @@ export class OpsSampler {
         postgres,
         (t.at - p.at) / 1000,
         t.cpu - p.cpu,
+        t.batches - p.batches,
       );
     }
     if (!names.length) return;
@@ -297,6 +304,8 @@ export class OpsSampler {
     seconds: number,
     /** The whole machine's CPU over the interval: what else runs here (other services, a load generator). */
     machineSeconds: number,
+    /** Transactions committed over the interval (claims, group commits): src/ops/capacity.ts's cost model. */
+    transactions: number,
   ): Promise<void> {
     // The same sums per band of throughput (reports/s, powers of two): the pipeline's cost per report falls with
     // load (claims of one or two at 20/s, of a hundred in a burst), so a ceiling is read from the busiest band seen.
@@ -313,6 +322,7 @@ export class OpsSampler {
             [`${band}:seconds`, seconds],
             [`${band}:reports`, reports],
             [`${band}:machine`, machineSeconds],
+            [`${band}:transactions`, transactions],
           ]
         : [
             ['cpu_idle:cpu', cpuSeconds],

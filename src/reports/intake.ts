@@ -42,6 +42,8 @@ export interface IntakeOptions {
   maxBatch: number;
   /** Batches in flight at once; submissions arriving meanwhile wait and form the next batch. */
   maxInFlight: number;
+  /** Told of each batch committed (capacity planning counts transactions). */
+  onBatch?: (size: number) => void;
 }
 
 /**
@@ -117,6 +119,7 @@ export class GroupCommitIntake {
       this.stats.batches++;
       this.stats.submissions += batch.length;
       this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
+      this.opts.onBatch?.(batch.length);
     } catch (err) {
       if (leaders.length > 1) {
         // Isolate the cause: retry each alone so one bad submission cannot fail its neighbours.

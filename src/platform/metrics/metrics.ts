@@ -35,6 +35,10 @@ export class Metrics {
     'jarima_stage_completions_total',
     'Items a stage’s workers in this process finished',
   );
+  readonly stageBatches = this.stageCounter(
+    'jarima_stage_batches_total',
+    'Transactions a stage committed in this process: claims of a sweep, group commits of the intake (stage "intake")',
+  );
   readonly stageFailures = this.stageCounter(
     'jarima_stage_failures_total',
     'Items a stage’s workers in this process set aside as failed, or sweeps that failed',
