@@ -600,6 +600,25 @@ async function capacityCheck(
       `other processes' cores ${plan.thisMachine.otherCores.toFixed(2)}; the machine ${(100 * busy).toFixed(0)} % busy ` +
       `during the burst, with ${earlier} reports already in the database`,
   );
+  // The bands capacity reads (src/ops/capacity.ts): load, transactions per report, CPU per report.
+  const bands = Object.keys(measured)
+    .map((k) => /^cpu_band:(\d+):reports$/.exec(k)?.[1])
+    .filter((b): b is string => b !== undefined)
+    .sort((a, b) => Number(a) - Number(b))
+    .map((b) => {
+      const v = (n: string) => measured[`cpu_band:${b}:${n}`]?.value ?? 0;
+      return [
+        `${2 ** Number(b)}–${2 ** (Number(b) + 1)}`,
+        v('seconds').toFixed(0),
+        (v('reports') / Math.max(1, v('seconds'))).toFixed(1),
+        v('reports').toFixed(0),
+        (v('transactions') / Math.max(1, v('reports'))).toFixed(2),
+        ((1000 * v('cpu')) / Math.max(1, v('reports'))).toFixed(2),
+      ];
+    });
+  console.log(
+    table(['band /s', 'seconds', 'reports/s', 'reports', 'transactions per report', 'CPU ms per report'], bands),
+  );
   const services = Object.entries(measured)
     .filter(([k]) => k.startsWith('service_seconds:'))
     .map(([k, v]) => `${k.slice(16)} ${(v.value * 1000).toFixed(2)} ms (${v.samples})`);

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../test/helpers/db.js';
 import { spawnJarima } from '../../test/helpers/process.js';
-import {
-  BENCHMARK,
-  costModel,
-  erlangC,
-  formatPlan,
-  marginalCpu,
-  planCapacity,
-  waitQuantile,
-} from './capacity.js';
+import { BENCHMARK, erlangC, formatPlan, marginalCpu, planCapacity, waitQuantile } from './capacity.js';
 import { installationCpu } from './cpu.js';
 
 describe('queueing', () => {
@@ -130,6 +122,20 @@ describe('marginalCpu', () => {
       'cpu_band:9:reports': m(400),
     };
     expect(marginalCpu(thin)!.perReport).toBeCloseTo(0.004, 10);
+    // So is one with reports enough but in one interval: a backlog finishing in it looks cheap (its reports' earlier
+    // stages spent their CPU in the interval before).
+    const oneInterval = {
+      ...measured,
+      'cpu_band:9:cpu': m(0.4 * 5 + 0.001 * 2_000, 1),
+      'cpu_band:9:seconds': m(5, 1),
+      'cpu_band:9:reports': m(2_000, 1),
+    };
+    expect(marginalCpu(oneInterval)!.perReport).toBeCloseTo(0.004, 10);
+    // The transactions counted in the band say why its reports cost what they do.
+    const withTransactions = { ...measured, 'cpu_band:7:transactions': m(3_600) };
+    expect(marginalCpu(withTransactions)!.how).toContain(
+      '(200 reports/s over 4000 reports, 0.90 transactions each)',
+    );
     // What else the machine ran meanwhile (a load generator, another service) leaves the installation fewer cores:
     // 1.5 machine CPU-seconds a second in that band, of which the installation's 0.4 + 0.8 → 0.3 cores taken.
     const shared = { ...measured, 'cpu_band:7:machine': m(1.5 * 20) };
@@ -145,82 +151,6 @@ describe('marginalCpu', () => {
     // Without bands (measured before they were kept): all busy intervals together.
     const old = Object.fromEntries(Object.entries(measured).filter(([k]) => !k.startsWith('cpu_band:')));
     expect(marginalCpu(old)!.perReport).toBeCloseTo((0.012 * 6_000 + 0.004 * 4_000) / 10_000, 10);
-  });
-});
-
-describe('costModel', () => {
-  const m = (value: number, samples = 10) => ({ value, samples });
-  // A known installation: background 0.1 CPU/s, 1.5 ms per transaction, 2 ms per report. Its sweeps claim one or
-  // two reports at 10/s and dozens at 200/s, and commit at most 120 transactions a second however busy.
-  const band = (k: number, seconds: number, rate: number, transactionsPerSecond: number) => {
-    const cpu = seconds * (0.1 + 0.0015 * transactionsPerSecond + 0.002 * rate);
-    return {
-      [`cpu_band:${k}:cpu`]: m(cpu),
-      [`cpu_band:${k}:seconds`]: m(seconds),
-      [`cpu_band:${k}:reports`]: m(seconds * rate),
-      [`cpu_band:${k}:transactions`]: m(seconds * transactionsPerSecond),
-      [`cpu_band:${k}:machine`]: m(cpu),
-    };
-  };
-  const idle = { 'cpu_idle:cpu': m(0.1 * 100), 'cpu_idle:seconds': m(100) };
-  const measured = {
-    ...idle,
-    ...band(3, 300, 10, 45),
-    ...band(5, 120, 40, 110),
-    ...band(7, 30, 200, 120),
-    'cpu_busy:cpu': m(1),
-    'cpu_busy:seconds': m(1),
-    'cpu_busy:reports': m(1_000),
-  };
-
-  it('recovers the cost per transaction and per report, and the ceiling where transactions stop growing', () => {
-    const model = costModel(measured)!;
-    expect(model.perTransaction).toBeCloseTo(0.0015, 9);
-    expect(model.perReport).toBeCloseTo(0.002, 9);
-    expect(model.background).toBeCloseTo(0.1, 9);
-    expect(model.peakTransactions).toBeCloseTo(120, 9);
-    // 2 cores: (2 − 0.1 − 0.0015 × 120) / 0.002 = 860 reports/s — not 2 ÷ the busiest band's 3.4 ms (≈ 590/s).
-    expect(model.ceiling(2)).toBeCloseTo(860, 6);
-    expect(model.cores(10)).toBeCloseTo(0.1 + 0.0015 * 10 * (120 / 200) + 0.02, 9);
-    const plan = planCapacity({
-      daily: 86_400,
-      peakFactor: 1,
-      targetP95: 1,
-      cores: 2,
-      memoryBytes: 0,
-      cacheMb: 256,
-      measured,
-    });
-    expect(plan.thisMachine.maxReportsPerSecond).toBeCloseTo(860, 6);
-    expect(plan.cpuSecondsPerReport.source).toContain('1.50 ms per transaction + 2.00 ms per report');
-    expect(plan.cpuCores).toBeCloseTo(model.cores(1) / 0.7, 9);
-  });
-
-  it('is not used without two bands that differ in transactions per report, or when the fit is not physical', () => {
-    const one = Object.fromEntries(Object.entries(measured).filter(([k]) => !/^cpu_band:[35]:/.test(k)));
-    expect(costModel(one)).toBeNull();
-    const alike = { ...idle, ...band(3, 300, 10, 10), ...band(7, 30, 200, 210) };
-    expect(costModel(alike)).toBeNull();
-    // Reports dearer at 200/s (4 ms) than at 10/s (1 ms) though claims hold more: only a negative cost per
-    // transaction fits that, which is noise (another load on the machine, say), not a model.
-    const noisy = {
-      ...measured,
-      ...band(5, 0, 0, 0),
-      'cpu_band:3:cpu': m(300 * (0.1 + 0.001 * 10)),
-      'cpu_band:7:cpu': m(30 * (0.1 + 0.004 * 200)),
-    };
-    expect(costModel(noisy)).toBeNull();
-    // Then capacity reads the busiest band as before.
-    const plan = planCapacity({
-      daily: 1000,
-      peakFactor: 1,
-      targetP95: 1,
-      cores: 2,
-      memoryBytes: 0,
-      cacheMb: 256,
-      measured: noisy,
-    });
-    expect(plan.cpuSecondsPerReport.source).toContain('at the busiest load measured');
   });
 });
 

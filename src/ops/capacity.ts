@@ -81,24 +81,14 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
   });
   const workers = stages.reduce((a, s) => a + s.workers, 0);
   const fitted = marginalCpu(input.measured);
+  const cpuPerReport = fitted
+    ? { value: fitted.perReport, source: `measured here: ${fitted.how}` }
+    : { value: BENCHMARK.cpuSecondsPerReport, source: 'benchmark (bench/README.md)' };
+  const cpuCores = (lambda * cpuPerReport.value) / CPU_UTILISATION;
+  const processes = 1 + Math.max(1, Math.ceil(cpuCores / 2)); // an API process, and a worker process per two cores
   // On a shared machine the installation has only the cores the rest leaves it: what other processes used while it
   // was busiest (measured by the same sums), never less than a tenth of the machine.
   const otherCores = Math.min(fitted?.otherCores ?? 0, 0.9 * input.cores);
-  const model = costModel(input.measured);
-  const ceiling = model ? model.ceiling(input.cores - otherCores) : 0;
-  let cpuPerReport: { value: number; source: string };
-  let cpuCores: number;
-  if (model && ceiling > 0) {
-    // CPU per report at this machine's ceiling, all in; the peak is sized with the model at its own rate.
-    cpuPerReport = { value: (input.cores - otherCores) / ceiling, source: `measured here: ${model.how}` };
-    cpuCores = model.cores(lambda) / CPU_UTILISATION;
-  } else {
-    cpuPerReport = fitted
-      ? { value: fitted.perReport, source: `measured here: ${fitted.how}` }
-      : { value: BENCHMARK.cpuSecondsPerReport, source: 'benchmark (bench/README.md)' };
-    cpuCores = (lambda * cpuPerReport.value) / CPU_UTILISATION;
-  }
-  const processes = 1 + Math.max(1, Math.ceil(cpuCores / 2)); // an API process, and a worker process per two cores
   const maxHere = (input.cores - otherCores) / cpuPerReport.value;
   return {
     peakPerSecond: lambda,
@@ -124,15 +114,23 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
   };
 }
 
-/** A throughput band counts once it has carried this many reports (a few busy intervals, not one). */
+/**
+ * A throughput band counts once it has carried this many reports over this many intervals. An interval counts the
+ * reports that reached review in it, whose earlier stages may have spent their CPU in the interval before: one
+ * interval that finishes a backlog (or a batch held for seconds) looks cheap. The bench's 5 s intervals showed it —
+ * a band of one interval at 269 reports/s read 3.2 ms per report where the 55 s band at 185/s read 6.5 ms, and the
+ * ceiling from it was +44 % and +61 % off a measured burst (bench/README.md, "Eighth session").
+ */
 const BAND_MIN_REPORTS = 500;
+const BAND_MIN_INTERVALS = 6;
 
 /**
  * The installation's CPU per extra report (src/ops/overview.ts keeps the sums of this process's and a local
  * PostgreSQL's CPU): busy intervals' CPU less the background rate measured in intervals without reports, per
  * report. The pipeline's cost per report falls with load (sweeps claim more at once), so the figure is taken from the
- * busiest throughput band (powers of two of reports/s) that has carried enough reports, and from all busy intervals
- * when none has. Without idle intervals the background cannot be told apart, and the plain average per report is
+ * busiest throughput band (powers of two of reports/s) that has carried enough reports over enough intervals, and
+ * from all busy intervals when none has. (A fit of a cost per transaction plus a cost per report over the bands was
+ * tried and dropped: its ceiling moved 392 → 1,480 reports/s as the background moved 0.35 → 0.15 cores.) Without idle intervals the background cannot be told apart, and the plain average per report is
  * used (an overestimate: the background is charged to the reports).
  */
 export function marginalCpu(
@@ -148,7 +146,12 @@ export function marginalCpu(
     : 'the server alone (PostgreSQL not seen on this machine: its share is missing)';
   const bands = Object.keys(m)
     .map((k) => /^cpu_band:(\d+):reports$/.exec(k)?.[1])
-    .filter((b): b is string => b !== undefined && v(`cpu_band:${b}:reports`) >= BAND_MIN_REPORTS)
+    .filter(
+      (b): b is string =>
+        b !== undefined &&
+        v(`cpu_band:${b}:reports`) >= BAND_MIN_REPORTS &&
+        (m[`cpu_band:${b}:cpu`]?.samples ?? 0) >= BAND_MIN_INTERVALS,
+    )
     .sort((a, b) => Number(b) - Number(a));
   const prefix = bands.length ? `cpu_band:${bands[0]}` : 'cpu_busy';
   const reports = v(`${prefix}:reports`);
@@ -158,8 +161,11 @@ export function marginalCpu(
   const machineCpu = v(`${prefix}:machine`);
   const otherCores =
     machineCpu > 0 && busySeconds > 0 ? Math.max(0, (machineCpu - busyCpu) / busySeconds) : 0;
+  // Transactions (sweeps' claims, the intake's group commits) per report: what makes a load's reports cheaper.
+  const transactions = v(`${prefix}:transactions`);
   const load = bands.length
-    ? `, at the busiest load measured (${(reports / busySeconds).toFixed(0)} reports/s over ${reports} reports)`
+    ? `, at the busiest load measured (${(reports / busySeconds).toFixed(0)} reports/s over ${reports} reports` +
+      `${transactions > 0 ? `, ${(transactions / reports).toFixed(2)} transactions each` : ''})`
     : '';
   const postgresShare = (perReport: number, background: number) => {
     const pg = (v(`${prefix}:postgres`) - background) / reports;
@@ -182,96 +188,6 @@ export function marginalCpu(
     perReport: busyCpu / reports,
     how: `${scope}, CPU per report with the background included${postgresShare(busyCpu / reports, 0)}${load}, ${intervals} intervals`,
     otherCores,
-  };
-}
-
-/** Bands with transactions counted that a cost model needs, and how different their transactions per report must be. */
-const MODEL_MIN_BANDS = 2;
-const MODEL_MIN_SPREAD = 1.5;
-
-export interface CostModel {
-  /** CPU seconds per transaction (a sweep's claim, an intake group commit) and per report on top of them. */
-  perTransaction: number;
-  perReport: number;
-  /** CPU seconds per second with no reports (timers, the sampler, autovacuum); 0 where never idle long enough. */
-  background: number;
-  /** The most transactions per second any band committed: what busy sweeps keep up once claims fill. */
-  peakTransactions: number;
-  /** Transactions per report at the busiest band. */
-  busiestPerReport: number;
-  how: string;
-  /** Reports per second that `cores` carry at full CPU. */
-  ceiling(cores: number): number;
-  /** Cores `reportsPerSecond` take. */
-  cores(reportsPerSecond: number): number;
-}
-
-/**
- * The installation's CPU as a cost per transaction plus a cost per report, fitted over its throughput bands:
- * CPU/s − background = a · transactions/s + b · reports/s (least squares, each band weighed by its reports). The
- * cost per report falls with load because a sweep's claim and the intake's group commit take more reports at once
- * (one or two each at 20/s, a hundred in a burst): a figure read at one load does not carry to another — the
- * busiest band's CPU per report was −40 % and +26 % off a burst's throughput (bench/README.md, "Seventh session").
- * Busy sweeps claim back to back, so their transactions per second stop growing with load: at the ceiling the
- * model takes the most transactions per second seen, and the rest of the CPU goes to reports — λ* = (cores −
- * background − a · T_peak) / b. Null without two bands (≥ 500 reports each) whose transactions per report differ
- * by half, or when the fit is not physical (a cost below zero).
- */
-export function costModel(m: CapacityInput['measured']): CostModel | null {
-  const v = (k: string) => m[k]?.value ?? 0;
-  const idleSeconds = v('cpu_idle:seconds');
-  const background = idleSeconds >= 30 ? v('cpu_idle:cpu') / idleSeconds : 0;
-  const bands = Object.keys(m)
-    .map((k) => /^cpu_band:(\d+):transactions$/.exec(k)?.[1])
-    .filter((b): b is string => b !== undefined)
-    .map((b) => ({
-      band: Number(b),
-      seconds: v(`cpu_band:${b}:seconds`),
-      reports: v(`cpu_band:${b}:reports`),
-      transactions: v(`cpu_band:${b}:transactions`),
-      cpu: v(`cpu_band:${b}:cpu`),
-    }))
-    .filter((b) => b.reports >= BAND_MIN_REPORTS && b.seconds > 0 && b.transactions > 0);
-  if (bands.length < MODEL_MIN_BANDS) return null;
-  const ratios = bands.map((b) => b.transactions / b.reports);
-  if (Math.max(...ratios) < MODEL_MIN_SPREAD * Math.min(...ratios)) return null;
-  let tt = 0;
-  let tr = 0;
-  let rr = 0;
-  let ty = 0;
-  let ry = 0;
-  for (const b of bands) {
-    const w = b.reports;
-    const t = b.transactions / b.seconds;
-    const r = b.reports / b.seconds;
-    const y = b.cpu / b.seconds - background;
-    tt += w * t * t;
-    tr += w * t * r;
-    rr += w * r * r;
-    ty += w * t * y;
-    ry += w * r * y;
-  }
-  const det = tt * rr - tr * tr;
-  if (!(det > 0)) return null;
-  const a = (ty * rr - tr * ry) / det;
-  const b = (tt * ry - tr * ty) / det;
-  if (!(a >= 0 && b > 0)) return null;
-  const peakTransactions = Math.max(...bands.map((x) => x.transactions / x.seconds));
-  const busiest = bands.reduce((x, y) => (y.band > x.band ? y : x));
-  const busiestPerReport = busiest.transactions / busiest.reports;
-  const transactionsAt = (rate: number) => Math.min(peakTransactions, rate * busiestPerReport);
-  return {
-    perTransaction: a,
-    perReport: b,
-    background,
-    peakTransactions,
-    busiestPerReport,
-    how:
-      `the server and PostgreSQL, ${(a * 1000).toFixed(2)} ms per transaction + ${(b * 1000).toFixed(2)} ms per report ` +
-      `(fitted over ${bands.length} bands of load up to ${(busiest.reports / busiest.seconds).toFixed(0)} reports/s), ` +
-      `at most ${peakTransactions.toFixed(0)} transactions/s`,
-    ceiling: (cores) => Math.max(0, (cores - background - a * peakTransactions) / b),
-    cores: (rate) => background + a * transactionsAt(rate) + b * rate,
   };
 }
 
