@@ -617,7 +617,10 @@ async function capacityCheck(
       ];
     });
   console.log(
-    table(['band /s', 'seconds', 'reports/s', 'reports', 'transactions per report', 'CPU ms per report'], bands),
+    table(
+      ['band /s', 'seconds', 'reports/s', 'reports', 'transactions per report', 'CPU ms per report'],
+      bands,
+    ),
   );
   const services = Object.entries(measured)
     .filter(([k]) => k.startsWith('service_seconds:'))
