@@ -69,8 +69,8 @@ const MEASURE_SIZE = 320;
  * The picture upright at most MEASURE_SIZE on the long side, as packed RGB and as ITU-R BT.601 luma: what is
  * measured, hashed and kept as the thumbnail. One sharp call: libjpeg decodes a JPEG already scaled down by 2, 4 or
  * 8 (its entropy decoding is the part that stays), and a bilinear reduce does the rest. A 640×480 photo's whole
- * analysis: 6.8 ms of CPU, against 9.0 ms when it was decoded at full size and halved in JavaScript (bench/README.md,
- * "Eighth session").
+ * analysis: 5.3–6.2 ms of CPU, against 9.0 ms when it was decoded at full size and halved in JavaScript
+ * (bench/README.md, "Eighth session").
  */
 export async function rendering(
   source: Buffer,

@@ -130,8 +130,9 @@ const BAND_MIN_INTERVALS = 6;
  * report. The pipeline's cost per report falls with load (sweeps claim more at once), so the figure is taken from the
  * busiest throughput band (powers of two of reports/s) that has carried enough reports over enough intervals, and
  * from all busy intervals when none has. (A fit of a cost per transaction plus a cost per report over the bands was
- * tried and dropped: its ceiling moved 392 → 1,480 reports/s as the background moved 0.35 → 0.15 cores.) Without idle intervals the background cannot be told apart, and the plain average per report is
- * used (an overestimate: the background is charged to the reports).
+ * tried and dropped: its ceiling moved 392 → 1,480 reports/s as the background moved 0.35 → 0.15 cores.) Without
+ * idle intervals the background cannot be told apart, and the plain average per report is used (an overestimate:
+ * the background is charged to the reports).
  */
 export function marginalCpu(
   m: CapacityInput['measured'],

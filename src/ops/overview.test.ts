@@ -62,7 +62,7 @@ describe('GET /v1/ops/overview', () => {
         // CPU by band of throughput, with the whole machine's beside the installation's (others' load).
         expect.stringMatching(/^cpu_band:\d+:cpu$/),
         expect.stringMatching(/^cpu_band:\d+:machine$/),
-        // Transactions (claims, group commits) beside the reports: capacity's cost model.
+        // Transactions (claims, group commits) beside the reports: `jarima capacity` names them per report.
         expect.stringMatching(/^cpu_band:\d+:transactions$/),
       ]),
     );

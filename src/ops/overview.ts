@@ -304,7 +304,7 @@ export class OpsSampler {
     seconds: number,
     /** The whole machine's CPU over the interval: what else runs here (other services, a load generator). */
     machineSeconds: number,
-    /** Transactions committed over the interval (claims, group commits): src/ops/capacity.ts's cost model. */
+    /** Transactions committed over the interval (claims, group commits): why a band's reports cost what they do. */
     transactions: number,
   ): Promise<void> {
     // The same sums per band of throughput (reports/s, powers of two): the pipeline's cost per report falls with
