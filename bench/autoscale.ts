@@ -63,8 +63,8 @@ interface RunResult {
 
 /**
  * `npm run bench -- autoscale`: a real day's arrival curve (NYC collisions per hour, compressed into minutes) with a
- * 10× spike, submitted to `jarima start` three times — pools sized by the autoscaler, the autoscaler with quiet
- * stages in batches, then fixed pools sized for the mean rate — measuring each stage's queue age (p95 of the oldest
+ * 10× spike, submitted to `jarima start` three times — the autoscaler as it starts by default (quiet stages in
+ * batches), the autoscaler with standing pools only, then fixed pools sized for the mean rate — measuring each stage's queue age (p95 of the oldest
  * waiting report, sampled every 250 ms), the idle share of the workers (worker time held, as the server accrues it,
  * not spent on items), and 202 → review latency. Then the forecaster on a held-out
  * day of the same log, and `jarima capacity`'s ceiling against a measured burst.
@@ -110,10 +110,10 @@ export async function autoscaleBench(o: AutoscaleBenchOptions): Promise<void> {
     console.log('measuring the idle machine for 40 s …');
     await new Promise((r) => setTimeout(r, 40_000));
     await stopServer(idle.proc);
-    // The autoscaler as it starts by default (a worker at least per stage), then allowed to run quiet stages in
-    // batches (AUTOSCALE_BATCH_HOLD_SHARE: a report waits up to half its stage's target age for its batch), then
-    // fixed pools.
-    for (const run of ['autoscaler', 'batches', 'fixed'] as const) {
+    // The autoscaler as it starts by default (quiet stages in batches, a report waiting up to 1 % of its stage's
+    // target age for its batch: AUTOSCALE_BATCH_HOLD_SHARE), then with a standing worker at least per stage (the
+    // setting at 0; the default before the eighth session), then fixed pools.
+    for (const run of ['autoscaler', 'pools', 'fixed'] as const) {
       // Fixed pools are sized from the service times the autoscaler's runs measured.
       const workers =
         run === 'fixed' ? await fixedForMean(pool, o.rate) : 'validate:1,dedupe:1,enrich:1,analyze:1';
@@ -125,7 +125,7 @@ export async function autoscaleBench(o: AutoscaleBenchOptions): Promise<void> {
         LOG_LEVEL: 'warn',
         JARIMA_WORKERS: workers,
         AUTOSCALE: run === 'fixed' ? 'false' : 'true',
-        AUTOSCALE_BATCH_HOLD_SHARE: run === 'batches' ? '0.5' : '0',
+        ...(run === 'pools' ? { AUTOSCALE_BATCH_HOLD_SHARE: '0' } : {}),
         AUTOSCALE_INTERVAL_SECONDS: '2',
         // Capacity measurements every 5 s, so a run of minutes gives `jarima capacity` enough points.
         OPS_POINT_SECONDS: '5',

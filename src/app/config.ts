@@ -166,7 +166,7 @@ export const ConfigSchema = T.Object({
   }),
   AUTOSCALE_DOWN_AFTER: Int(6, 1, 1000, 'Decisions in a row a lower need must last before a pool shrinks'),
   AUTOSCALE_BATCH_HOLD_SHARE: T.Number({
-    default: 0,
+    default: 0.01,
     minimum: 0,
     maximum: 0.9,
     description:

@@ -22,6 +22,8 @@ import type { Deps } from './deps.js';
 const SWEEP_BATCH = 100;
 // A stage's batches that fail (the database away) begin again after this, doubling up to the most.
 const RETRY_FIRST_MS = 250;
+// Batches that find another sweep on duty (another process's batches, a pool's last sweep) look again this often.
+const OTHER_ON_DUTY_MS = 1000;
 const RETRY_MAX_MS = 10_000;
 
 /** The automated stages before review: each a sweep over the reports waiting in its input state. */
@@ -159,9 +161,14 @@ export async function startWorkers(deps: Deps, opts: { apiInProcess?: boolean } 
   const stages = automatedStages(deps);
   const targets = parseWorkerPools(deps.config.AUTOSCALE_TARGET_AGE_SECONDS, 'AUTOSCALE_TARGET_AGE_SECONDS');
   const batches = new Map<JobName, { abort: AbortController; done: Promise<void> }>();
-  /** How long a report waits for its batch in `stage`, ms, or 0 where the stage does not run in batches. */
+  /**
+   * How long a report waits for its batch in `stage`, ms, or 0 where the stage does not run in batches (batches are
+   * the autoscaler's: without it, a stage sized to 0 stops here).
+   */
   const holdMs = (stage: JobName) =>
-    stages.has(stage) ? deps.config.AUTOSCALE_BATCH_HOLD_SHARE * (targets[stage] || 30) * 1000 : 0;
+    deps.config.AUTOSCALE && stages.has(stage)
+      ? deps.config.AUTOSCALE_BATCH_HOLD_SHARE * (targets[stage] || 30) * 1000
+      : 0;
   // Each batch worker holds up to two connections (its claim, its preparation); the four stages' batches together
   // leave the API a share as large as one stage's (DB_POOL_MAX 40: four workers a batch).
   const batchWorkers = Math.max(
@@ -189,7 +196,10 @@ export async function startWorkers(deps: Deps, opts: { apiInProcess?: boolean } 
           });
           retry = RETRY_FIRST_MS;
           // Another sweep is on duty (a pool's last sweep finishing, or another process's batches): look again.
-          if (handled === null) await sleep(hold, undefined, { signal: abort.signal }).catch(() => {});
+          if (handled === null)
+            await sleep(Math.max(hold, OTHER_ON_DUTY_MS), undefined, { signal: abort.signal }).catch(
+              () => {},
+            );
         } catch (err) {
           // The database went away, say: what waits stays waiting; begin again once it answers.
           deps.metrics.stageFailures.inc({ stage });
@@ -230,7 +240,7 @@ export async function startWorkers(deps: Deps, opts: { apiInProcess?: boolean } 
   };
   // With the autoscaler allowed to run stages in batches, they start that way (the cheap mode; the first decision
   // that sees a load of 4 workers or more gives a stage its pool), not with pools idle until the need is measured.
-  const inBatches = (stage: JobName) => deps.config.AUTOSCALE && holdMs(stage) > 0;
+  const inBatches = (stage: JobName) => holdMs(stage) > 0;
   // Sweep once at start, for anything left waiting by a process that died before its sweep ran (batches look at
   // once when they begin).
   await enqueueJobs(

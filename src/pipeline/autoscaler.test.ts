@@ -143,4 +143,33 @@ describe('the autoscaler', () => {
       60_000,
     );
   }, 90_000);
+
+  it('starts quiet stages in batches by default, each report held a few tens of milliseconds per stage', async () => {
+    // The defaults, with the autoscaler on as `jarima start` runs it (the test helpers turn it off).
+    const t = await createTestApp(
+      { AUTOSCALE: 'true', AUTOSCALE_INTERVAL_SECONDS: '600' },
+      { workers: 'validate:1,dedupe:1,enrich:1,analyze:1' },
+    );
+    expect(t.deps.config.AUTOSCALE_BATCH_HOLD_SHARE).toBeGreaterThan(0);
+    expect(t.workers!.batching().sort()).toEqual(['analyze', 'dedupe', 'enrich', 'validate']);
+    expect(t.workers!.sizes()).toMatchObject({ validate: 0, dedupe: 0, enrich: 0, analyze: 0 });
+    const c = await citizenWithEvidence(t);
+    const id = (await submitReport(t, c.token, reportBody([c.evidenceId]))).json().id as string;
+    const status = async () =>
+      (await t.deps.pool.query<{ status: string }>('select status from reports where id = $1', [id])).rows[0]!
+        .status;
+    await until('the report passes every stage', async () => (await status()) === 'awaiting_review', 20_000);
+    // Held per stage for its share of the default target age (validate 5 s × 0.01: 50 ms), not half of it.
+    const { rows } = await t.deps.pool.query<{ waited: number }>(
+      `select extract(epoch from v.at - s.at)::float8 as waited
+         from report_events s join report_events v on v.report_id = s.report_id and v.to_status = 'validated'
+        where s.type = 'submitted' and s.report_id = $1`,
+      [id],
+    );
+    expect(rows[0]!.waited).toBeGreaterThanOrEqual(0.045);
+    const jobs = await t.deps.pool.query<{ n: number }>(
+      `select count(*)::int as n from graphile_worker.jobs where task_identifier in ('validate', 'dedupe', 'enrich', 'analyze')`,
+    );
+    expect(jobs.rows[0]!.n).toBe(0);
+  }, 60_000);
 });

@@ -93,8 +93,10 @@ export class Autoscaler {
           max: c.AUTOSCALE_MAX_WORKERS,
           targetAgeSeconds: targets[s] || 30,
           utilisation: c.AUTOSCALE_UTILISATION,
-          // A stage that can run in batches (duty.ts) does so below BATCH_BELOW_WORKERS, when the operator allows.
-          batchBelow: c.AUTOSCALE_BATCH_HOLD_SHARE > 0 && dutySlot(s) >= 0 ? BATCH_BELOW_WORKERS : 0,
+          // A stage that can run in batches (duty.ts) does so below BATCH_BELOW_WORKERS, unless the operator set
+          // AUTOSCALE_BATCH_HOLD_SHARE to 0 (the workers run batches only for the autoscaler: AUTOSCALE).
+          batchBelow:
+            c.AUTOSCALE && c.AUTOSCALE_BATCH_HOLD_SHARE > 0 && dutySlot(s) >= 0 ? BATCH_BELOW_WORKERS : 0,
         },
       ]),
     );

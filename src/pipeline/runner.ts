@@ -41,6 +41,12 @@ export interface SweepOptions {
  * transaction of ~8 statements.
  */
 const GATHER_MS = 10;
+/**
+ * Batches with no wake-up look for waiting reports this often at least (one indexed statement; a NOTIFY from another
+ * process can be lost). Not tied to a short hold: four stages looking every 4 × 50 ms would be 20 statements a second
+ * of an idle installation.
+ */
+const LOOK_EVERY_MS = 2000;
 /** A sweep on duty that finds a full batch asks for help (another job, for another worker of the pool) this often. */
 const HELP_EVERY_MS = 1000;
 
@@ -170,7 +176,7 @@ export async function runInBatches(
         check();
       }
       if (o.signal.aborted) break;
-      const woken = await o.wakeups.wait(stageName, 4 * o.holdMs, stopWaiting, mark);
+      const woken = await o.wakeups.wait(stageName, Math.max(4 * o.holdMs, LOOK_EVERY_MS), stopWaiting, mark);
       check();
       if (o.signal.aborted) break;
       if (woken) {
