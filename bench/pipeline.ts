@@ -30,6 +30,11 @@ export interface PipelineBenchOptions {
   uploads: 'inline' | 'before';
   /** Print PostgreSQL's most expensive statements (pg_stat_statements) after the run. */
   statements: boolean;
+  /**
+   * Run the server as `jarima start` does by default: the autoscaler sizing the pools from `workers`, quiet stages in
+   * batches. Off, the pools keep the sizes `workers` gives.
+   */
+  autoscale: boolean;
 }
 
 /**
@@ -58,6 +63,7 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<void> {
       PORT: '0',
       LOG_LEVEL: 'warn',
       JARIMA_WORKERS: o.workers,
+      AUTOSCALE: String(o.autoscale),
       RATE_LIMIT_SUBMIT_PER_MINUTE: '1000000',
       RATE_LIMIT_AUTH_PER_MINUTE: '100000',
     });
@@ -177,7 +183,7 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<void> {
       `machine: ${os.cpus()[0]?.model} × ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
     );
     console.log(
-      `workers: JARIMA_WORKERS=${o.workers}${o.separate ? `; separate worker process: ${o.separate}` : ''}; uploads: ${o.uploads}`,
+      `workers: JARIMA_WORKERS=${o.workers}${o.autoscale ? ' (starting sizes; the autoscaler on)' : ''}${o.separate ? `; separate worker process: ${o.separate}` : ''}; uploads: ${o.uploads}`,
     );
     print(o, 'steady', steady, steadyStats, cpuPerUnit(cpu0, cpu1, steady.ok));
     print(o, 'burst', burst, burstStats, cpuPerUnit(cpu1, cpu2, burst.ok));

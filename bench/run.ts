@@ -20,6 +20,7 @@ const USAGE = `usage: npm run bench -- <benchmark> [options]
            [--uploads inline|before] (inline: each arrival uploads its photo, then submits; before: all photos
                                       are uploaded untimed first and arrivals only submit)
            [--statements]           (print PostgreSQL's costliest statements, from pg_stat_statements)
+           [--autoscale]            (the autoscaler on, as \`jarima start\` runs: quiet stages in batches)
       real photos through validate → dedupe → enrich → analyze: 202→awaiting-review latency at a steady rate,
       then throughput on a burst, with the time spent before each stage.
 
@@ -80,6 +81,7 @@ if (name === 'intake') {
     separate: args.includes('--separate') ? option(args, 'separate', 'analyze:2') : null,
     statements: args.includes('--statements'),
     uploads: option(args, 'uploads', 'inline') === 'before' ? 'before' : 'inline',
+    autoscale: args.includes('--autoscale'),
   });
 } else if (name === 'forward') {
   await forwardBench({

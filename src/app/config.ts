@@ -170,7 +170,7 @@ export const ConfigSchema = T.Object({
     minimum: 0,
     maximum: 0.9,
     description:
-      'Below 4 workers’ load, run an automated stage in batches whose workers exist only while one runs, a report waiting up to this share of its target queue age for its batch (0: off)',
+      'With AUTOSCALE, below 4 workers’ load, run an automated stage in batches whose workers exist only while one runs, a report waiting up to this share of its target queue age for its batch (0: a standing worker per stage)',
   }),
   NODE_ENV: T.String({
     default: 'development',
