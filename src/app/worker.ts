@@ -211,6 +211,7 @@ export async function startWorkers(deps: Deps, opts: { apiInProcess?: boolean } 
     })();
     batches.set(stage, { abort, done });
     deps.metrics.setStageWorkers(stage, 0);
+    deps.metrics.stageBatching.set({ stage }, 1);
   };
   const stopBatches = async (stage: JobName) => {
     const b = batches.get(stage);
@@ -218,6 +219,7 @@ export async function startWorkers(deps: Deps, opts: { apiInProcess?: boolean } 
     batches.delete(stage);
     b.abort.abort();
     await b.done;
+    deps.metrics.stageBatching.set({ stage }, 0);
   };
 
   const startPool = async (stage: JobName, size: number) => {

@@ -15,6 +15,7 @@ const Point = T.Object({
       oldestAgeSeconds: T.Number(),
       workers: T.Integer(),
       desiredWorkers: T.Integer(),
+      batching: T.Boolean({ description: 'Runs in batches here: workers only while a batch runs' }),
       completed: T.Integer(),
     }),
   ),

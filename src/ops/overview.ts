@@ -11,6 +11,8 @@ const MINUTES_KEPT = 60;
 export interface StagePoint extends QueueSample {
   workers: number;
   desiredWorkers: number;
+  /** Whether the stage runs in batches in this process (workers only while a batch runs; 0 between batches). */
+  batching: boolean;
   /** Items finished in this process during the minute (or, for `now`, since start). */
   completed: number;
 }
@@ -194,13 +196,18 @@ export class OpsSampler {
     const gauge = async (g: {
       get(): Promise<{ values: { labels: Record<string, unknown>; value: number }[] }>;
     }) => Object.fromEntries((await g.get()).values.map((v) => [String(v.labels.stage), v.value]));
-    const [workers, desired] = await Promise.all([gauge(m.stageWorkers), gauge(m.stageDesiredWorkers)]);
+    const [workers, desired, batching] = await Promise.all([
+      gauge(m.stageWorkers),
+      gauge(m.stageDesiredWorkers),
+      gauge(m.stageBatching),
+    ]);
     const stages: Record<string, StagePoint> = {};
     for (const stage of JOB_NAMES) {
       stages[stage] = {
         ...(this.latestQueues[stage] ?? { depth: 0, oldestAgeSeconds: 0 }),
         workers: workers[stage] ?? 0,
         desiredWorkers: desired[stage] ?? workers[stage] ?? 0,
+        batching: batching[stage] === 1,
         completed: (t.completed[stage] ?? 0) - (p.completed[stage] ?? 0),
       };
     }

@@ -3,6 +3,7 @@ import {
   citizenWithEvidence,
   createTestApp,
   reportBody,
+  staffToken,
   submitReport,
   until,
 } from '../../test/helpers/app.js';
@@ -153,6 +154,16 @@ describe('the autoscaler', () => {
     expect(t.deps.config.AUTOSCALE_BATCH_HOLD_SHARE).toBeGreaterThan(0);
     expect(t.workers!.batching().sort()).toEqual(['analyze', 'dedupe', 'enrich', 'validate']);
     expect(t.workers!.sizes()).toMatchObject({ validate: 0, dedupe: 0, enrich: 0, analyze: 0 });
+    // The operator sees why a stage shows no workers: it runs in batches.
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain('jarima_stage_batching{stage="analyze"} 1');
+    const overview = await t.app.inject({
+      method: 'GET',
+      url: '/v1/ops/overview',
+      headers: { authorization: `Bearer ${await staffToken(t, 'admin')}` },
+    });
+    expect(overview.json().now.stages.validate).toMatchObject({ workers: 0, batching: true });
+    expect(overview.json().now.stages.forward).toMatchObject({ batching: false });
     const c = await citizenWithEvidence(t);
     const id = (await submitReport(t, c.token, reportBody([c.evidenceId]))).json().id as string;
     const status = async () =>

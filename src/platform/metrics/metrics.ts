@@ -77,6 +77,10 @@ export class Metrics {
     'jarima_stage_workers_desired',
     'Workers the autoscaler wants for a stage in this process',
   );
+  readonly stageBatching = this.stageGauge(
+    'jarima_stage_batching',
+    '1 while a stage runs in batches in this process: no standing worker, workers only while a batch runs',
+  );
 
   readonly queryDuration = new Histogram({
     name: 'jarima_db_query_duration_seconds',

@@ -49,7 +49,14 @@ export interface OpsPoint {
   };
   stages: Record<
     string,
-    { depth: number; oldestAgeSeconds: number; workers: number; desiredWorkers: number; completed: number }
+    {
+      depth: number;
+      oldestAgeSeconds: number;
+      workers: number;
+      desiredWorkers: number;
+      batching?: boolean;
+      completed: number;
+    }
   >;
   cacheHitRate: Record<string, number | null>;
   /** 0 closed, 0.5 half-open, 1 open. */

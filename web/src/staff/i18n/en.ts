@@ -212,7 +212,8 @@ export const staffEn = {
     depthHour: (stage: string) => `${stage}: queued, last hour`,
     workersHour: (stage: string) => `${stage}: workers running (solid) and wanted (dashed), last hour`,
     stagesHint:
-      'Queues are all processes’; workers and completions are this process’s. Workers: running / wanted by the autoscaler.',
+      'Queues are all processes’; workers and completions are this process’s. Workers: running / wanted by the autoscaler. A stage “in batches” has no standing worker: its workers run only while a batch does.',
+    inBatches: 'in batches',
     cache: 'Cache hit rate',
     namespace: 'Namespace',
     hitRate: 'Hits',

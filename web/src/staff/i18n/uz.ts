@@ -214,7 +214,8 @@ export const staffUz: StaffDict = {
     workersHour: (stage) =>
       `${stage}: ishlayotgan (toʻliq chiziq) va kerakli (punktir) ishchilar, soʻnggi soat`,
     stagesHint:
-      'Navbatlar — barcha jarayonlarniki; ishchilar va bajarilganlar — shu jarayonniki. Ishchilar: ishlayapti / avtomasshtablash boʻyicha kerak.',
+      'Navbatlar — barcha jarayonlarniki; ishchilar va bajarilganlar — shu jarayonniki. Ishchilar: ishlayapti / avtomasshtablash boʻyicha kerak. “Toʻplamlarda” ishlayotgan bosqichda doimiy ishchi yoʻq: ishchilar faqat toʻplam ishlayotganda ishlaydi.',
+    inBatches: 'toʻplamlarda',
     cache: 'Keshga tushish ulushi',
     namespace: 'Nomlar maydoni',
     hitRate: 'Tushish',

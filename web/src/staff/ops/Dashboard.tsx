@@ -264,6 +264,12 @@ export function Dashboard() {
                         <td className="num">
                           {st.workers} / {st.desiredWorkers}
                           <span className="sr-only"> {s.ops.workersHint}</span>
+                          {st.batching && (
+                            <span className="hint" data-testid={`batching-${stage}`}>
+                              {' '}
+                              {s.ops.inBatches}
+                            </span>
+                          )}
                         </td>
                         <td className="num">
                           <span data-testid={`completed-${stage}`}>{count(st.completed)}</span>
