@@ -90,7 +90,7 @@ export async function startPlatform(
     if (role !== 'api' && Object.values(pools).some((n) => n > 0))
       workers = await startWorkers(deps, { apiInProcess: role === 'all' });
     if (role === 'worker') {
-      print(`Jarima worker running: ${describePools(workers)} (pipeline only, no HTTP)`);
+      print(`Jarima worker running: ${describePools(workers) || 'no stages'} (pipeline only, no HTTP)`);
       return {
         url: '',
         stop: async () => {
@@ -212,8 +212,16 @@ function banner(
   print('');
 }
 
-/** "validate×2 dedupe×1 …", or "none in this process". */
+/**
+ * "validate dedupe enrich analyze in batches, forward×1 notify×2 …" (stages in batches have no standing worker, so
+ * their pool size is 0), or "" when no stage runs in this process.
+ */
 function describePools(workers: Workers | null): string {
-  const sizes = Object.entries(workers?.sizes() ?? {}).filter(([, n]) => n > 0);
-  return sizes.length ? sizes.map(([stage, n]) => `${stage}×${n}`).join(' ') : 'none in this process';
+  const sizes = Object.entries(workers?.sizes() ?? {})
+    .filter(([, n]) => n > 0)
+    .map(([stage, n]) => `${stage}×${n}`);
+  const batching = workers?.batching() ?? [];
+  return [...(batching.length ? [`${batching.join(' ')} in batches`] : []), sizes.join(' ')]
+    .filter(Boolean)
+    .join(', ');
 }
