@@ -4,6 +4,7 @@ import { type Runner, run, type WorkerEvents, Logger as WorkerLogger } from 'gra
 import type { Logger } from 'pino';
 import { notifySweep } from '../notifications/notify.js';
 import { Autoscaler } from '../pipeline/autoscaler.js';
+import { batchesAllowed } from '../pipeline/duty.js';
 import { HeartbeatRegistry } from '../pipeline/heartbeat.js';
 import { enqueueJobs, JOB_NAMES, type JobName, sweepJob } from '../pipeline/jobs.js';
 import { parseWorkerPools } from '../pipeline/pools.js';
@@ -22,9 +23,9 @@ import type { Deps } from './deps.js';
 const SWEEP_BATCH = 100;
 // A stage's batches that fail (the database away) begin again after this, doubling up to the most.
 const RETRY_FIRST_MS = 250;
+const RETRY_MAX_MS = 10_000;
 // Batches that find another sweep on duty (another process's batches, a pool's last sweep) look again this often.
 const OTHER_ON_DUTY_MS = 1000;
-const RETRY_MAX_MS = 10_000;
 
 /** The automated stages before review: each a sweep over the reports waiting in its input state. */
 function automatedStages(deps: Deps): Map<JobName, ReportStage> {
@@ -166,7 +167,7 @@ export async function startWorkers(deps: Deps, opts: { apiInProcess?: boolean } 
    * the autoscaler's: without it, a stage sized to 0 stops here).
    */
   const holdMs = (stage: JobName) =>
-    deps.config.AUTOSCALE && stages.has(stage)
+    batchesAllowed(deps.config, stage) && stages.has(stage)
       ? deps.config.AUTOSCALE_BATCH_HOLD_SHARE * (targets[stage] || 30) * 1000
       : 0;
   // Each batch worker holds up to two connections (its claim, its preparation); the four stages' batches together

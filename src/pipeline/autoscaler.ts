@@ -4,7 +4,7 @@ import type { Config } from '../app/config.js';
 import { fitToCap, Hysteresis, type StagePolicy, workersNeeded } from '../platform/autoscale/control-law.js';
 import type { Pool } from '../platform/db/pool.js';
 import type { Metrics } from '../platform/metrics/metrics.js';
-import { dutySlot } from './duty.js';
+import { batchesAllowed } from './duty.js';
 import { processesPerStage } from './heartbeat.js';
 import type { JobName } from './jobs.js';
 import { parseWorkerPools } from './pools.js';
@@ -95,8 +95,7 @@ export class Autoscaler {
           utilisation: c.AUTOSCALE_UTILISATION,
           // A stage that can run in batches (duty.ts) does so below BATCH_BELOW_WORKERS, unless the operator set
           // AUTOSCALE_BATCH_HOLD_SHARE to 0 (the workers run batches only for the autoscaler: AUTOSCALE).
-          batchBelow:
-            c.AUTOSCALE && c.AUTOSCALE_BATCH_HOLD_SHARE > 0 && dutySlot(s) >= 0 ? BATCH_BELOW_WORKERS : 0,
+          batchBelow: batchesAllowed(c, s) ? BATCH_BELOW_WORKERS : 0,
         },
       ]),
     );

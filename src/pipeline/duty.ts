@@ -26,6 +26,18 @@ export function dutySlot(stage: JobName): number {
 }
 
 /**
+ * Whether `stage` may run in batches in this process (runner.ts `runInBatches`): batches are the autoscaler's, so
+ * only with AUTOSCALE and a hold share above 0, and only for a stage with duty locks. The workers and the autoscaler
+ * both ask this, so a stage the autoscaler sizes to 0 is one the workers run in batches, never one they stop.
+ */
+export function batchesAllowed(
+  config: { AUTOSCALE: boolean; AUTOSCALE_BATCH_HOLD_SHARE: number },
+  stage: JobName,
+): boolean {
+  return config.AUTOSCALE && config.AUTOSCALE_BATCH_HOLD_SHARE > 0 && dutySlot(stage) >= 0;
+}
+
+/**
  * In a transaction handing reports to `stage`: whether it must enqueue a sweep job (true), or a sweep on duty will
  * claim them once this commits (false).
  */
