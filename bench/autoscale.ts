@@ -64,10 +64,10 @@ interface RunResult {
 /**
  * `npm run bench -- autoscale`: a real day's arrival curve (NYC collisions per hour, compressed into minutes) with a
  * 10× spike, submitted to `jarima start` three times — the autoscaler as it starts by default (quiet stages in
- * batches), the autoscaler with standing pools only, then fixed pools sized for the mean rate — measuring each stage's queue age (p95 of the oldest
- * waiting report, sampled every 250 ms), the idle share of the workers (worker time held, as the server accrues it,
- * not spent on items), and 202 → review latency. Then the forecaster on a held-out
- * day of the same log, and `jarima capacity`'s ceiling against a measured burst.
+ * batches), the autoscaler with standing pools only, then fixed pools sized for the mean rate — measuring each
+ * stage's queue age (p95 of the oldest waiting report, sampled every 250 ms), the idle share of the workers (worker
+ * time held, as the server accrues it, not spent on items), and 202 → review latency. Then the forecaster on a
+ * held-out day of the same log, and `jarima capacity`'s ceiling against a measured burst.
  */
 export async function autoscaleBench(o: AutoscaleBenchOptions): Promise<void> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'jarima-bench-scale-'));
@@ -112,7 +112,7 @@ export async function autoscaleBench(o: AutoscaleBenchOptions): Promise<void> {
     await stopServer(idle.proc);
     // The autoscaler as it starts by default (quiet stages in batches, a report waiting up to 1 % of its stage's
     // target age for its batch: AUTOSCALE_BATCH_HOLD_SHARE), then with a standing worker at least per stage (the
-    // setting at 0; the default before the eighth session), then fixed pools.
+    // setting at 0; the default before the ninth session), then fixed pools.
     for (const run of ['autoscaler', 'pools', 'fixed'] as const) {
       // Fixed pools are sized from the service times the autoscaler's runs measured.
       const workers =
