@@ -51,7 +51,7 @@ const USAGE = `usage: npm run bench -- <benchmark> [options]
   autoscale [--minutes 6] [--rate 20] [--spike 10] [--spike-seconds 20] [--burst 3000] [--seed 1]
       a real day's arrival curve compressed into minutes with a spike, run with the autoscaler and with fixed pools
       sized for the mean: queue-age p95 per stage, idle worker share, 202 → review p95; the forecaster on a held-out
-      day; \`jarima capacity\`'s ceiling against a measured burst.
+      day; \`jarima capacity\`'s ceiling against a measured burst and a ramp of steady rates (the highest kept up with).
 
   web [--runs 5]
       each main page of the web app in headless Chromium, cold: first paint, time until usable, bytes transferred,
