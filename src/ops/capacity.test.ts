@@ -148,6 +148,15 @@ describe('marginalCpu', () => {
     expect(formatPlan(sharedPlan, { ...input, measured: shared })).toContain(
       '0.30 of them busy with other processes',
     );
+    // Measured at 200/s against a ceiling of 425/s: the plan says the ceiling is extrapolated, and from where.
+    expect(sharedPlan.thisMachine.measuredAtPerSecond).toBeCloseTo(200, 6);
+    expect(formatPlan(sharedPlan, { ...input, measured: shared })).toContain(
+      'measured at 200 reports/s, 47 % of that ceiling',
+    );
+    // At half the ceiling or more it does not.
+    const near = planCapacity({ ...input, cores: 1, measured });
+    expect(near.thisMachine.maxReportsPerSecond).toBeCloseTo(250, 6);
+    expect(formatPlan(near, { ...input, cores: 1, measured })).not.toContain('lower bound');
     // Without bands (measured before they were kept): all busy intervals together.
     const old = Object.fromEntries(Object.entries(measured).filter(([k]) => !k.startsWith('cpu_band:')));
     expect(marginalCpu(old)!.perReport).toBeCloseTo((0.012 * 6_000 + 0.004 * 4_000) / 10_000, 10);

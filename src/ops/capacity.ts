@@ -44,8 +44,17 @@ export interface CapacityPlan {
   cpuCores: number;
   memoryGiB: number;
   cpuSecondsPerReport: { value: number; source: string };
-  /** What this machine's cores sustain at most, by CPU per report. */
-  thisMachine: { cores: number; otherCores: number; maxReportsPerSecond: number; fitsPeak: boolean };
+  /**
+   * What this machine's cores sustain at most, by CPU per report, and the load (reports/s) that figure was measured
+   * at, when it was measured here.
+   */
+  thisMachine: {
+    cores: number;
+    otherCores: number;
+    maxReportsPerSecond: number;
+    fitsPeak: boolean;
+    measuredAtPerSecond?: number;
+  };
   assumptions: string[];
 }
 
@@ -103,6 +112,7 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
       otherCores,
       maxReportsPerSecond: maxHere,
       fitsPeak: maxHere * CPU_UTILISATION >= lambda,
+      ...(fitted?.atPerSecond ? { measuredAtPerSecond: fitted.atPerSecond } : {}),
     },
     assumptions: [
       `peak ${input.peakFactor}× the daily mean: ${lambda.toFixed(2)} reports/s`,
@@ -136,7 +146,7 @@ const BAND_MIN_INTERVALS = 6;
  */
 export function marginalCpu(
   m: CapacityInput['measured'],
-): { perReport: number; how: string; otherCores: number } | null {
+): { perReport: number; how: string; otherCores: number; atPerSecond: number } | null {
   const v = (k: string) => m[k]?.value ?? 0;
   if (v('cpu_busy:reports') < 100) return null;
   const idleSeconds = v('cpu_idle:seconds');
@@ -183,12 +193,14 @@ export function marginalCpu(
         perReport,
         how: `${scope}, CPU per extra report over their background${postgresShare(perReport, v('cpu_idle:postgres') * rate)}${load}, ${intervals} intervals`,
         otherCores,
+        atPerSecond: reports / busySeconds,
       };
   }
   return {
     perReport: busyCpu / reports,
     how: `${scope}, CPU per report with the background included${postgresShare(busyCpu / reports, 0)}${load}, ${intervals} intervals`,
     otherCores,
+    atPerSecond: reports / busySeconds,
   };
 }
 
@@ -227,6 +239,25 @@ export async function loadMeasurements(db: Queryable): Promise<CapacityInput['me
 
 export function machine(): { cores: number; memoryBytes: number } {
   return { cores: os.availableParallelism(), memoryBytes: os.totalmem() };
+}
+
+/**
+ * Below this share of the ceiling, the load CPU per report was measured at is too light to carry to the ceiling:
+ * the cost per report keeps falling as load rises, and from ~⅓ of the maximum the ceiling came out 40 % under a
+ * steady rate the machine kept up with and 52 % under a burst (bench/README.md, `autoscale`, "Tenth session").
+ */
+const EXTRAPOLATION_WARN_SHARE = 0.5;
+
+/** What the ceiling's figure is worth, when it was measured at a load far below the ceiling. */
+export function extrapolationWarning(m: CapacityPlan['thisMachine']): string[] {
+  if (!m.measuredAtPerSecond || m.measuredAtPerSecond >= EXTRAPOLATION_WARN_SHARE * m.maxReportsPerSecond)
+    return [];
+  const share = (100 * m.measuredAtPerSecond) / m.maxReportsPerSecond;
+  return [
+    `The CPU per report was measured at ${m.measuredAtPerSecond.toFixed(0)} reports/s, ${share.toFixed(0)} % of that ` +
+      'ceiling. It falls as load rises (claims take more reports at once), so the ceiling is a lower bound — in the ' +
+      'benchmark 40 % under what the machine kept up with; a load nearer the peak measures it better.',
+  ];
 }
 
 /** The plan as the table `jarima capacity` prints. */
@@ -268,6 +299,7 @@ export function formatPlan(p: CapacityPlan, input: CapacityInput): string {
     `This machine (${p.thisMachine.cores} cores${p.thisMachine.otherCores >= 0.05 ? `, ${p.thisMachine.otherCores.toFixed(2)} of them busy with other processes when this installation was busiest` : ''}): ` +
       `at most ~${p.thisMachine.maxReportsPerSecond.toFixed(0)} reports/s at full CPU; the peak ${p.thisMachine.fitsPeak ? 'fits' : 'does NOT fit'} ` +
       `at ${CPU_UTILISATION * 100} % utilisation.`,
+    ...extrapolationWarning(p.thisMachine),
     '',
     'Assumptions:',
     ...p.assumptions.map((a) => `  - ${a}`),
