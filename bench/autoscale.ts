@@ -715,18 +715,13 @@ async function sustainedMaximum(
       [t0],
     );
     const accepted = [...result.status].filter((st) => st === 202).length;
-    const p95 = quantile(
-      rows.map((r) => r.ms),
-      0.95,
-    );
+    const ms = rows.map((r) => r.ms);
+    const p95 = quantile(ms, 0.95);
     const ok = accepted === schedule.dueMs.length && p95 <= limit;
     steps.push([
       rate,
       (accepted / sendSeconds).toFixed(0),
-      quantile(
-        rows.map((r) => r.ms),
-        0.5,
-      ).toFixed(0),
+      quantile(ms, 0.5).toFixed(0),
       p95.toFixed(0),
       `${(100 * busy).toFixed(0)} %`,
       ok ? 'kept up' : 'fell behind',

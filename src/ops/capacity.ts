@@ -173,9 +173,10 @@ export function marginalCpu(
   const otherCores =
     machineCpu > 0 && busySeconds > 0 ? Math.max(0, (machineCpu - busyCpu) / busySeconds) : 0;
   // Transactions (sweeps' claims, the intake's group commits) per report: what makes a load's reports cheaper.
+  const atPerSecond = reports / busySeconds;
   const transactions = v(`${prefix}:transactions`);
   const load = bands.length
-    ? `, at the busiest load measured (${(reports / busySeconds).toFixed(0)} reports/s over ${reports} reports` +
+    ? `, at the busiest load measured (${atPerSecond.toFixed(0)} reports/s over ${reports} reports` +
       `${transactions > 0 ? `, ${(transactions / reports).toFixed(2)} transactions each` : ''})`
     : '';
   const postgresShare = (perReport: number, background: number) => {
@@ -193,14 +194,14 @@ export function marginalCpu(
         perReport,
         how: `${scope}, CPU per extra report over their background${postgresShare(perReport, v('cpu_idle:postgres') * rate)}${load}, ${intervals} intervals`,
         otherCores,
-        atPerSecond: reports / busySeconds,
+        atPerSecond,
       };
   }
   return {
     perReport: busyCpu / reports,
     how: `${scope}, CPU per report with the background included${postgresShare(busyCpu / reports, 0)}${load}, ${intervals} intervals`,
     otherCores,
-    atPerSecond: reports / busySeconds,
+    atPerSecond,
   };
 }
 
@@ -249,7 +250,7 @@ export function machine(): { cores: number; memoryBytes: number } {
 const EXTRAPOLATION_WARN_SHARE = 0.5;
 
 /** What the ceiling's figure is worth, when it was measured at a load far below the ceiling. */
-export function extrapolationWarning(m: CapacityPlan['thisMachine']): string[] {
+function extrapolationWarning(m: CapacityPlan['thisMachine']): string[] {
   if (!m.measuredAtPerSecond || m.measuredAtPerSecond >= EXTRAPOLATION_WARN_SHARE * m.maxReportsPerSecond)
     return [];
   const share = (100 * m.measuredAtPerSecond) / m.maxReportsPerSecond;
