@@ -369,12 +369,7 @@ async function measureRun(
   sampling = false;
   await sampler;
   const after = await metric();
-  const { rows } = await pool.query<{ ms: number }>(
-    `select extract(epoch from (a.at - s.at)) * 1000 as ms
-       from report_events s join report_events a on a.report_id = s.report_id and a.to_status = 'awaiting_review'
-      where s.type = 'submitted' and s.at >= $1 order by 1`,
-    [startedAt],
-  );
+  const latencies = await reviewLatencies(pool, startedAt);
   const p95 = (xs: number[]) =>
     quantile(
       [...xs].sort((a, b) => a - b),
@@ -401,10 +396,7 @@ async function measureRun(
         return [s, `${Math.min(...w)}–${Math.max(...w)}`];
       }),
     ),
-    latencyP95: quantile(
-      rows.map((r) => r.ms),
-      0.95,
-    ),
+    latencyP95: quantile(latencies, 0.95),
   };
 }
 
@@ -423,6 +415,17 @@ function submit(http: ReturnType<typeof clientPool>, i: number, evidenceId: stri
       evidenceIds: [evidenceId],
     }),
   });
+}
+
+/** 202 → awaiting review, in ms, of every report submitted since `since`, ascending. */
+async function reviewLatencies(pool: Pool, since: Date): Promise<number[]> {
+  const { rows } = await pool.query<{ ms: number }>(
+    `select extract(epoch from (a.at - s.at)) * 1000 as ms
+       from report_events s join report_events a on a.report_id = s.report_id and a.to_status = 'awaiting_review'
+      where s.type = 'submitted' and s.at >= $1 order by 1`,
+    [since],
+  );
+  return rows.map((r) => r.ms);
 }
 
 /** Until every report has left the automated stages. */
@@ -708,14 +711,8 @@ async function sustainedMaximum(
     const sendSeconds = result.elapsedMs / 1000;
     const busy = (machineBusySeconds() - cpu0) / sendSeconds / os.cpus().length;
     await drained(pool);
-    const { rows } = await pool.query<{ ms: number }>(
-      `select extract(epoch from (a.at - s.at)) * 1000 as ms
-         from report_events s join report_events a on a.report_id = s.report_id and a.to_status = 'awaiting_review'
-        where s.type = 'submitted' and s.at >= $1 order by 1`,
-      [t0],
-    );
+    const ms = await reviewLatencies(pool, t0);
     const accepted = [...result.status].filter((st) => st === 202).length;
-    const ms = rows.map((r) => r.ms);
     const p95 = quantile(ms, 0.95);
     const ok = accepted === schedule.dueMs.length && p95 <= limit;
     steps.push([
