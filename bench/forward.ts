@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/app/config.js';
+import { loadConfig } from '../src/platform/config/config.js';
 import { closeDeps, createDeps } from '../src/app/deps.js';
 import { prepareDatabase } from '../src/app/setup.js';
 import { startWorkers } from '../src/app/worker.js';

@@ -5,7 +5,7 @@ import { runGovRegistrySimulatorCli } from '../integrations/gov-registry/simulat
 import { formatPlan, loadMeasurements, machine, planCapacity } from '../ops/capacity.js';
 import { discardDeadLetter, listDeadLetters, retryDeadLetter } from '../pipeline/dlq.js';
 import { createPool } from '../platform/db/pool.js';
-import { type Config, ConfigError, describeConfig, loadConfig } from './config.js';
+import { type Config, ConfigError, describeConfig, loadConfig } from '../platform/config/config.js';
 import { prepareDatabase } from './setup.js';
 import { openDatabase, startPlatform } from './start.js';
 

@@ -42,7 +42,7 @@ import { dropChangedReports, listenForChanges, REPORT_CACHES } from '../reports/
 import { type PayoutGateway, PayoutSimulator } from '../rewards/payout.js';
 import { MAP_CACHE } from '../stats/public-data.routes.js';
 import { STATS_CACHE } from '../stats/stats.routes.js';
-import type { Config } from './config.js';
+import type { Config } from '../platform/config/config.js';
 
 /** Everything the routes and workers use, built once here and passed explicitly (no module singletons). */
 export interface Deps {

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { Config } from '../app/config.js';
+import type { Config } from '../platform/config/config.js';
 import type { SmsGateway } from '../integrations/sms/port.js';
 import { type Pool, withTransaction } from '../platform/db/pool.js';
 import { AppError, toError } from '../platform/errors/catalog.js';

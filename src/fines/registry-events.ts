@@ -1,4 +1,4 @@
-import type { Config } from '../app/config.js';
+import type { Config } from '../platform/config/config.js';
 import type { RegistryEvent } from '../integrations/gov-registry/port.js';
 import { sweepJob } from '../pipeline/jobs.js';
 import { type Pool, withTransaction } from '../platform/db/pool.js';

@@ -1,4 +1,4 @@
-import type { Config } from '../app/config.js';
+import type { Config } from '../platform/config/config.js';
 import type { EmailSender } from '../integrations/email/port.js';
 import { EmailRejectedError } from '../integrations/email/port.js';
 import type { SmsGateway } from '../integrations/sms/port.js';

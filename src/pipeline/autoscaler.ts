@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { Logger } from 'pino';
-import type { Config } from '../app/config.js';
+import type { Config } from '../platform/config/config.js';
 import { fitToCap, Hysteresis, type StagePolicy, workersNeeded } from '../platform/autoscale/control-law.js';
 import type { Pool } from '../platform/db/pool.js';
 import type { Metrics } from '../platform/metrics/metrics.js';

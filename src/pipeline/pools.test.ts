@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../app/config.js';
+import { ConfigError, loadConfig } from '../platform/config/config.js';
 import { parseWorkerPools } from './pools.js';
 
 describe('JARIMA_WORKERS', () => {

@@ -15,7 +15,7 @@ import {
 } from '../../test/helpers/app.js';
 import { TEST_SERVER_ENV } from '../../test/helpers/env.js';
 import { testRedisUrl } from '../../test/helpers/redis.js';
-import { loadConfig } from '../app/config.js';
+import { loadConfig } from '../platform/config/config.js';
 import { closeDeps, createDeps } from '../app/deps.js';
 import { buildApp } from '../app/http.js';
 import { issueToken } from '../auth/tokens.js';

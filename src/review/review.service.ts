@@ -1,4 +1,4 @@
-import type { Config } from '../app/config.js';
+import type { Config } from '../platform/config/config.js';
 import { sweepJob } from '../pipeline/jobs.js';
 import { type Pool, type Queryable, withTransaction } from '../platform/db/pool.js';
 import { AppError } from '../platform/errors/catalog.js';

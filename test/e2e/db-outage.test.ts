@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/app/config.js';
+import { loadConfig } from '../../src/platform/config/config.js';
 import { closeDeps, createDeps, type Deps } from '../../src/app/deps.js';
 import { buildApp } from '../../src/app/http.js';
 import { prepareDatabase } from '../../src/app/setup.js';

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
-import { type Config, loadConfig } from '../../src/app/config.js';
+import { type Config, loadConfig } from '../../src/platform/config/config.js';
 import { closeDeps, createDeps, type Deps, govWebhookSecretsFor } from '../../src/app/deps.js';
 import { buildApp } from '../../src/app/http.js';
 import { startWorkers, type Workers } from '../../src/app/worker.js';

@@ -1,4 +1,4 @@
-import type { Config } from '../../../app/config.js';
+import type { Config } from '../../../platform/config/config.js';
 import { analyzeAndStore, unanalyzedEvidence } from '../../../evidence/analysis.js';
 import type { BlobStore } from '../../../evidence/blob-store.js';
 import { pictureWarnings } from '../../../evidence/quality.js';

@@ -1,4 +1,4 @@
-import type { Config } from '../../../app/config.js';
+import type { Config } from '../../../platform/config/config.js';
 import { distanceMeters } from '../../../geo/distance.js';
 import type { Queryable } from '../../../platform/db/pool.js';
 import type { ReportRow } from '../../../reports/reports.repository.js';

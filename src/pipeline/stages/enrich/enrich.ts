@@ -1,4 +1,4 @@
-import type { Config } from '../../../app/config.js';
+import type { Config } from '../../../platform/config/config.js';
 import type { BoundariesCache } from '../../../geo/boundaries-cache.js';
 import type { Queryable } from '../../../platform/db/pool.js';
 import { matchPlate } from '../../../reference/plates.js';

@@ -1,7 +1,7 @@
 import { type Static, Type as T } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { GOV_REGISTRY_CONFIG } from '../integrations/gov-registry/config.js';
-import { parseWorkerPools } from '../pipeline/pools.js';
+import { GOV_REGISTRY_CONFIG } from '../../integrations/gov-registry/config.js';
+import { parseWorkerPools } from '../../pipeline/pools.js';
 
 const Int = (def: number, min: number, max: number, description: string) =>
   T.Integer({ default: def, minimum: min, maximum: max, description });
