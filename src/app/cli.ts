@@ -4,8 +4,8 @@ import { importBoundaries } from '../geo/boundaries.js';
 import { runGovRegistrySimulatorCli } from '../integrations/gov-registry/simulator.js';
 import { formatPlan, loadMeasurements, machine, planCapacity } from '../ops/capacity.js';
 import { discardDeadLetter, listDeadLetters, retryDeadLetter } from '../pipeline/dlq.js';
-import { createPool } from '../platform/db/pool.js';
 import { type Config, ConfigError, describeConfig, loadConfig } from '../platform/config/config.js';
+import { createPool } from '../platform/db/pool.js';
 import { prepareDatabase } from './setup.js';
 import { openDatabase, startPlatform } from './start.js';
 

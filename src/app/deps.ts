@@ -29,6 +29,7 @@ import { DemandForecaster } from '../pipeline/demand.js';
 import { StageWakeups } from '../pipeline/duty.js';
 import { StageArrivals, stageWaitingFor } from '../pipeline/queues.js';
 import { Cache } from '../platform/cache/cache.js';
+import type { Config } from '../platform/config/config.js';
 import { PgListener } from '../platform/db/listener.js';
 import { createPool, onChanges, type Pool } from '../platform/db/pool.js';
 import { QueryTimings } from '../platform/db/query-timing.js';
@@ -42,7 +43,6 @@ import { dropChangedReports, listenForChanges, REPORT_CACHES } from '../reports/
 import { type PayoutGateway, PayoutSimulator } from '../rewards/payout.js';
 import { MAP_CACHE } from '../stats/public-data.routes.js';
 import { STATS_CACHE } from '../stats/stats.routes.js';
-import type { Config } from '../platform/config/config.js';
 
 /** Everything the routes and workers use, built once here and passed explicitly (no module singletons). */
 export interface Deps {

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
-import type { Config } from '../platform/config/config.js';
 import type { SmsGateway } from '../integrations/sms/port.js';
+import type { Config } from '../platform/config/config.js';
 import { type Pool, withTransaction } from '../platform/db/pool.js';
 import { AppError, toError } from '../platform/errors/catalog.js';
 import { newId } from '../platform/ids.js';

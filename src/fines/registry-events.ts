@@ -1,6 +1,6 @@
-import type { Config } from '../platform/config/config.js';
 import type { RegistryEvent } from '../integrations/gov-registry/port.js';
 import { sweepJob } from '../pipeline/jobs.js';
+import type { Config } from '../platform/config/config.js';
 import { type Pool, withTransaction } from '../platform/db/pool.js';
 import { AppError } from '../platform/errors/catalog.js';
 import type { ReferenceData } from '../reference/reference.js';

@@ -1,9 +1,9 @@
-import type { Config } from '../platform/config/config.js';
 import type { EmailSender } from '../integrations/email/port.js';
 import { EmailRejectedError } from '../integrations/email/port.js';
 import type { SmsGateway } from '../integrations/sms/port.js';
 import { SmsRejectedError } from '../integrations/sms/port.js';
 import { enqueueJobs, sweepJob } from '../pipeline/jobs.js';
+import type { Config } from '../platform/config/config.js';
 import { type Pool, withTransaction } from '../platform/db/pool.js';
 import type { Logger } from '../platform/logger.js';
 import { decrypt, type Keys } from '../platform/security/keys.js';

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { Logger } from 'pino';
-import type { Config } from '../platform/config/config.js';
 import { fitToCap, Hysteresis, type StagePolicy, workersNeeded } from '../platform/autoscale/control-law.js';
+import type { Config } from '../platform/config/config.js';
 import type { Pool } from '../platform/db/pool.js';
 import type { Metrics } from '../platform/metrics/metrics.js';
 import { batchesAllowed } from './duty.js';

@@ -15,11 +15,11 @@ import {
 } from '../../test/helpers/app.js';
 import { TEST_SERVER_ENV } from '../../test/helpers/env.js';
 import { testRedisUrl } from '../../test/helpers/redis.js';
-import { loadConfig } from '../platform/config/config.js';
 import { closeDeps, createDeps } from '../app/deps.js';
 import { buildApp } from '../app/http.js';
 import { issueToken } from '../auth/tokens.js';
 import { importBoundaries } from '../geo/boundaries.js';
+import { loadConfig } from '../platform/config/config.js';
 import { createPool, withTransaction } from '../platform/db/pool.js';
 import { createLogger } from '../platform/logger.js';
 import { findReport } from './reports.repository.js';

@@ -1,5 +1,5 @@
-import type { Config } from '../platform/config/config.js';
 import { sweepJob } from '../pipeline/jobs.js';
+import type { Config } from '../platform/config/config.js';
 import { type Pool, type Queryable, withTransaction } from '../platform/db/pool.js';
 import { AppError } from '../platform/errors/catalog.js';
 import { REVIEW_REJECTION_REASONS } from '../reports/reasons.js';

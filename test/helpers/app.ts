@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
-import { type Config, loadConfig } from '../../src/platform/config/config.js';
 import { closeDeps, createDeps, type Deps, govWebhookSecretsFor } from '../../src/app/deps.js';
 import { buildApp } from '../../src/app/http.js';
 import { startWorkers, type Workers } from '../../src/app/worker.js';
@@ -14,6 +13,7 @@ import {
   type SimulatorOptions,
   startGovRegistrySimulator,
 } from '../../src/integrations/gov-registry/simulator.js';
+import { type Config, loadConfig } from '../../src/platform/config/config.js';
 import type { App } from '../../src/platform/http/types.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { PIPELINE_WAITING } from '../../src/reports/status.js';

@@ -1,8 +1,8 @@
-import type { Config } from '../../../platform/config/config.js';
 import { analyzeAndStore, unanalyzedEvidence } from '../../../evidence/analysis.js';
 import type { BlobStore } from '../../../evidence/blob-store.js';
 import { pictureWarnings } from '../../../evidence/quality.js';
 import { distanceMeters } from '../../../geo/distance.js';
+import type { Config } from '../../../platform/config/config.js';
 import type { Queryable } from '../../../platform/db/pool.js';
 import { idFloor } from '../../../platform/ids.js';
 import type { ReportRow } from '../../../reports/reports.repository.js';

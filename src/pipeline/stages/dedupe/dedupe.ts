@@ -1,5 +1,5 @@
-import type { Config } from '../../../platform/config/config.js';
 import { distanceMeters } from '../../../geo/distance.js';
+import type { Config } from '../../../platform/config/config.js';
 import type { Queryable } from '../../../platform/db/pool.js';
 import type { ReportRow } from '../../../reports/reports.repository.js';
 import { sweepJob } from '../../jobs.js';

@@ -1,5 +1,5 @@
-import type { Config } from '../../../platform/config/config.js';
 import type { BoundariesCache } from '../../../geo/boundaries-cache.js';
+import type { Config } from '../../../platform/config/config.js';
 import type { Queryable } from '../../../platform/db/pool.js';
 import { matchPlate } from '../../../reference/plates.js';
 import type { ReferenceData } from '../../../reference/reference.js';

@@ -1,6 +1,6 @@
-import type { Config } from '../../../platform/config/config.js';
 import type { BoundariesCache } from '../../../geo/boundaries-cache.js';
 import type { GeoIndex } from '../../../geo/geo-index.js';
+import type { Config } from '../../../platform/config/config.js';
 import { matchPlate } from '../../../reference/plates.js';
 import type { ReferenceData } from '../../../reference/reference.js';
 import type { RejectionReason } from '../../../reports/reasons.js';
