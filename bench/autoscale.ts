@@ -113,7 +113,7 @@ export async function autoscaleBench(o: AutoscaleBenchOptions): Promise<void> {
     await stopServer(idle.proc);
     // The autoscaler as it starts by default (quiet stages in batches, a report waiting up to 1 % of its stage's
     // target age for its batch: AUTOSCALE_BATCH_HOLD_SHARE), then with a standing worker at least per stage (the
-    // setting at 0; the default before the ninth session), then fixed pools.
+    // setting at 0; the default until 2026-11-28), then fixed pools.
     for (const run of ['autoscaler', 'pools', 'fixed'] as const) {
       // Fixed pools are sized from the service times the autoscaler's runs measured.
       const workers =

@@ -70,7 +70,7 @@ const MEASURE_SIZE = 320;
  * measured, hashed and kept as the thumbnail. One sharp call: libjpeg decodes a JPEG already scaled down by 2, 4 or
  * 8 (its entropy decoding is the part that stays), and a bilinear reduce does the rest. A 640×480 photo's whole
  * analysis: 5.3–6.2 ms of CPU, against 9.0 ms when it was decoded at full size and halved in JavaScript
- * (bench/README.md, "Eighth session").
+ * (measured 2026-11-28, bench/README.md design decisions).
  */
 export async function rendering(
   source: Buffer,

@@ -8,7 +8,7 @@ export const INTAKE_STAGES = ['validate', 'dedupe', 'enrich', 'analyze'] as cons
  * What a benchmark measured on the reference machine (bench/README.md: 2 vCPU EPYC, `npm run bench -- pipeline`),
  * used where this installation has not measured itself yet: worker seconds per report per stage, and CPU per report
  * for the whole path with a photo upload at a steady 100 reports/s (server 11.0–12.0 ms + PostgreSQL 3.8–4.3 ms,
- * sixth session).
+ * measured 2026-11-28).
  */
 export const BENCHMARK = {
   serviceSeconds: { validate: 0.004, dedupe: 0.004, enrich: 0.003, analyze: 0.006 } as Record<string, number>,
@@ -129,7 +129,7 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
  * reports that reached review in it, whose earlier stages may have spent their CPU in the interval before: one
  * interval that finishes a backlog (or a batch held for seconds) looks cheap. The bench's 5 s intervals showed it —
  * a band of one interval at 269 reports/s read 3.2 ms per report where the 55 s band at 185/s read 6.5 ms, and the
- * ceiling from it was +44 % and +61 % off a measured burst (bench/README.md, "Eighth session").
+ * ceiling from it was +44 % and +61 % off a measured burst (measured 2026-11-28, bench/README.md design decisions).
  */
 const BAND_MIN_REPORTS = 500;
 const BAND_MIN_INTERVALS = 6;
@@ -245,7 +245,7 @@ export function machine(): { cores: number; memoryBytes: number } {
 /**
  * Below this share of the ceiling, the load CPU per report was measured at is too light to carry to the ceiling:
  * the cost per report keeps falling as load rises, and from ~⅓ of the maximum the ceiling came out 40 % under a
- * steady rate the machine kept up with and 52 % under a burst (bench/README.md, `autoscale`, "Tenth session").
+ * steady rate the machine kept up with and 52 % under a burst (measured 2026-11-29, bench/README.md `autoscale`).
  */
 const EXTRAPOLATION_WARN_SHARE = 0.5;
 

@@ -146,7 +146,7 @@ function quality(evidence: EvidenceFacts[]): Finding[] {
  * NEAR_IDENTICAL_MINUTES), and the citizen's own reports of the last NEAR_IDENTICAL_OWN_DAYS wherever claimed (one
  * picture filed again for another time or place). A window of ~1 km and a day compared each report with every
  * report in it: ~900 in the autoscale bench's 10 × 10 km square, most of PostgreSQL's 5.5 ms per report there
- * (bench/README.md, "Sixth session").
+ * (measured 2026-11-28, bench/README.md design decisions).
  */
 async function nearIdentical(
   db: Queryable,
