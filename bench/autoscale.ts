@@ -30,15 +30,7 @@ const NO_SHEDDING = {
   SHED_WRITES_DELAY_MS: '0',
   SHED_PUBLIC_UTILISATION: '0',
 };
-const REPLAY = path.resolve(
-  import.meta.dirname,
-  '..',
-  '..',
-  'shared',
-  'data',
-  'replay',
-  'nyc-collisions-2022-01.csv',
-);
+const REPLAY = path.resolve(import.meta.dirname, 'data', 'nyc-collisions-2022-01.csv');
 
 export interface AutoscaleBenchOptions {
   minutes: number;

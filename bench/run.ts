@@ -31,7 +31,7 @@ const USAGE = `usage: npm run bench -- <benchmark> [options]
   mixed [--seconds 60] [--rate 300] [--spike 10] [--spike-seconds 10] [--warmup 3]
         [--mix status:40,list:15,stats:20,map:8,reference:7,queue:5,submit:5]
         [--citizens 2000] [--reports 30000] [--inspectors 20] [--connections 2000] [--seed 1] [--cache on,off]
-        [--replay ../shared/data/replay/nyc-collisions-2022-01.csv]
+        [--replay bench/data/nyc-collisions-2022-01.csv]
       the platform's traffic as an open model with Poisson arrivals: a day whose hourly shape is the event
       log's (events per hour of day, mean 1) compressed into --seconds at a mean of --rate requests/s, then
       --spike × that rate for --spike-seconds (shedding at its default thresholds). Classes: status = GET
@@ -110,7 +110,7 @@ if (name === 'intake') {
     replay: path.resolve(
       import.meta.dirname,
       '..',
-      option(args, 'replay', '../shared/data/replay/nyc-collisions-2022-01.csv'),
+      option(args, 'replay', 'bench/data/nyc-collisions-2022-01.csv'),
     ),
   });
 } else if (name === 'web') {
