@@ -41,8 +41,7 @@ import { REFERENCE_CACHE } from '../reference/reference.routes.js';
 import { GroupCommitIntake } from '../reports/intake.js';
 import { dropChangedReports, listenForChanges, REPORT_CACHES } from '../reports/report-cache.js';
 import { type PayoutGateway, PayoutSimulator } from '../rewards/payout.js';
-import { MAP_CACHE } from '../stats/public-data.routes.js';
-import { STATS_CACHE } from '../stats/stats.routes.js';
+import { MAP_CACHE, STATS_CACHE } from '../stats/stats.cache.js';
 
 /** Everything the routes and workers use, built once here and passed explicitly (no module singletons). */
 export interface Deps {

@@ -111,9 +111,10 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   notificationRoutes(app, deps, new CitizenStreams(deps.listener));
   if (deps.alerts) alertRoutes(app, { manager: deps.alerts.manager, pool: deps.pool });
   overviewRoutes(app, deps.ops);
-  rewardRoutes(app, deps);
-  statsRoutes(app, deps);
-  publicDataRoutes(app, deps);
+  await app.register(rewardRoutes, { db: deps.pool, keys: deps.keys });
+  const publicStats = { db: deps.pool, cache: deps.cache, config };
+  await app.register(statsRoutes, publicStats);
+  await app.register(publicDataRoutes, publicStats);
   if (deps.emailOutbox) emailOutboxRoutes(app, deps.emailOutbox);
   if (deps.smsSimulator) outboxRoutes(app, deps.smsSimulator);
   // The web application (web/, built by `npm run build`) at `/`, after every API route.

@@ -1,47 +1,20 @@
-import { Type as T } from '@sinclair/typebox';
-import type { Deps } from '../app/deps.js';
 import { principalOf, requireRole } from '../auth/guard.js';
 import { maskPhone } from '../auth/phone.js';
-import { csvStream } from '../platform/http/csv.js';
+import type { Queryable } from '../platform/db/pool.js';
+import { sendCsv } from '../platform/http/csv.js';
 import { type App, errorResponses } from '../platform/http/types.js';
-import { decrypt } from '../platform/security/keys.js';
+import { decrypt, type Keys } from '../platform/security/keys.js';
 import { citizenRewards } from './ledger.js';
+import { type PayoutRow, payoutsPage } from './rewards.repository.js';
+import { PayoutsCsvQuery, Rewards } from './rewards.schema.js';
 
-const Rewards = T.Object({
-  totalSum: T.Integer({ description: 'Every reward accrued, in sum' }),
-  paidOutSum: T.Integer(),
-  pendingSum: T.Integer({ description: 'Accrued, not yet paid out' }),
-  items: T.Array(
-    T.Object({
-      reportId: T.String({ format: 'uuid' }),
-      amountSum: T.Integer(),
-      accruedAt: T.String({ format: 'date-time' }),
-      paidOutAt: T.Union([T.String({ format: 'date-time' }), T.Null()]),
-      reference: T.Union([T.String(), T.Null()]),
-    }),
-  ),
-});
-
-const CsvQuery = T.Object(
-  {
-    from: T.Optional(T.String({ format: 'date-time' })),
-    to: T.Optional(T.String({ format: 'date-time' })),
-  },
-  { additionalProperties: false },
-);
-
-interface PayoutRow {
-  id: string;
-  created_at: Date;
-  report_id: string;
-  case_number: string | null;
-  citizen_id: string;
-  phone_enc: Buffer;
-  amount_sum: number;
-  reference: string | null;
+export interface RewardRoutesOptions {
+  db: Queryable;
+  keys: Pick<Keys, 'phoneEnc'>;
 }
 
-export function rewardRoutes(app: App, deps: Deps): void {
+export async function rewardRoutes(app: App, opts: RewardRoutesOptions): Promise<void> {
+  const { db, keys } = opts;
   app.get(
     '/v1/me/rewards',
     {
@@ -54,8 +27,8 @@ export function rewardRoutes(app: App, deps: Deps): void {
         response: { 200: Rewards, ...errorResponses(401, 403) },
       },
     },
-    async (request) => {
-      const r = await citizenRewards(deps.pool, principalOf(request).id);
+    async (request): Promise<Rewards> => {
+      const r = await citizenRewards(db, principalOf(request).id);
       return {
         totalSum: r.accruedSum,
         paidOutSum: r.paidOutSum,
@@ -79,7 +52,7 @@ export function rewardRoutes(app: App, deps: Deps): void {
         tags: ['rewards'],
         summary: 'Admins: reward payouts as CSV, streamed (constant memory however many rows)',
         security: [{ bearer: [] }],
-        querystring: CsvQuery,
+        querystring: PayoutsCsvQuery,
         produces: ['text/csv'],
         response: { ...errorResponses(400, 401, 403) },
       },
@@ -87,11 +60,8 @@ export function rewardRoutes(app: App, deps: Deps): void {
     async (request, reply) => {
       const from = request.query.from ?? '-infinity';
       const to = request.query.to ?? 'infinity';
-      reply
-        .type('text/csv; charset=utf-8')
-        .header('content-disposition', 'attachment; filename="payouts.csv"');
-      const { pool, keys } = deps;
-      const stream = csvStream<PayoutRow, { at: Date; id: string }>({
+      return sendCsv<PayoutRow, { at: Date; id: string }>(reply, {
+        filename: 'payouts.csv',
         header: [
           'paid_at',
           'payout_id',
@@ -103,17 +73,7 @@ export function rewardRoutes(app: App, deps: Deps): void {
           'reference',
         ],
         pageSize: 1000,
-        fetchPage: async (after, limit) =>
-          (
-            await pool.query<PayoutRow>(
-              `select t.id, t.created_at, t.report_id, r.case_number, t.citizen_id, c.phone_enc, t.amount_sum, t.reference
-                 from ledger_transactions t join reports r on r.id = t.report_id join citizens c on c.id = t.citizen_id
-                where t.kind = 'payout' and t.created_at >= $1::timestamptz and t.created_at < $2::timestamptz
-                  and ($3::timestamptz is null or (t.created_at, t.id) > ($3::timestamptz, $4::uuid))
-                order by t.created_at, t.id limit $5`,
-              [from, to, after?.at ?? null, after?.id ?? null, limit],
-            )
-          ).rows,
+        fetchPage: (after, limit) => payoutsPage(db, { from, to, after, limit }),
         keyOf: (p) => ({ at: p.created_at, id: p.id }),
         toFields: (p) => [
           p.created_at.toISOString(),
@@ -126,7 +86,6 @@ export function rewardRoutes(app: App, deps: Deps): void {
           p.reference,
         ],
       });
-      return reply.send(stream);
     },
   );
 }

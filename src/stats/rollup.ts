@@ -14,7 +14,8 @@ export interface StatsMove {
   amountSum?: number | null;
 }
 
-const COUNTERS = [
+/** The roll-ups' counters: columns of `stats_hourly`, summed by the statistics queries. */
+export const COUNTERS = [
   'submitted',
   'approved',
   'rejected',
@@ -24,7 +25,7 @@ const COUNTERS = [
   'fined_sum',
   'paid_sum',
 ] as const;
-type Counter = (typeof COUNTERS)[number];
+export type Counter = (typeof COUNTERS)[number];
 
 const HOUR = 3600_000;
 const hourOf = (d: Date) => new Date(Math.floor(d.getTime() / HOUR) * HOUR);
