@@ -39,7 +39,7 @@ import { deriveKeys, type Keys } from '../platform/security/keys.js';
 import { ReferenceData } from '../reference/reference.js';
 import { REFERENCE_CACHE } from '../reference/reference.routes.js';
 import { GroupCommitIntake } from '../reports/intake.js';
-import { dropChangedReports, listenForChanges, REPORT_CACHES } from '../reports/report-cache.js';
+import { dropChangedReports, listenForChanges, REPORT_CACHES } from '../reports/reports.cache.js';
 import { type PayoutGateway, PayoutSimulator } from '../rewards/payout.js';
 import { MAP_CACHE, STATS_CACHE } from '../stats/stats.cache.js';
 

@@ -24,6 +24,7 @@ import { type App, ErrorBody } from '../platform/http/types.js';
 import { REFERENCE_CHANNEL } from '../reference/reference.js';
 import { referenceRoutes, refreshReference } from '../reference/reference.routes.js';
 import { reportRoutes } from '../reports/reports.routes.js';
+import { ReportView } from '../reports/reports.schema.js';
 import { reviewRoutes } from '../review/review.routes.js';
 import { rewardRoutes } from '../rewards/rewards.routes.js';
 import { publicDataRoutes } from '../stats/public-data.routes.js';
@@ -57,7 +58,9 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   installErrorHandler(app);
+  // Shared $id schemas, at the root so every route plugin's encapsulated context resolves them.
   app.addSchema(ErrorBody);
+  app.addSchema(ReportView);
   installSecurityHeaders(app);
   await installShedding(app, {
     delayMs: {
@@ -98,7 +101,13 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   authRoutes(app, deps);
   evidenceRoutes(app, deps);
   await resumableUploadRoutes(app, deps);
-  reportRoutes(app, deps);
+  await app.register(reportRoutes, {
+    db: deps.pool,
+    cache: deps.cache,
+    intake: deps.intake,
+    reference: deps.reference,
+    config: deps.config,
+  });
   referenceRoutes(app, deps);
   dlqRoutes(app, deps);
   queryRoutes(app, deps);

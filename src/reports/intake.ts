@@ -6,7 +6,7 @@ import { isDatabaseUnavailable } from '../platform/db/unavailable.js';
 import { AppError, toError } from '../platform/errors/catalog.js';
 import { newId } from '../platform/ids.js';
 import { eventColumns, eventHash, type ReportEvent } from './events.js';
-import { announceChanges } from './report-cache.js';
+import { announceChanges } from './reports.cache.js';
 import type { ReportStatus } from './status.js';
 
 export interface Submission {

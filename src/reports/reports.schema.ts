@@ -27,6 +27,8 @@ export const SubmitReportBody = T.Object(
 );
 export type SubmitReportBody = Static<typeof SubmitReportBody>;
 
+export const ReportIdParams = T.Object({ id: T.String({ format: 'uuid' }) });
+
 export const SubmitHeaders = T.Object({
   'idempotency-key': T.Optional(T.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9_\\-:.]+$' })),
 });
@@ -94,6 +96,9 @@ export const ReportView = T.Object(
 );
 export type ReportView = Static<typeof ReportView>;
 
+/** A report by reference to the shared `Report` schema (added once at the root, so every route module sees it). */
+export const ReportResponse = T.Ref(ReportView);
+
 export const EventView = T.Object({
   seq: T.Integer(),
   type: T.String(),
@@ -104,6 +109,7 @@ export const EventView = T.Object({
   data: T.Record(T.String(), T.Unknown()),
   hash: T.String({ description: 'sha256(previous hash ‖ event), hex' }),
 });
+export type EventView = Static<typeof EventView>;
 
 export const EventsResponse = T.Object({
   reportId: T.String(),
@@ -112,7 +118,7 @@ export const EventsResponse = T.Object({
 });
 
 export const ReportListResponse = T.Object({
-  items: T.Array(T.Ref(ReportView)),
+  items: T.Array(ReportResponse),
   nextCursor: T.Union([T.String(), T.Null()]),
 });
 

@@ -4,7 +4,7 @@ import { enqueueJobs, type JobSpec, sweepJob } from '../pipeline/jobs.js';
 import { noteChanges, type Queryable } from '../platform/db/pool.js';
 import { addToRollups } from '../stats/rollup.js';
 import { eventColumns, eventHash, INSERT_EVENTS_SQL, type ReportEvent } from './events.js';
-import { announceChanges } from './report-cache.js';
+import { announceChanges } from './reports.cache.js';
 import type { ReportRow } from './reports.repository.js';
 import type { ReportStatus } from './status.js';
 

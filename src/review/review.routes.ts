@@ -6,7 +6,7 @@ import { AppError } from '../platform/errors/catalog.js';
 import { type App, errorResponses } from '../platform/http/types.js';
 import { REJECTION_REASONS, REVIEW_REJECTION_REASONS } from '../reports/reasons.js';
 import { evidenceOfReports, findReport, type ReportRow } from '../reports/reports.repository.js';
-import { toView } from '../reports/reports.routes.js';
+import { toView } from '../reports/reports.view.js';
 import {
   evidenceFilesOf,
   evidenceOfReport,

@@ -3,6 +3,16 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { closeDeps, createDeps } from '../../src/app/deps.js';
+import { buildApp } from '../../src/app/http.js';
+import { issueToken } from '../../src/auth/tokens.js';
+import { importBoundaries } from '../../src/geo/boundaries.js';
+import { loadConfig } from '../../src/platform/config/config.js';
+import { createPool, withTransaction } from '../../src/platform/db/pool.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { findReport } from '../../src/reports/reports.repository.js';
+import type { ReportStatus } from '../../src/reports/status.js';
+import { applyTransitions } from '../../src/reports/transition.js';
 import {
   bearer,
   citizenWithEvidence,
@@ -12,19 +22,9 @@ import {
   submitReport,
   type TestApp,
   until,
-} from '../../test/helpers/app.js';
-import { TEST_SERVER_ENV } from '../../test/helpers/env.js';
-import { testRedisUrl } from '../../test/helpers/redis.js';
-import { closeDeps, createDeps } from '../app/deps.js';
-import { buildApp } from '../app/http.js';
-import { issueToken } from '../auth/tokens.js';
-import { importBoundaries } from '../geo/boundaries.js';
-import { loadConfig } from '../platform/config/config.js';
-import { createPool, withTransaction } from '../platform/db/pool.js';
-import { createLogger } from '../platform/logger.js';
-import { findReport } from './reports.repository.js';
-import type { ReportStatus } from './status.js';
-import { applyTransitions } from './transition.js';
+} from '../helpers/app.js';
+import { TEST_SERVER_ENV } from '../helpers/env.js';
+import { testRedisUrl } from '../helpers/redis.js';
 
 const haveRedis = (await testRedisUrl()) !== null;
 
@@ -198,7 +198,7 @@ describe('reference data cache', () => {
   it('is warm from the start and is refreshed when another process imports boundaries', async () => {
     const t = await createTestApp();
     const admin = await staffMember(t, 'admin');
-    const { warmReference } = await import('../reference/reference.routes.js');
+    const { warmReference } = await import('../../src/reference/reference.routes.js');
     await warmReference(t.deps);
     const get = (url: string) => t.app.inject({ method: 'GET', url });
     const regions = await get('/v1/boundaries');
