@@ -25,7 +25,8 @@ import { REFERENCE_CHANNEL } from '../reference/reference.js';
 import { referenceRoutes, refreshReference } from '../reference/reference.routes.js';
 import { reportRoutes } from '../reports/reports.routes.js';
 import { ReportView } from '../reports/reports.schema.js';
-import { reviewRoutes } from '../review/review.routes.js';
+import { reviewDecisionRoutes } from '../review/review-decision.routes.js';
+import { reviewQueueRoutes } from '../review/review-queue.routes.js';
 import { rewardRoutes } from '../rewards/rewards.routes.js';
 import { publicDataRoutes } from '../stats/public-data.routes.js';
 import { statsRoutes } from '../stats/stats.routes.js';
@@ -111,7 +112,9 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   referenceRoutes(app, deps);
   dlqRoutes(app, deps);
   queryRoutes(app, deps);
-  reviewRoutes(app, deps);
+  const review = { db: deps.pool, reference: deps.reference, config };
+  await app.register(reviewQueueRoutes, review);
+  await app.register(reviewDecisionRoutes, { ...review, blobs: deps.blobs });
   await webhookRoutes(app, deps);
   // The process's LISTEN connection also carries live citizen streams and reference data changed elsewhere.
   deps.listener.on(REFERENCE_CHANNEL, () => {

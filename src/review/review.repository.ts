@@ -118,11 +118,14 @@ export async function findActiveStaff(db: Queryable, id: string): Promise<StaffR
   return rows[0] ?? null;
 }
 
+export interface RelatedReport {
+  id: string;
+  status: string;
+  relation: 'duplicate_of' | 'duplicated_by' | 'near_identical';
+}
+
 /** Other reports tied to this one: the one it duplicates, those that duplicate it, near-identical pictures. */
-export async function relatedReports(
-  db: Queryable,
-  r: ReportRow,
-): Promise<{ id: string; status: string; relation: 'duplicate_of' | 'duplicated_by' | 'near_identical' }[]> {
+export async function relatedReports(db: Queryable, r: ReportRow): Promise<RelatedReport[]> {
   const near = (r.findings as { type?: string; detail?: { otherReportId?: string } }[])
     .filter((f) => f.type === 'near_identical' && f.detail?.otherReportId)
     .map((f) => f.detail!.otherReportId!);
@@ -134,11 +137,7 @@ export async function relatedReports(
       order by id limit 50`,
     [r.id, r.duplicate_of, near],
   );
-  return rows as {
-    id: string;
-    status: string;
-    relation: 'duplicate_of' | 'duplicated_by' | 'near_identical';
-  }[];
+  return rows as RelatedReport[];
 }
 
 export interface EvidenceFile {
@@ -166,22 +165,20 @@ export async function evidenceOfReport(
   return rows[0] ?? null;
 }
 
-export async function evidenceFilesOf(
-  db: Queryable,
-  reportId: string,
-): Promise<
-  (EvidenceFile & {
-    width: number | null;
-    height: number | null;
-    duration_ms: number | null;
-    taken_at: Date | null;
-    gps_lat: number | null;
-    gps_lon: number | null;
-    camera: string | null;
-    sharpness: number | null;
-    brightness: number | null;
-  })[]
-> {
+/** An evidence file with what was read from it (camera time and place, size, picture measures). */
+export interface EvidenceFileFacts extends EvidenceFile {
+  width: number | null;
+  height: number | null;
+  duration_ms: number | null;
+  taken_at: Date | null;
+  gps_lat: number | null;
+  gps_lon: number | null;
+  camera: string | null;
+  sharpness: number | null;
+  brightness: number | null;
+}
+
+export async function evidenceFilesOf(db: Queryable, reportId: string): Promise<EvidenceFileFacts[]> {
   const { rows } = await db.query(
     `select e.id, e.kind, e.mime, e.bytes, encode(e.sha256, 'hex') as sha256, e.thumb_sha256, e.poster_sha256,
             e.width, e.height, e.duration_ms, e.taken_at, e.gps_lat, e.gps_lon, e.camera, e.sharpness, e.brightness
@@ -202,10 +199,15 @@ export async function recordEvidenceView(
   );
 }
 
-export async function evidenceViewsOf(
-  db: Queryable,
-  reportId: string,
-): Promise<{ staff_id: string; login: string; evidence_id: string; variant: string; at: Date }[]> {
+export interface EvidenceViewRow {
+  staff_id: string;
+  login: string;
+  evidence_id: string;
+  variant: string;
+  at: Date;
+}
+
+export async function evidenceViewsOf(db: Queryable, reportId: string): Promise<EvidenceViewRow[]> {
   const { rows } = await db.query(
     `select v.staff_id, s.login, v.evidence_id, v.variant, v.at
        from evidence_views v join staff s on s.id = v.staff_id
@@ -215,19 +217,19 @@ export async function evidenceViewsOf(
   return rows;
 }
 
+export interface InspectorWorkload {
+  staff_id: string;
+  login: string;
+  display_name: string;
+  role: string;
+  holding: number;
+  approved_24h: number;
+  rejected_24h: number;
+  needs_info_24h: number;
+}
+
 /** Per inspector: reports held now and decisions in the last 24 hours by kind. */
-export async function workload(db: Queryable): Promise<
-  {
-    staff_id: string;
-    login: string;
-    display_name: string;
-    role: string;
-    holding: number;
-    approved_24h: number;
-    rejected_24h: number;
-    needs_info_24h: number;
-  }[]
-> {
+export async function workload(db: Queryable): Promise<InspectorWorkload[]> {
   const { rows } = await db.query(
     `select s.id as staff_id, s.login, s.display_name, s.role,
             (select count(*)::int from reports r
@@ -243,14 +245,35 @@ export async function workload(db: Queryable): Promise<
   return rows;
 }
 
+export interface QueueCounts {
+  waiting: number;
+  in_review: number;
+  overdue: number;
+}
+
+/** The open queue at a glance: free to claim (lapsed leases included), held under a live lease, past deadline. */
+export async function queueCounts(db: Queryable): Promise<QueueCounts> {
+  const { rows } = await db.query<QueueCounts>(
+    `select count(*) filter (where status = 'awaiting_review' or lease_expires_at < now())::int as waiting,
+            count(*) filter (where status = 'in_review' and lease_expires_at >= now())::int as in_review,
+            count(*) filter (where sla_due_at < now())::int as overdue
+       from reports where status in ('awaiting_review', 'in_review')`,
+  );
+  return rows[0]!;
+}
+
+export interface SlaBreach {
+  id: string;
+  status: string;
+  due: Date;
+  kind: 'review_overdue' | 'forward_overdue';
+}
+
 /**
  * Deadlines missed: reports still waiting for review past their review deadline, and approved reports that have not
  * reached the registry within the forwarding SLA.
  */
-export async function slaBreaches(
-  db: Queryable,
-  limit: number,
-): Promise<{ id: string; status: string; due: Date; kind: 'review_overdue' | 'forward_overdue' }[]> {
+export async function slaBreaches(db: Queryable, limit: number): Promise<SlaBreach[]> {
   const { rows } = await db.query(
     `(select id, status, sla_due_at as due, 'review_overdue' as kind from reports
        where status in ('awaiting_review', 'in_review') and sla_due_at < now() order by sla_due_at limit $1)

@@ -7,6 +7,11 @@ const Id = T.String({ format: 'uuid' });
 const Time = T.String({ format: 'date-time' });
 const Nullable = <S extends ReturnType<typeof T.String>>(s: S) => T.Union([s, T.Null()]);
 
+export const ReviewIdParams = T.Object({ id: Id });
+
+/** The answer of a route that has nothing to say (204). */
+export const NoContent = T.Null();
+
 export const QueueQuery = T.Object(
   {
     region: T.Optional(T.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'Region id' })),
@@ -25,7 +30,8 @@ export const QueueQuery = T.Object(
 );
 export type QueueQuery = Static<typeof QueueQuery>;
 
-const Lease = T.Union([T.Object({ inspectorId: Id, mine: T.Boolean(), expiresAt: Time }), T.Null()]);
+export const Lease = T.Union([T.Object({ inspectorId: Id, mine: T.Boolean(), expiresAt: Time }), T.Null()]);
+export type Lease = Static<typeof Lease>;
 
 export const QueueItem = T.Object({
   id: Id,
@@ -42,6 +48,8 @@ export const QueueItem = T.Object({
   thumbnailUrl: T.Union([T.String(), T.Null()]),
   receivedAt: Time,
 });
+
+export type QueueItem = Static<typeof QueueItem>;
 
 export const QueueResponse = T.Object({
   items: T.Array(QueueItem),
@@ -77,6 +85,8 @@ const EvidenceDetail = T.Object({
   }),
 });
 
+export type EvidenceDetail = Static<typeof EvidenceDetail>;
+
 export const ReviewDetail = T.Object({
   report: ReportView,
   lease: Lease,
@@ -91,6 +101,17 @@ export const ReviewDetail = T.Object({
   rejectionReasons: T.Array(T.String(), {
     description: 'Codes an inspector may give (texts: GET /v1/review/reasons)',
   }),
+});
+
+export type ReviewDetail = Static<typeof ReviewDetail>;
+
+export const ReasonsResponse = T.Object({
+  items: T.Array(
+    T.Object({
+      code: T.String(),
+      text: T.Object({ uz: T.String(), ru: T.String(), en: T.String() }),
+    }),
+  ),
 });
 
 export const DecisionBody = T.Object(
@@ -114,6 +135,8 @@ export const DecisionBody = T.Object(
   { additionalProperties: false },
 );
 export type DecisionBody = Static<typeof DecisionBody>;
+
+export const DecisionResponse = T.Object({ id: Id, status: T.String() });
 
 export const ReassignBody = T.Object({ inspectorId: Id }, { additionalProperties: false });
 
@@ -149,6 +172,9 @@ export const WorkloadResponse = T.Object({
   ),
 });
 
+export type WorkloadResponse = Static<typeof WorkloadResponse>;
+
 export const AuditResponse = T.Object({
   views: T.Array(T.Object({ staffId: Id, login: T.String(), evidenceId: Id, variant: T.String(), at: Time })),
 });
+export type AuditResponse = Static<typeof AuditResponse>;

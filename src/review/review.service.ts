@@ -3,14 +3,18 @@ import type { Config } from '../platform/config/config.js';
 import { type Pool, type Queryable, withTransaction } from '../platform/db/pool.js';
 import { AppError } from '../platform/errors/catalog.js';
 import { REVIEW_REJECTION_REASONS } from '../reports/reasons.js';
-import { lockReportForUpdate, type ReportRow } from '../reports/reports.repository.js';
+import { findReport, lockReportForUpdate, type ReportRow } from '../reports/reports.repository.js';
 import { applyTransitions, type Transition } from '../reports/transition.js';
 import {
+  type EvidenceFileFacts,
+  evidenceFilesOf,
   findActiveStaff,
   heldBy,
   lockLapsedLeases,
   lockNextForReview,
   type QueueFilter,
+  type RelatedReport,
+  relatedReports,
 } from './review.repository.js';
 
 export type Decision =
@@ -18,7 +22,7 @@ export type Decision =
   | { decision: 'reject'; reasonCode: string; note?: string }
   | { decision: 'needs_info'; note: string };
 
-type ReviewConfig = Pick<Config, 'REVIEW_LEASE_MINUTES' | 'FORWARD_DEADLINE_HOURS'>;
+export type ReviewConfig = Pick<Config, 'REVIEW_LEASE_MINUTES' | 'FORWARD_DEADLINE_HOURS'>;
 
 const actorOf = (staffId: string) => `staff:${staffId}`;
 const leaseUntil = (config: ReviewConfig) => new Date(Date.now() + config.REVIEW_LEASE_MINUTES * 60_000);
@@ -182,4 +186,15 @@ export async function reassign(
       patch: { leaseOwner: inspectorId, leaseExpiresAt: expiresAt },
     });
   });
+}
+
+/** What the console shows of one report: the report, its files with what was read from them, related reports. */
+export async function loadReviewCase(
+  db: Queryable,
+  id: string,
+): Promise<{ report: ReportRow; files: EvidenceFileFacts[]; related: RelatedReport[] }> {
+  const report = await findReport(db, id);
+  if (!report) throw new AppError('REPORT_NOT_FOUND');
+  const [files, related] = await Promise.all([evidenceFilesOf(db, id), relatedReports(db, report)]);
+  return { report, files, related };
 }
