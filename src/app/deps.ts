@@ -37,7 +37,7 @@ import type { Logger } from '../platform/logger.js';
 import { Metrics } from '../platform/metrics/metrics.js';
 import { deriveKeys, type Keys } from '../platform/security/keys.js';
 import { ReferenceData } from '../reference/reference.js';
-import { REFERENCE_CACHE } from '../reference/reference.routes.js';
+import { REFERENCE_CACHE } from '../reference/reference.cache.js';
 import { GroupCommitIntake } from '../reports/intake.js';
 import { dropChangedReports, listenForChanges, REPORT_CACHES } from '../reports/reports.cache.js';
 import { type PayoutGateway, PayoutSimulator } from '../rewards/payout.js';

@@ -21,8 +21,9 @@ import { installErrorHandler } from '../platform/errors/http.js';
 import { installSecurityHeaders } from '../platform/http/security-headers.js';
 import { installShedding, type Load } from '../platform/http/shedding.js';
 import { type App, ErrorBody } from '../platform/http/types.js';
+import { refreshReference } from '../reference/reference.cache.js';
 import { REFERENCE_CHANNEL } from '../reference/reference.js';
-import { referenceRoutes, refreshReference } from '../reference/reference.routes.js';
+import { referenceRoutes } from '../reference/reference.routes.js';
 import { reportRoutes } from '../reports/reports.routes.js';
 import { ReportView } from '../reports/reports.schema.js';
 import { reviewDecisionRoutes } from '../review/review-decision.routes.js';
@@ -109,7 +110,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
     reference: deps.reference,
     config: deps.config,
   });
-  referenceRoutes(app, deps);
+  await app.register(referenceRoutes, { db: deps.pool, cache: deps.cache, reference: deps.reference });
   dlqRoutes(app, deps);
   queryRoutes(app, deps);
   const review = { db: deps.pool, reference: deps.reference, config };

@@ -11,7 +11,7 @@ import type { Config } from '../platform/config/config.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from '../platform/db/embedded.js';
 import { createPool } from '../platform/db/pool.js';
 import { createLogger } from '../platform/logger.js';
-import { warmReference } from '../reference/reference.routes.js';
+import { warmReference } from '../reference/reference.cache.js';
 import { closeDeps, createDeps, govWebhookSecretsFor, resolveSecret } from './deps.js';
 import { buildApp } from './http.js';
 import { prepareDatabase } from './setup.js';

@@ -1,25 +1,10 @@
 import type { Queryable } from '../platform/db/pool.js';
-import { bhmRateOn, fineInSum, type ViolationTypeRow } from './reference-data.js';
+import { listBhmRates, listViolationTypes } from './reference.repository.js';
+import type { ViolationType } from './reference.schema.js';
+import { type BhmRate, bhmRateOn, fineInSum } from './reference-data.js';
 
 /** Sent (NOTIFY) by a transaction that changes reference data; every API process then refreshes its copies. */
 export const REFERENCE_CHANNEL = 'jarima_reference';
-
-export interface ViolationType {
-  code: string;
-  article: string;
-  part: string;
-  name: { en: string; uz: string | null; ru: string | null };
-  bhmMin: number;
-  bhmMax: number | null;
-  extraSanction: string | null;
-  cameraRecordable: boolean;
-  active: boolean;
-}
-
-export interface BhmRate {
-  effectiveFrom: string;
-  amountSum: number;
-}
 
 export interface Fine {
   bhmMin: number;
@@ -47,17 +32,9 @@ export class ReferenceData {
   }
 
   async reload(): Promise<void> {
-    const [types, rates] = await Promise.all([
-      this.db.query<ViolationTypeRow>(
-        `select code, article, part, name_en, name_uz, name_ru, bhm_min, bhm_max, extra_sanction, camera_recordable, active
-           from violation_types order by code`,
-      ),
-      this.db.query<{ effective_from: string; amount_sum: number }>(
-        `select to_char(effective_from, 'YYYY-MM-DD') as effective_from, amount_sum from bhm_rates order by effective_from`,
-      ),
-    ]);
+    const [types, rates] = await Promise.all([listViolationTypes(this.db), listBhmRates(this.db)]);
     this.byCode = new Map(
-      types.rows.map((r) => [
+      types.map((r) => [
         r.code,
         {
           code: r.code,
@@ -72,7 +49,7 @@ export class ReferenceData {
         },
       ]),
     );
-    this.rates = rates.rows.map((r) => ({ effectiveFrom: r.effective_from, amountSum: r.amount_sum }));
+    this.rates = rates;
   }
 
   violationTypes(): ViolationType[] {

@@ -198,7 +198,7 @@ describe('reference data cache', () => {
   it('is warm from the start and is refreshed when another process imports boundaries', async () => {
     const t = await createTestApp();
     const admin = await staffMember(t, 'admin');
-    const { warmReference } = await import('../../src/reference/reference.routes.js');
+    const { warmReference } = await import('../../src/reference/reference.cache.js');
     await warmReference(t.deps);
     const get = (url: string) => t.app.inject({ method: 'GET', url });
     const regions = await get('/v1/boundaries');
