@@ -101,8 +101,9 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   metricsRoutes(app, deps);
   healthRoutes(app, deps, opts.workersRunning);
   authRoutes(app, deps);
-  evidenceRoutes(app, deps);
-  await resumableUploadRoutes(app, deps);
+  const evidence = { db: deps.pool, blobs: deps.blobs, config };
+  await app.register(evidenceRoutes, evidence);
+  await app.register(resumableUploadRoutes, evidence);
   await app.register(reportRoutes, {
     db: deps.pool,
     cache: deps.cache,

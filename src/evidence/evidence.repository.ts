@@ -108,3 +108,39 @@ export async function thumbnailOf(db: Queryable, sha256Hex: string): Promise<Buf
   ]);
   return rows[0]?.jpeg ?? null;
 }
+
+/** A citizen's resumable upload still open (unexpired), or null. */
+export async function findUploadSession(
+  db: Queryable,
+  id: string,
+  citizenId: string,
+): Promise<{ size: number; filename: string | null } | null> {
+  const { rows } = await db.query<{ size: number; filename: string | null }>(
+    'select size, filename from upload_sessions where id = $1 and citizen_id = $2 and expires_at > now()',
+    [id, citizenId],
+  );
+  return rows[0] ?? null;
+}
+
+export async function openUploadSession(
+  db: Queryable,
+  s: { id: string; citizenId: string; size: number; filename: string | null; hours: number },
+): Promise<void> {
+  await db.query(
+    `insert into upload_sessions (id, citizen_id, size, filename, expires_at)
+     values ($1, $2, $3, $4, now() + make_interval(hours => $5))`,
+    [s.id, s.citizenId, s.size, s.filename, s.hours],
+  );
+}
+
+export async function closeUploadSession(db: Queryable, id: string): Promise<void> {
+  await db.query('delete from upload_sessions where id = $1', [id]);
+}
+
+/** Removes the sessions that expired; returns their ids, so their partial files go too. */
+export async function deleteExpiredUploadSessions(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    'delete from upload_sessions where expires_at < now() returning id',
+  );
+  return rows.map((r) => r.id);
+}

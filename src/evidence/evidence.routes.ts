@@ -1,47 +1,27 @@
-import { createHash } from 'node:crypto';
-import { type Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { type Static, Type as T } from '@sinclair/typebox';
-import type { Deps } from '../app/deps.js';
 import { perCitizenRateLimit, principalOf, requireRole } from '../auth/guard.js';
+import type { Config } from '../platform/config/config.js';
+import type { Pool } from '../platform/db/pool.js';
 import { AppError } from '../platform/errors/catalog.js';
 import { type App, errorResponses } from '../platform/http/types.js';
-import { analysisProblem, analyzeAndStore, analyzePicture } from './analysis.js';
-import { type EvidenceRow, findEvidenceBySha, recordUpload } from './evidence.repository.js';
-import { probeMedia, probePhoto } from './probe.js';
-import { pictureWarnings } from './quality.js';
-import { SNIFF_BYTES, type Sniffed, sniff } from './sniff.js';
+import type { BlobStore } from './blob-store.js';
+import { EvidenceResponse } from './evidence.schema.js';
+import { clientStreamError, ingestEvidence } from './evidence.service.js';
 
-export const EvidenceResponse = T.Object({
-  id: T.String({ format: 'uuid' }),
-  kind: T.Union([T.Literal('photo'), T.Literal('video')]),
-  mime: T.String(),
-  bytes: T.Integer(),
-  sha256: T.String(),
-  media: T.Object(
-    {
-      readable: T.Boolean({
-        description: 'False when the file could not be decoded; the report will be rejected',
-      }),
-      width: T.Union([T.Integer(), T.Null()]),
-      height: T.Union([T.Integer(), T.Null()]),
-      durationMs: T.Union([T.Integer(), T.Null()]),
-      warnings: T.Array(T.Union([T.Literal('blurry'), T.Literal('dark'), T.Literal('low_resolution')]), {
-        description:
-          'What the picture measures say before the report is filed (the inspector sees the same): too blurry, ' +
-          'too dark, below 1280×720',
-      }),
-    },
-    { description: 'What the file really is, read from its content' },
-  ),
-});
+export interface EvidenceRoutesOptions {
+  db: Pool;
+  blobs: BlobStore;
+  config: Pick<Config, 'RATE_LIMIT_SUBMIT_PER_MINUTE' | 'EVIDENCE_MAX_BYTES'>;
+}
 
-export function evidenceRoutes(app: App, deps: Deps): void {
+/** A photo or video uploaded in one request (multipart); large videos go through the resumable uploads. */
+export async function evidenceRoutes(app: App, opts: EvidenceRoutesOptions): Promise<void> {
+  const { db, blobs, config } = opts;
+
   app.post(
     '/v1/evidence',
     {
       preHandler: requireRole('citizen'),
-      config: { ...perCitizenRateLimit('evidence', deps.config.RATE_LIMIT_SUBMIT_PER_MINUTE), shed: 'write' },
+      config: { ...perCitizenRateLimit('evidence', config.RATE_LIMIT_SUBMIT_PER_MINUTE), shed: 'write' },
       schema: {
         tags: ['evidence'],
         summary:
@@ -62,7 +42,7 @@ export function evidenceRoutes(app: App, deps: Deps): void {
           message: 'Send the evidence as multipart/form-data.',
         });
       const part = await request
-        .file({ throwFileSizeLimit: false, limits: { fileSize: deps.config.EVIDENCE_MAX_BYTES, files: 1 } })
+        .file({ throwFileSizeLimit: false, limits: { fileSize: config.EVIDENCE_MAX_BYTES, files: 1 } })
         .catch((err: unknown) => {
           throw clientStreamError(err);
         });
@@ -71,158 +51,20 @@ export function evidenceRoutes(app: App, deps: Deps): void {
         throw new AppError('EVIDENCE_FILE_MISSING', { field: 'file' });
       }
 
-      const out = await ingestEvidence(deps, {
-        stream: part.file,
-        truncated: () => part.file.truncated,
-        citizenId: citizen.id,
-        filename: part.filename,
-        log: request.log,
-      }).catch((err: unknown) => {
+      const out = await ingestEvidence(
+        { db, blobs, config },
+        {
+          stream: part.file,
+          truncated: () => part.file.truncated,
+          citizenId: citizen.id,
+          filename: part.filename,
+          log: request.log,
+        },
+      ).catch((err: unknown) => {
         part.file.resume();
         throw err;
       });
       return reply.status(out.created ? 201 : 200).send(out.body);
     },
   );
-}
-
-export type EvidenceBody = Static<typeof EvidenceResponse>;
-
-/**
- * Stores one uploaded file as evidence — from a multipart upload or a finished resumable one: in one pass hash,
- * count and sniff the head while writing a temporary blob (a file whose content is not media stops at its first
- * chunk), then read its media facts once per distinct content, record who uploaded it, and measure the picture.
- */
-export async function ingestEvidence(
-  deps: Pick<Deps, 'blobs' | 'pool' | 'config'>,
-  input: {
-    stream: Readable;
-    /** Whether the stream was cut at the size limit. */
-    truncated: () => boolean;
-    citizenId: string;
-    filename: string | null | undefined;
-    log: { warn(obj: object, msg: string): void };
-  },
-): Promise<{ created: boolean; body: EvidenceBody }> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  let head = Buffer.alloc(0);
-  let sniffed: Sniffed | null = null;
-  const inspect = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      if (!sniffed && head.length < SNIFF_BYTES) {
-        head = Buffer.concat([head, chunk]).subarray(0, SNIFF_BYTES);
-        if (head.length >= SNIFF_BYTES) {
-          sniffed = sniff(head);
-          // Stop a non-media upload at its first chunk instead of writing it all to disk.
-          if (!sniffed) return done(new AppError('EVIDENCE_TYPE_UNSUPPORTED', { field: 'file' }));
-        }
-      }
-      hash.update(chunk);
-      bytes += chunk.length;
-      done(null, chunk);
-    },
-  });
-  const upload = await deps.blobs.createUpload();
-  try {
-    await pipeline(input.stream, inspect, upload.stream);
-    if (input.truncated())
-      throw new AppError('EVIDENCE_TOO_LARGE', {
-        field: 'file',
-        details: { maxBytes: deps.config.EVIDENCE_MAX_BYTES },
-      });
-    if (bytes === 0) throw new AppError('EVIDENCE_EMPTY', { field: 'file' });
-    sniffed ??= sniff(head);
-    if (!sniffed) throw new AppError('EVIDENCE_TYPE_UNSUPPORTED', { field: 'file' });
-  } catch (err) {
-    await upload.discard();
-    throw clientStreamError(err);
-  }
-  const kind: Sniffed = sniffed;
-  const digest = hash.digest();
-  const hex = digest.toString('hex');
-  const record = {
-    sha256: digest,
-    kind: kind.kind,
-    mime: kind.mime,
-    bytes,
-    citizenId: input.citizenId,
-    originalName: input.filename ? stripControlChars(input.filename).slice(0, 255) || null : null,
-  };
-  let row: EvidenceRow & { created: boolean };
-  const content = kind.kind === 'photo' ? upload.content() : null;
-  if (content) {
-    // A photo still in memory: its facts and picture are read from those bytes while they are written to disk, and
-    // all of it is recorded in one statement (whether or not the bytes were seen before: a repeat costs one
-    // analysis, a first upload saves a lookup and three commits). Measured in `npm run bench -- pipeline`.
-    const picture = (async () => {
-      const facts = await probePhoto(content);
-      const analysis = facts.readable ? await analyzePicture(content).catch(analysisProblem) : null;
-      return { facts, analysis };
-    })();
-    const [{ facts, analysis }] = await Promise.all([picture, upload.commit(hex)]);
-    row = await recordUpload(deps.pool, { ...record, facts, analysis });
-  } else {
-    await upload.commit(hex);
-    // Read what the file really is once per distinct content; the same bytes uploaded again reuse the facts.
-    const known = await findEvidenceBySha(deps.pool, digest);
-    const facts = known ? null : await deps.blobs.withLocalFile(hex, (file) => probeMedia(file, kind));
-    row = await recordUpload(deps.pool, { ...record, facts });
-  }
-  let measured = { sharpness: row.sharpness, brightness: row.brightness };
-  // The picture is measured (thumbnail, poster frame, blur, darkness, perceptual hash) while the citizen still
-  // fills in the report, so the pipeline's analyze stage only compares; it analyses whatever is left undone
-  // (a crash in between, an outage) — here, bytes recorded earlier but never analysed. Measured: 5.3–6.2 ms of CPU per
-  // 640×480 photo (bench/README.md, "analyze").
-  if (row.readable && !row.analyzed_at) {
-    const analysis = await analyzeAndStore(deps.pool, deps.blobs, {
-      id: row.id,
-      sha256: hex,
-      kind: row.kind,
-      duration_ms: row.duration_ms,
-    }).catch((err: unknown) => {
-      input.log.warn({ err, evidenceId: row.id }, 'evidence analysis left to the pipeline');
-      return null;
-    });
-    if (analysis) measured = analysis;
-  }
-  return {
-    created: row.created,
-    body: {
-      id: row.id,
-      kind: row.kind,
-      mime: row.mime,
-      bytes: row.bytes,
-      sha256: hex,
-      media: {
-        readable: row.readable,
-        width: row.width,
-        height: row.height,
-        durationMs: row.duration_ms,
-        warnings: row.readable
-          ? pictureWarnings({ width: row.width, height: row.height, ...measured }).map((w) => w.type)
-          : [],
-      },
-    },
-  };
-}
-
-// Filenames are kept only as a hint for people; control characters (NUL cannot even be stored) are dropped.
-function stripControlChars(name: string): string {
-  return [...name].filter((ch) => ch.charCodeAt(0) >= 0x20).join('');
-}
-
-/**
- * A file-system error (it has a syscall: disk full, permissions) or one Fastify already classified (it has a
- * code) stays as it is; anything else that broke the upload is the client's body: cut off, or not valid multipart.
- */
-function clientStreamError(err: unknown): unknown {
-  if (err instanceof AppError) return err;
-  const e = err as NodeJS.ErrnoException;
-  if (e?.syscall || typeof e?.code === 'string') return err;
-  return new AppError('MALFORMED_BODY', {
-    field: 'file',
-    message: 'The upload ended early or is not valid multipart/form-data.',
-    cause: err,
-  });
 }

@@ -3,13 +3,28 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Type as T } from '@sinclair/typebox';
-import type { Deps } from '../app/deps.js';
 import { perCitizenRateLimit, principalOf, requireRole } from '../auth/guard.js';
+import type { Config } from '../platform/config/config.js';
+import type { Pool } from '../platform/db/pool.js';
 import { AppError } from '../platform/errors/catalog.js';
 import { type App, errorResponses } from '../platform/http/types.js';
 import { newId } from '../platform/ids.js';
-import { EvidenceResponse, ingestEvidence } from './evidence.routes.js';
+import type { BlobStore } from './blob-store.js';
+import {
+  closeUploadSession,
+  deleteExpiredUploadSessions,
+  findUploadSession,
+  openUploadSession,
+} from './evidence.repository.js';
+import {
+  ChunkHeaders,
+  ChunkStored,
+  EvidenceResponse,
+  OpenUploadBody,
+  UploadParams,
+  UploadState,
+} from './evidence.schema.js';
+import { ingestEvidence } from './evidence.service.js';
 import { SNIFF_BYTES, sniff } from './sniff.js';
 
 // A chunk per request: large enough that a good connection sends a video in a few, small enough that a dropped one
@@ -18,12 +33,11 @@ const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
 const SESSION_HOURS = 24;
 const CHUNK_TYPE = 'application/offset+octet-stream';
 
-const IdParams = T.Object({ id: T.String({ format: 'uuid' }) });
-const UploadState = T.Object({
-  id: T.String({ format: 'uuid' }),
-  offset: T.Integer({ description: 'Bytes received so far: the next chunk starts here' }),
-  size: T.Integer(),
-});
+export interface ResumableUploadRoutesOptions {
+  db: Pool;
+  blobs: BlobStore;
+  config: Pick<Config, 'JARIMA_DATA_DIR' | 'RATE_LIMIT_SUBMIT_PER_MINUTE' | 'EVIDENCE_MAX_BYTES'>;
+}
 
 /**
  * Resumable uploads, after tus's core protocol: `POST /v1/uploads {size, filename}` opens one; `PATCH
@@ -32,8 +46,9 @@ const UploadState = T.Object({
  * sending the whole file again. The chunk that completes the file answers with the evidence, checked by its content
  * exactly as `POST /v1/evidence` checks it. Unfinished uploads expire after a day.
  */
-export async function resumableUploadRoutes(app: App, deps: Deps): Promise<void> {
-  const dir = path.join(deps.config.JARIMA_DATA_DIR, 'uploads');
+export async function resumableUploadRoutes(app: App, opts: ResumableUploadRoutesOptions): Promise<void> {
+  const { db, blobs, config } = opts;
+  const dir = path.join(config.JARIMA_DATA_DIR, 'uploads');
   await mkdir(dir, { recursive: true });
   const partOf = (id: string) => path.join(dir, `${id}.part`);
   // One chunk at a time per upload in this process: a client retrying a chunk it thinks was lost must not append
@@ -41,19 +56,16 @@ export async function resumableUploadRoutes(app: App, deps: Deps): Promise<void>
   const busy = new Set<string>();
 
   const session = async (id: string, citizenId: string) => {
-    const { rows } = await deps.pool.query<{ size: number; filename: string | null }>(
-      'select size, filename from upload_sessions where id = $1 and citizen_id = $2 and expires_at > now()',
-      [id, citizenId],
-    );
-    if (!rows[0]) throw new AppError('UPLOAD_NOT_FOUND');
+    const open = await findUploadSession(db, id, citizenId);
+    if (!open) throw new AppError('UPLOAD_NOT_FOUND');
     const offset = await stat(partOf(id)).then(
       (s) => s.size,
       () => 0,
     );
-    return { ...rows[0], offset };
+    return { ...open, offset };
   };
   const close = async (id: string) => {
-    await deps.pool.query('delete from upload_sessions where id = $1', [id]);
+    await closeUploadSession(db, id);
     await rm(partOf(id), { force: true });
   };
 
@@ -61,18 +73,12 @@ export async function resumableUploadRoutes(app: App, deps: Deps): Promise<void>
     '/v1/uploads',
     {
       preHandler: requireRole('citizen'),
-      config: { ...perCitizenRateLimit('evidence', deps.config.RATE_LIMIT_SUBMIT_PER_MINUTE), shed: 'write' },
+      config: { ...perCitizenRateLimit('evidence', config.RATE_LIMIT_SUBMIT_PER_MINUTE), shed: 'write' },
       schema: {
         tags: ['evidence'],
         summary: 'Open a resumable upload of one photo or video of `size` bytes',
         security: [{ bearer: [] }],
-        body: T.Object(
-          {
-            size: T.Integer({ minimum: 1, maximum: deps.config.EVIDENCE_MAX_BYTES }),
-            filename: T.Optional(T.String({ maxLength: 255 })),
-          },
-          { additionalProperties: false },
-        ),
+        body: OpenUploadBody(config.EVIDENCE_MAX_BYTES),
         response: { 201: UploadState, ...errorResponses(400, 401, 403, 429) },
       },
     },
@@ -80,15 +86,15 @@ export async function resumableUploadRoutes(app: App, deps: Deps): Promise<void>
       const citizen = principalOf(request);
       const id = newId();
       // Abandoned uploads go when new ones come: the rows and their partial files.
-      const { rows: expired } = await deps.pool.query<{ id: string }>(
-        'delete from upload_sessions where expires_at < now() returning id',
-      );
-      await Promise.all(expired.map((e) => rm(partOf(e.id), { force: true })));
-      await deps.pool.query(
-        `insert into upload_sessions (id, citizen_id, size, filename, expires_at)
-         values ($1, $2, $3, $4, now() + make_interval(hours => $5))`,
-        [id, citizen.id, request.body.size, request.body.filename ?? null, SESSION_HOURS],
-      );
+      const expired = await deleteExpiredUploadSessions(db);
+      await Promise.all(expired.map((e) => rm(partOf(e), { force: true })));
+      await openUploadSession(db, {
+        id,
+        citizenId: citizen.id,
+        size: request.body.size,
+        filename: request.body.filename ?? null,
+        hours: SESSION_HOURS,
+      });
       return reply
         .status(201)
         .header('location', `/v1/uploads/${id}`)
@@ -104,7 +110,7 @@ export async function resumableUploadRoutes(app: App, deps: Deps): Promise<void>
         tags: ['evidence'],
         summary: 'Where a resumable upload stands: continue from `offset`',
         security: [{ bearer: [] }],
-        params: IdParams,
+        params: UploadParams,
         response: { 200: UploadState, ...errorResponses(400, 401, 403, 404) },
       },
     },
@@ -127,12 +133,12 @@ export async function resumableUploadRoutes(app: App, deps: Deps): Promise<void>
           summary:
             'Append a chunk at `Upload-Offset`; the chunk that completes the file answers with the evidence (201/200)',
           security: [{ bearer: [] }],
-          params: IdParams,
-          headers: T.Object({ 'upload-offset': T.Integer({ minimum: 0 }) }),
+          params: UploadParams,
+          headers: ChunkHeaders,
           response: {
             200: EvidenceResponse,
             201: EvidenceResponse,
-            204: T.Null({ description: 'Chunk stored; the Upload-Offset header says where the next starts' }),
+            204: ChunkStored,
             ...errorResponses(400, 401, 403, 404, 409, 413, 415),
           },
         },
@@ -199,13 +205,16 @@ export async function resumableUploadRoutes(app: App, deps: Deps): Promise<void>
           }
           void reply.header('upload-offset', String(now));
           if (now < s.size) return reply.status(204).send(null);
-          const out = await ingestEvidence(deps, {
-            stream: createReadStream(partOf(id)),
-            truncated: () => false,
-            citizenId: citizen.id,
-            filename: s.filename,
-            log: request.log,
-          }).finally(() => close(id));
+          const out = await ingestEvidence(
+            { db, blobs, config },
+            {
+              stream: createReadStream(partOf(id)),
+              truncated: () => false,
+              citizenId: citizen.id,
+              filename: s.filename,
+              log: request.log,
+            },
+          ).finally(() => close(id));
           return reply.status(out.created ? 201 : 200).send(out.body);
         } finally {
           busy.delete(id);
