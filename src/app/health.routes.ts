@@ -1,18 +1,26 @@
-import { Type as T } from '@sinclair/typebox';
+import type { Redis } from 'ioredis';
+import type { Config } from '../platform/config/config.js';
 import { migrationsCurrent } from '../platform/db/migrate.js';
+import type { Pool } from '../platform/db/pool.js';
 import type { App } from '../platform/http/types.js';
-import type { Deps } from './deps.js';
+import { type Check, Liveness, Readiness } from './health.schema.js';
 
-const Check = T.Object({ ok: T.Boolean(), detail: T.Optional(T.String()) });
+export interface HealthRoutesOptions {
+  db: Pool;
+  /** Reported when configured (REDIS_URL), never required. */
+  redis: Pick<Redis, 'ping'> | null;
+  config: Pick<Config, 'JARIMA_WORKERS'>;
+  workersRunning: () => boolean;
+}
 
-export function healthRoutes(app: App, deps: Deps, workersRunning: () => boolean): void {
+export async function healthRoutes(app: App, opts: HealthRoutesOptions): Promise<void> {
   app.get(
     '/healthz',
     {
       schema: {
         tags: ['ops'],
         summary: 'The process is up',
-        response: { 200: T.Object({ ok: T.Boolean() }) },
+        response: { 200: Liveness },
       },
     },
     async () => ({ ok: true }),
@@ -25,39 +33,37 @@ export function healthRoutes(app: App, deps: Deps, workersRunning: () => boolean
         tags: ['ops'],
         summary:
           'Ready for traffic: database reachable, migrations current, workers running (Redis reported, not required)',
-        response: {
-          200: T.Object({ ok: T.Boolean(), checks: T.Record(T.String(), Check) }),
-          503: T.Object({ ok: T.Boolean(), checks: T.Record(T.String(), Check) }),
-        },
+        response: { 200: Readiness, 503: Readiness },
       },
     },
     async (_request, reply) => {
-      const checks: Record<string, { ok: boolean; detail?: string }> = {};
+      const checks: Record<string, Check> = {};
       try {
         checks.database = { ok: true };
-        checks.migrations = (await migrationsCurrent(deps.pool))
+        checks.migrations = (await migrationsCurrent(opts.db))
           ? { ok: true }
           : { ok: false, detail: 'pending migrations' };
       } catch (err) {
         checks.database = { ok: false, detail: (err as Error).message };
       }
+      const workers = opts.config.JARIMA_WORKERS.trim();
       checks.workers =
-        deps.config.JARIMA_WORKERS.trim() === 'none' || deps.config.JARIMA_WORKERS.trim() === ''
+        workers === 'none' || workers === ''
           ? { ok: true, detail: 'disabled in this process' }
-          : workersRunning()
+          : opts.workersRunning()
             ? { ok: true }
             : { ok: false, detail: 'not running' };
       const ok = Object.values(checks).every((c) => c.ok);
       // Reported, not required: without Redis the process serves from its memory tier and the database, and the
       // rate limiter lets requests through — taking every API process out of rotation would be the bigger outage.
-      if (deps.redis) {
-        const redis = deps.redis;
+      if (opts.redis) {
+        const redis = opts.redis;
         checks.redis = await Promise.race([
           redis.ping().then(
             () => ({ ok: true }),
             (err: Error) => ({ ok: false, detail: `${err.message} (serving without it)` }),
           ),
-          new Promise<{ ok: boolean; detail: string }>((r) =>
+          new Promise<Check>((r) =>
             setTimeout(
               () => r({ ok: false, detail: 'no answer in 500 ms (serving without it)' }),
               500,

@@ -13,7 +13,7 @@ import { emailOutboxRoutes, outboxRoutes } from '../integrations/sms/outbox.rout
 import { CitizenStreams } from '../notifications/live.js';
 import { notificationRoutes } from '../notifications/notifications.routes.js';
 import { alertRoutes } from '../ops/alerts/alerts.routes.js';
-import { metricsRoutes } from '../ops/metrics.routes.js';
+import { installHttpMetrics, metricsRoutes } from '../ops/metrics.routes.js';
 import { overviewRoutes } from '../ops/overview.routes.js';
 import { queryRoutes } from '../ops/queries.routes.js';
 import { dlqRoutes } from '../pipeline/dlq.routes.js';
@@ -98,8 +98,14 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   installAuthentication(app, deps.keys.token);
-  metricsRoutes(app, deps);
-  healthRoutes(app, deps, opts.workersRunning);
+  installHttpMetrics(app, deps.metrics);
+  await app.register(metricsRoutes, { metrics: deps.metrics, config });
+  await app.register(healthRoutes, {
+    db: deps.pool,
+    redis: deps.redis,
+    config,
+    workersRunning: opts.workersRunning,
+  });
   authRoutes(app, deps);
   const evidence = { db: deps.pool, blobs: deps.blobs, config };
   await app.register(evidenceRoutes, evidence);
@@ -113,7 +119,12 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   });
   await app.register(referenceRoutes, { db: deps.pool, cache: deps.cache, reference: deps.reference });
   dlqRoutes(app, deps);
-  queryRoutes(app, deps);
+  await app.register(queryRoutes, {
+    db: deps.pool,
+    cache: deps.cache,
+    sharedCache: deps.redis !== null,
+    queryTimings: deps.queryTimings,
+  });
   const review = { db: deps.pool, reference: deps.reference, config };
   await app.register(reviewQueueRoutes, review);
   await app.register(reviewDecisionRoutes, { ...review, blobs: deps.blobs });
@@ -123,7 +134,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
     refreshReference(deps).catch((err: unknown) => deps.logger.warn({ err }, 'reference refresh failed'));
   });
   notificationRoutes(app, deps, new CitizenStreams(deps.listener));
-  if (deps.alerts) alertRoutes(app, { manager: deps.alerts.manager, pool: deps.pool });
+  if (deps.alerts) await app.register(alertRoutes, { manager: deps.alerts.manager, db: deps.pool });
   overviewRoutes(app, deps.ops);
   await app.register(rewardRoutes, { db: deps.pool, keys: deps.keys });
   const publicStats = { db: deps.pool, cache: deps.cache, config };

@@ -1,16 +1,15 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { Deps } from '../app/deps.js';
+import type { Config } from '../platform/config/config.js';
 import { AppError } from '../platform/errors/catalog.js';
 import type { App } from '../platform/http/types.js';
-import { statusClass } from '../platform/metrics/metrics.js';
+import { type Metrics, statusClass } from '../platform/metrics/metrics.js';
 
 /**
- * `GET /metrics` in the Prometheus text format, behind `METRICS_TOKEN` (a bearer token) when set; and the HTTP
- * instruments: one counter and one histogram observation per response, labelled by the route's template (so
- * `/v1/reports/:id`, never an id), method and status class.
+ * The HTTP instruments: one counter and one histogram observation per response, labelled by the route's template
+ * (so `/v1/reports/:id`, never an id), method and status class. On the root instance, before the route plugins:
+ * a hook added inside a plugin would see only that plugin's routes.
  */
-export function metricsRoutes(app: App, deps: Pick<Deps, 'metrics' | 'config'>): void {
-  const { metrics } = deps;
+export function installHttpMetrics(app: App, metrics: Pick<Metrics, 'httpRequests' | 'httpDuration'>): void {
   app.addHook('onResponse', async (request, reply) => {
     const labels = {
       route: request.routeOptions.url ?? 'unmatched',
@@ -20,15 +19,24 @@ export function metricsRoutes(app: App, deps: Pick<Deps, 'metrics' | 'config'>):
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
   });
+}
 
-  const token = deps.config.METRICS_TOKEN ? Buffer.from(`Bearer ${deps.config.METRICS_TOKEN}`) : null;
+export interface MetricsRoutesOptions {
+  metrics: Pick<Metrics, 'registry'>;
+  config: Pick<Config, 'METRICS_TOKEN'>;
+}
+
+/** `GET /metrics` in the Prometheus text format, behind `METRICS_TOKEN` (a bearer token) when set. */
+export async function metricsRoutes(app: App, opts: MetricsRoutesOptions): Promise<void> {
+  const { registry } = opts.metrics;
+  const token = opts.config.METRICS_TOKEN ? Buffer.from(`Bearer ${opts.config.METRICS_TOKEN}`) : null;
   app.get('/metrics', { config: { ownBearer: true }, schema: { hide: true } }, async (request, reply) => {
     if (token) {
       const given = Buffer.from(request.headers.authorization ?? '');
       if (given.length !== token.length || !timingSafeEqual(given, token))
         throw new AppError('UNAUTHENTICATED');
     }
-    const body = await metrics.registry.metrics();
-    return reply.type(metrics.registry.contentType).send(body);
+    const body = await registry.metrics();
+    return reply.type(registry.contentType).send(body);
   });
 }

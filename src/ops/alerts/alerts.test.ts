@@ -37,7 +37,7 @@ async function routesApp(manager: AlertManager, pool: Queryable) {
   installErrorHandler(app);
   app.addSchema(ErrorBody);
   installAuthentication(app, key);
-  alertRoutes(app, { manager, pool });
+  await app.register(alertRoutes, { manager, db: pool });
   await app.ready();
   const as = (role: Role) => ({
     authorization: `Bearer ${issueToken(key, { id: randomUUID(), role }, 3600)}`,
