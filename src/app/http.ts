@@ -118,7 +118,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
     config: deps.config,
   });
   await app.register(referenceRoutes, { db: deps.pool, cache: deps.cache, reference: deps.reference });
-  dlqRoutes(app, deps);
+  await app.register(dlqRoutes, { db: deps.pool });
   await app.register(queryRoutes, {
     db: deps.pool,
     cache: deps.cache,
@@ -140,8 +140,8 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   const publicStats = { db: deps.pool, cache: deps.cache, config };
   await app.register(statsRoutes, publicStats);
   await app.register(publicDataRoutes, publicStats);
-  if (deps.emailOutbox) emailOutboxRoutes(app, deps.emailOutbox);
-  if (deps.smsSimulator) outboxRoutes(app, deps.smsSimulator);
+  if (deps.emailOutbox) await app.register(emailOutboxRoutes, { outbox: deps.emailOutbox });
+  if (deps.smsSimulator) await app.register(outboxRoutes, { simulator: deps.smsSimulator });
   // The web application (web/, built by `npm run build`) at `/`, after every API route.
   webRoutes(app, { dir: WEB_DIST });
   return app;

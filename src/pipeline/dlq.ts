@@ -3,22 +3,10 @@ import { AppError } from '../platform/errors/catalog.js';
 import { lockReport } from '../reports/reports.repository.js';
 import type { ReportStatus } from '../reports/status.js';
 import { applyTransitions, type Transition } from '../reports/transition.js';
+import type { DeadLetter } from './dlq.schema.js';
 import { JOB_NAMES, type JobName, sweepJob } from './jobs.js';
 
-/**
- * The dead-letter view: what the pipeline gave up on. Two kinds — a job that used up its attempts (an outside
- * cause kept failing it), and a report a stage could not handle (a permanent error, status `failed`). Ids are
- * `job:<n>` and `report:<uuid>`.
- */
-export interface DeadLetter {
-  id: string;
-  kind: 'job' | 'report';
-  stage: string;
-  attempts: number | null;
-  error: string | null;
-  since: string;
-}
-
+/** What the pipeline gave up on, dead jobs first (DeadLetter in dlq.schema.ts: ids `job:<n>`, `report:<uuid>`). */
 export async function listDeadLetters(pool: Pool, limit = 100): Promise<DeadLetter[]> {
   const [jobs, reports] = await Promise.all([
     pool.query<{
