@@ -133,7 +133,11 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   deps.listener.on(REFERENCE_CHANNEL, () => {
     refreshReference(deps).catch((err: unknown) => deps.logger.warn({ err }, 'reference refresh failed'));
   });
-  notificationRoutes(app, deps, new CitizenStreams(deps.listener));
+  await app.register(notificationRoutes, {
+    db: deps.pool,
+    keys: deps.keys,
+    streams: new CitizenStreams(deps.listener),
+  });
   if (deps.alerts) await app.register(alertRoutes, { manager: deps.alerts.manager, db: deps.pool });
   overviewRoutes(app, deps.ops);
   await app.register(rewardRoutes, { db: deps.pool, keys: deps.keys });

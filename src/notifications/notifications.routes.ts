@@ -1,35 +1,38 @@
-import { Type as T } from '@sinclair/typebox';
-import type { Deps } from '../app/deps.js';
 import { principalOf, requireRole } from '../auth/guard.js';
+import type { Pool } from '../platform/db/pool.js';
 import { AppError } from '../platform/errors/catalog.js';
 import { type App, errorResponses } from '../platform/http/types.js';
-import { decrypt, encrypt } from '../platform/security/keys.js';
+import { decrypt, encrypt, type Keys } from '../platform/security/keys.js';
 import type { CitizenStreams, LiveEvent } from './live.js';
-
-const Settings = T.Object({
-  sms: T.Boolean({ description: 'SMS to the phone you signed in with' }),
-  email: T.Boolean({ description: 'E-mail to emailAddress' }),
-  emailAddress: T.Union([T.String({ format: 'email', maxLength: 254 }), T.Null()]),
-  language: T.Union([T.Literal('uz'), T.Literal('ru'), T.Literal('en')]),
-});
-const SettingsUpdate = T.Partial(Settings, { additionalProperties: false });
+import {
+  findChannelSettings,
+  inAppNotificationsAfter,
+  saveChannelSettings,
+} from './notifications.repository.js';
+import {
+  LiveEventsHeaders,
+  NotificationSettings,
+  NotificationSettingsUpdate,
+} from './notifications.schema.js';
 
 const HEARTBEAT_MS = 15_000;
 const REPLAY_LIMIT = 500;
 
+export interface NotificationRoutesOptions {
+  db: Pool;
+  /** The e-mail address is kept encrypted with the phone's key. */
+  keys: Pick<Keys, 'phoneEnc'>;
+  /** The live in-app streams of this process. */
+  streams: CitizenStreams;
+}
+
 /** The citizen's notification channels and the live in-app stream. */
-export function notificationRoutes(app: App, deps: Deps, streams: CitizenStreams): void {
-  const { pool, keys } = deps;
+export async function notificationRoutes(app: App, opts: NotificationRoutesOptions): Promise<void> {
+  const { db, keys, streams } = opts;
   const citizen = { preHandler: requireRole('citizen') };
 
-  const read = async (id: string) => {
-    const { rows } = await pool.query<{
-      notify_sms: boolean;
-      notify_email: boolean;
-      email_enc: Buffer | null;
-      language: 'uz' | 'ru' | 'en';
-    }>('select notify_sms, notify_email, email_enc, language from citizens where id = $1', [id]);
-    const r = rows[0]!;
+  const read = async (id: string): Promise<NotificationSettings> => {
+    const r = (await findChannelSettings(db, id))!;
     return {
       sms: r.notify_sms,
       email: r.notify_email,
@@ -46,7 +49,7 @@ export function notificationRoutes(app: App, deps: Deps, streams: CitizenStreams
         tags: ['notifications'],
         summary: 'How you hear about your reports (the in-app stream is always on)',
         security: [{ bearer: [] }],
-        response: { 200: Settings, ...errorResponses(401, 403) },
+        response: { 200: NotificationSettings, ...errorResponses(401, 403) },
       },
     },
     async (request) => read(principalOf(request).id),
@@ -60,8 +63,8 @@ export function notificationRoutes(app: App, deps: Deps, streams: CitizenStreams
         tags: ['notifications'],
         summary: 'Choose channels and language; e-mail needs an address',
         security: [{ bearer: [] }],
-        body: SettingsUpdate,
-        response: { 200: Settings, ...errorResponses(400, 401, 403) },
+        body: NotificationSettingsUpdate,
+        response: { 200: NotificationSettings, ...errorResponses(400, 401, 403) },
       },
     },
     async (request) => {
@@ -75,16 +78,12 @@ export function notificationRoutes(app: App, deps: Deps, streams: CitizenStreams
           message: 'Give an e-mail address to receive e-mails.',
         });
       }
-      await pool.query(
-        `update citizens set notify_sms = $2, notify_email = $3, email_enc = $4, language = $5 where id = $1`,
-        [
-          id,
-          next.sms,
-          next.email,
-          next.emailAddress ? encrypt(keys.phoneEnc, next.emailAddress) : null,
-          next.language,
-        ],
-      );
+      await saveChannelSettings(db, id, {
+        notify_sms: next.sms,
+        notify_email: next.email,
+        email_enc: next.emailAddress ? encrypt(keys.phoneEnc, next.emailAddress) : null,
+        language: next.language,
+      });
       return next;
     },
   );
@@ -99,7 +98,7 @@ export function notificationRoutes(app: App, deps: Deps, streams: CitizenStreams
           'Server-Sent Events: each change to your reports as it commits (event: report). Reconnect with ' +
           'Last-Event-ID to receive what you missed.',
         security: [{ bearer: [] }],
-        headers: T.Object({ 'last-event-id': T.Optional(T.String({ pattern: '^[0-9]{1,18}$' })) }),
+        headers: LiveEventsHeaders,
       },
     },
     async (request, reply) => {
@@ -138,17 +137,7 @@ export function notificationRoutes(app: App, deps: Deps, streams: CitizenStreams
       res.write('retry: 2000\n\n');
       try {
         if (lastId !== null) {
-          const { rows } = await pool.query<{
-            id: number;
-            report_id: string;
-            event: string;
-            created_at: Date;
-          }>(
-            `select id, report_id, event, created_at from notifications
-              where citizen_id = $1 and channel = 'inapp' and id > $2 order by id limit $3`,
-            [citizenId, lastId, REPLAY_LIMIT],
-          );
-          for (const r of rows) {
+          for (const r of await inAppNotificationsAfter(db, citizenId, lastId, REPLAY_LIMIT)) {
             write({
               id: r.id,
               citizenId,
