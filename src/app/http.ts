@@ -106,7 +106,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
     config,
     workersRunning: opts.workersRunning,
   });
-  authRoutes(app, deps);
+  await app.register(authRoutes, { db: deps.pool, keys: deps.keys, sms: deps.sms, config });
   const evidence = { db: deps.pool, blobs: deps.blobs, config };
   await app.register(evidenceRoutes, evidence);
   await app.register(resumableUploadRoutes, evidence);
