@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../platform/config/config.js';
-import { parseWorkerPools } from './pools.js';
+import { parseWorkerPools, workerPoolsThatFit } from './pools.js';
 
 describe('JARIMA_WORKERS', () => {
   it('parses per-stage pool sizes; stages not named run nowhere in this process', () => {
@@ -49,12 +49,11 @@ describe('stage pools', () => {
 });
 
 describe('pool sizing', () => {
-  it('refuses worker pools the database pool cannot serve, instead of deadlocking', async () => {
-    const { createTestApp } = await import('../../test/helpers/app.js');
-    const { startWorkers } = await import('../app/worker.js');
-    const t = await createTestApp({ DB_POOL_MAX: '8', JARIMA_WORKERS: 'none' });
-    await expect(
-      startWorkers({ ...t.deps, config: { ...t.deps.config, JARIMA_WORKERS: 'analyze:8' } }),
-    ).rejects.toThrow(/DB_POOL_MAX=8 is too small for JARIMA_WORKERS=analyze:8: it needs at least 17/);
+  it('refuses worker pools the database pool cannot serve, instead of deadlocking', () => {
+    // startWorkers (src/app/worker.ts) sizes its pools with workerPoolsThatFit before starting any.
+    const config = loadConfig({ DB_POOL_MAX: '8', JARIMA_WORKERS: 'analyze:8' });
+    expect(() => workerPoolsThatFit(config)).toThrow(
+      /DB_POOL_MAX=8 is too small for JARIMA_WORKERS=analyze:8: it needs at least 17/,
+    );
   });
 });

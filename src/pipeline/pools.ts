@@ -1,3 +1,4 @@
+import type { Config } from '../platform/config/config.js';
 import { JOB_NAMES, type JobName } from './jobs.js';
 
 /**
@@ -16,6 +17,24 @@ export function parseWorkerPools(spec: string, variable = 'JARIMA_WORKERS'): Rec
       );
     }
     sizes[m[1] as JobName] = Number(m[2]);
+  }
+  return sizes;
+}
+
+/**
+ * This process's pool sizes (JARIMA_WORKERS), refused when the database pool cannot serve them: each running job
+ * holds a connection for its claim and may use another to prepare, and each pool keeps one for LISTEN. Too small a
+ * database pool would deadlock the workers on each other.
+ */
+export function workerPoolsThatFit(
+  config: Pick<Config, 'JARIMA_WORKERS' | 'DB_POOL_MAX'>,
+): Record<JobName, number> {
+  const sizes = parseWorkerPools(config.JARIMA_WORKERS);
+  const needed = Object.values(sizes).reduce((sum, n) => sum + (n > 0 ? 2 * n + 1 : 0), 0);
+  if (needed > config.DB_POOL_MAX) {
+    throw new Error(
+      `DB_POOL_MAX=${config.DB_POOL_MAX} is too small for JARIMA_WORKERS=${config.JARIMA_WORKERS}: it needs at least ${needed}`,
+    );
   }
   return sizes;
 }
