@@ -24,6 +24,21 @@ const WORKERS_PER_CORE = 8;
  */
 const BATCH_BELOW_WORKERS = 4;
 
+/** The settings the autoscaler reads. */
+export type AutoscalerConfig = Pick<
+  Config,
+  | 'AUTOSCALE'
+  | 'AUTOSCALE_BATCH_HOLD_SHARE'
+  | 'AUTOSCALE_DOWN_AFTER'
+  | 'AUTOSCALE_INTERVAL_SECONDS'
+  | 'AUTOSCALE_MAX_WORKERS'
+  | 'AUTOSCALE_TARGET_AGE_SECONDS'
+  | 'AUTOSCALE_UTILISATION'
+  | 'DB_POOL_MAX'
+  | 'JARIMA_WORKERS'
+  | 'WORKER_DEAD_AFTER_SECONDS'
+>;
+
 export interface Resizable {
   sizes(): Record<JobName, number>;
   resize(stage: JobName, size: number): Promise<void>;
@@ -71,7 +86,7 @@ export class Autoscaler {
   constructor(
     private readonly deps: {
       pool: Pool;
-      config: Config;
+      config: AutoscalerConfig;
       metrics: Metrics;
       arrivals: StageArrivals;
       logger: Logger;
