@@ -128,7 +128,12 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   const review = { db: deps.pool, reference: deps.reference, config };
   await app.register(reviewQueueRoutes, review);
   await app.register(reviewDecisionRoutes, { ...review, blobs: deps.blobs });
-  await webhookRoutes(app, deps);
+  await app.register(webhookRoutes, {
+    db: deps.pool,
+    reference: deps.reference,
+    webhookSecrets: deps.govWebhookSecrets,
+    config,
+  });
   // The process's LISTEN connection also carries live citizen streams and reference data changed elsewhere.
   deps.listener.on(REFERENCE_CHANNEL, () => {
     refreshReference(deps).catch((err: unknown) => deps.logger.warn({ err }, 'reference refresh failed'));
