@@ -26,8 +26,8 @@ beforeAll(async () => {
 });
 
 /**
- * The routes on a Fastify instance of their own, with the app's authentication and error handler: the real app is
- * assembled in src/app/http.ts, which registers alertRoutes there.
+ * The routes on a Fastify instance of their own, with the app's authentication and error handler, registered as
+ * buildApp registers them in the real app.
  */
 async function routesApp(manager: AlertManager, pool: Queryable) {
   const key = randomBytes(32);
