@@ -11,7 +11,7 @@ import { newId } from '../src/platform/ids.js';
 import { deriveKeys } from '../src/platform/security/keys.js';
 import { cacheCounts, statementStats } from './lib/admin-stats.js';
 import { dailyCurve, daySegments, poissonSchedule, type Schedule, seededRandom } from './lib/arrivals.js';
-import { cpuPerUnit } from './lib/cpu.js';
+import { cpuPerUnit, type ProcessGroup, treeCpuSeconds } from './lib/cpu.js';
 import {
   type PhaseOutcome,
   type PhaseReading,
@@ -24,7 +24,6 @@ import { listenOverflows } from './lib/netstat.js';
 import { clientPool, openSchedule, send } from './lib/open-loop.js';
 import { execTotals } from './lib/pg-statements.js';
 import { classStats } from './lib/phase-stats.js';
-import { type ProcessGroup, treeCpuSeconds } from './lib/process-cpu.js';
 import { startServer, stopServer } from './lib/server.js';
 import { type Population, seedVolume } from './lib/volume.js';
 

@@ -24,16 +24,19 @@ import { SmsSimulator } from '../integrations/sms/simulator.js';
 import { AlertManager } from '../ops/alerts/manager.js';
 import { loadAlertRules } from '../ops/alerts/rules.js';
 import { createAlertSinks } from '../ops/alerts/sinks.js';
-import { OpsSampler } from '../ops/overview.js';
+import { CapacityRecorder } from '../ops/capacity-recorder.js';
+import { OpsSampler } from '../ops/sampler.js';
+import { SamplerHealth } from '../ops/sampler-health.js';
 import { DemandForecaster } from '../pipeline/demand.js';
 import { StageWakeups } from '../pipeline/duty.js';
 import { StageArrivals, stageWaitingFor } from '../pipeline/queues.js';
 import { Cache } from '../platform/cache/cache.js';
 import type { Config } from '../platform/config/config.js';
 import { PgListener } from '../platform/db/listener.js';
-import { createPool, onChanges, type Pool } from '../platform/db/pool.js';
+import { createPool, onChanges, type Pool, reportPoolErrors } from '../platform/db/pool.js';
 import { QueryTimings } from '../platform/db/query-timing.js';
 import type { Logger } from '../platform/logger.js';
+import { FailureLog } from '../platform/metrics/failures.js';
 import { Metrics } from '../platform/metrics/metrics.js';
 import { deriveKeys, type Keys } from '../platform/security/keys.js';
 import { ReferenceData } from '../reference/reference.js';
@@ -106,6 +109,14 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
   );
   queryTimings.attach(pool);
   const log = opts.logger;
+  reportPoolErrors(
+    pool,
+    new FailureLog({
+      logger: log,
+      source: 'database pool',
+      count: (kind) => metrics.dbPoolErrors.inc({ kind }),
+    }),
+  );
   const smsSimulator = new SmsSimulator((sms) =>
     log.info({ simulator: 'sms' }, `[SMS SIMULATOR] ${maskPhone(sms.to)}: ${sms.text}`),
   );
@@ -169,12 +180,16 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
   const alerts = config.ALERTS_ENABLED
     ? await alertManager(config, { metrics, logger: log, email, pool })
     : null;
+  // The dashboard's sampler and capacity recording share the minute and one account of what failed.
+  const health = new SamplerHealth({ metrics, logger: log });
   const ops = new OpsSampler({
     pool,
     metrics,
     cache,
     arrivals,
     breakers: () => ({ gov_registry: BREAKER_VALUE[govRegistry.breakerState()] }),
+    health,
+    minuteListeners: [new CapacityRecorder({ pool, metrics, health })],
   });
   return {
     config,

@@ -91,7 +91,7 @@ describe('marginalCpu', () => {
   });
 
   it('reads the cost per report at the busiest load measured, once that band has carried enough reports', async () => {
-    const { cpuBand } = await import('./overview.js');
+    const { cpuBand } = await import('./capacity-recorder.js');
     expect([0.5, 1, 3, 20, 200, 300, 1e6].map(cpuBand)).toEqual([0, 0, 1, 4, 7, 8, 12]);
     const m = (value: number, samples = 10) => ({ value, samples });
     // Background 0.4 CPU/s. At ~20 reports/s (band 4) a report costs 12 ms, at ~200/s (band 7) 4 ms: claims of

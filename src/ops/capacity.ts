@@ -135,8 +135,8 @@ const BAND_MIN_REPORTS = 500;
 const BAND_MIN_INTERVALS = 6;
 
 /**
- * The installation's CPU per extra report (src/ops/overview.ts keeps the sums of this process's and a local
- * PostgreSQL's CPU): busy intervals' CPU less the background rate measured in intervals without reports, per
+ * The installation's CPU per extra report (src/ops/capacity-recorder.ts keeps the sums of this process's and a
+ * local PostgreSQL's CPU): busy intervals' CPU less the background rate measured in intervals without reports, per
  * report. The pipeline's cost per report falls with load (sweeps claim more at once), so the figure is taken from the
  * busiest throughput band (powers of two of reports/s) that has carried enough reports over enough intervals, and
  * from all busy intervals when none has. (A fit of a cost per transaction plus a cost per report over the bands was

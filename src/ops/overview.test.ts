@@ -8,16 +8,6 @@ import {
   staffMember,
   submitReport,
 } from '../../test/helpers/app.js';
-import { quantileFromCumulative } from './overview.js';
-
-describe('quantileFromCumulative', () => {
-  it('interpolates inside the bucket that holds the rank', () => {
-    // 10 in ≤ 1, 10 more in (1, 2], nothing after: the median is 1, the 75th percentile 1.5.
-    expect(quantileFromCumulative([1, 2, Number.POSITIVE_INFINITY], [10, 20, 20], 0.5)).toBe(1);
-    expect(quantileFromCumulative([1, 2, Number.POSITIVE_INFINITY], [10, 20, 20], 0.75)).toBe(1.5);
-    expect(quantileFromCumulative([1, 2], [0, 0], 0.5)).toBeNull();
-  });
-});
 
 describe('GET /v1/ops/overview', () => {
   it('gives the operator the signals now and per minute, and records measured service times', async () => {
@@ -47,6 +37,13 @@ describe('GET /v1/ops/overview', () => {
     // start() closed a first minute of its own: two points.
     expect(res.json().series).toHaveLength(2);
     expect(res.json().now.stages.enrich.completed).toBe(1);
+    // Every reading this process attempted, none of them behind.
+    expect(res.json().sampling).toMatchObject({
+      queues: { stale: false, failures: 0, lastError: null },
+      points: { stale: false, failures: 0 },
+      capacity: { stale: false, failures: 0 },
+      installation_cpu: { stale: false, failures: 0 },
+    });
     expect(
       (await t.app.inject({ method: 'GET', url: '/v1/ops/overview', headers: bearer(c.token) })).statusCode,
     ).toBe(403);

@@ -1,4 +1,8 @@
+import { bucketQuantile, upperBoundOf } from '../../platform/metrics/quantile.js';
 import type { Condition, Expr, Labels, Matcher, Selector } from './expr.js';
+
+// expr.test.ts checks the interpolation through this module.
+export { bucketQuantile };
 
 export interface Sample {
   /** ms since the epoch */
@@ -216,17 +220,11 @@ function binary(op: '+' | '-' | '*' | '/', l: Value, r: Value): Value {
   return { kind: 'vector', items: out };
 }
 
-/**
- * Prometheus's histogram_quantile: per label set (without `le`), linear interpolation inside the bucket that holds
- * the rank. The buckets must include +Inf; a quantile in the +Inf bucket is the highest finite bound; no
- * observations give no value.
- */
+/** Prometheus's histogram_quantile per label set (without `le`): see bucketQuantile for the interpolation. */
 function histogramQuantile(q: number, items: Element[]): Element[] {
   const groups = new Map<string, { labels: Labels; buckets: Map<number, number> }>();
   for (const item of items) {
-    const le = item.labels.le;
-    if (le === undefined) continue;
-    const upper = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le);
+    const upper = upperBoundOf(item.labels);
     if (Number.isNaN(upper)) continue;
     const { le: _, ...labels } = item.labels;
     const key = labelKey(labels);
@@ -243,30 +241,4 @@ function histogramQuantile(q: number, items: Element[]): Element[] {
     if (value !== null) out.push({ labels, value });
   }
   return out;
-}
-
-export function bucketQuantile(q: number, buckets: { upper: number; count: number }[]): number | null {
-  if (buckets.length < 2 || buckets[buckets.length - 1]!.upper !== Number.POSITIVE_INFINITY) return null;
-  // Rates of cumulative buckets taken at slightly different moments can dip; make them monotonic again.
-  let max = 0;
-  for (const b of buckets) {
-    max = Math.max(max, b.count);
-    b.count = max;
-  }
-  const total = buckets[buckets.length - 1]!.count;
-  if (total === 0) return null;
-  let rank = q * total;
-  const i = buckets.findIndex((b) => b.count >= rank);
-  if (i === buckets.length - 1) return buckets[buckets.length - 2]!.upper;
-  const b = buckets[i]!;
-  if (i === 0 && b.upper <= 0) return b.upper;
-  let start = 0;
-  let count = b.count;
-  if (i > 0) {
-    const prev = buckets[i - 1]!;
-    start = prev.upper;
-    count -= prev.count;
-    rank -= prev.count;
-  }
-  return start + (b.upper - start) * (rank / count);
 }

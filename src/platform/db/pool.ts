@@ -1,4 +1,6 @@
 import pg from 'pg';
+import { toError } from '../errors/catalog.js';
+import { FailureLog, processWarnings } from '../metrics/failures.js';
 
 /** Anything that runs a parameterised query: the pool, or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
@@ -11,10 +13,44 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number.parseFloat(v));
 
 export function createPool(connectionString: string, max: number, applicationName = 'jarima'): pg.Pool {
   const pool = new pg.Pool({ connectionString, max, application_name: applicationName });
-  // An idle client that loses its connection (database restart) must not crash the process.
-  pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
+  // A client that loses its connection (database restart) must not crash the process: the loss is reported
+  // instead, once per connection — pg emits the server's reason and then "Connection terminated unexpectedly", and
+  // pg-pool hands an idle client's errors to the pool's 'error' as well.
+  const lost = new WeakSet<pg.PoolClient>();
+  const connectionLost = (client: pg.PoolClient, err: Error) => {
+    if (lost.has(client)) return;
+    lost.add(client);
+    poolError(pool, 'connection', err);
+  };
+  pool.on('error', (err, client) => connectionLost(client, err));
+  pool.on('connect', (client) => client.on('error', (err) => connectionLost(client, err)));
   return pool;
+}
+
+/**
+ * Errors of a pool that no query returns to a caller: a connection that failed (idle, or under a query whose
+ * caller sees it too), a rollback that failed, a change listener that threw.
+ */
+export type PoolErrorKind = 'connection' | 'rollback' | 'change_listener';
+
+const reporters = new WeakMap<object, Pick<FailureLog, 'report'>>();
+
+/**
+ * Where this pool's unreturned errors go: the composition root's FailureLog (a rate-limited log line and
+ * jarima_db_pool_errors_total). Until one is set, they are written at most once a minute per kind as Node
+ * warnings on stderr (a pool of a CLI command or a benchmark).
+ */
+export function reportPoolErrors(pool: pg.Pool, to: Pick<FailureLog, 'report'>): void {
+  reporters.set(pool, to);
+}
+
+function poolError(pool: object, kind: PoolErrorKind, err: unknown): void {
+  let reporter = reporters.get(pool);
+  if (!reporter) {
+    reporter = new FailureLog({ logger: processWarnings, source: 'database pool' });
+    reporters.set(pool, reporter);
+  }
+  reporter.report(kind, toError(err));
 }
 
 /**
@@ -71,7 +107,9 @@ function tell(pool: object, changes: Changes): void {
     // The work has committed: a listener's failure must not make it look failed to the caller.
     try {
       fn(changes);
-    } catch {}
+    } catch (err) {
+      poolError(pool, 'change_listener', err);
+    }
   }
 }
 
@@ -91,6 +129,8 @@ export async function withTransaction<T>(
     entered: {} as Record<string, number>,
   };
   openTransactions.set(client, changes);
+  // A client whose rollback failed may still be inside the transaction: it goes, rather than back to the pool.
+  let broken: Error | undefined;
   try {
     await client.query('begin');
     const result = await fn(client);
@@ -99,10 +139,15 @@ export async function withTransaction<T>(
     tell(pool, { reports: [...changes.reports], citizens: [...changes.citizens], entered: changes.entered });
     return result;
   } catch (err) {
-    await client.query('rollback').catch(() => {});
+    try {
+      await client.query('rollback');
+    } catch (rollbackErr) {
+      broken = toError(rollbackErr);
+      poolError(pool, 'rollback', broken);
+    }
     throw err;
   } finally {
     openTransactions.delete(client);
-    if (!held) client.release();
+    if (!held) client.release(broken);
   }
 }

@@ -90,6 +90,34 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly samplerErrors = new Counter({
+    name: 'jarima_sampler_errors_total',
+    help:
+      'Background readings of this process that failed, by part: queues (queue depth and age from the database), ' +
+      'points (the operator dashboard’s minute), capacity (capacity_measurements), installation_cpu (PostgreSQL’s ' +
+      'CPU from pg_stat_activity and /proc). Each is logged at most once a minute per part, with the count since',
+    labelNames: ['part'] as const,
+    registers: [this.registry],
+  });
+  readonly samplerLastSuccess = new Gauge({
+    name: 'jarima_sampler_last_success_timestamp_seconds',
+    help:
+      'When each background reading (see jarima_sampler_errors_total) last succeeded, Unix seconds: a gauge it ' +
+      'feeds (jarima_stage_queue_depth for queues) is stale once this is a few intervals old',
+    labelNames: ['part'] as const,
+    registers: [this.registry],
+  });
+  readonly dbPoolErrors = new Counter({
+    name: 'jarima_db_pool_errors_total',
+    help:
+      'Database errors of this process’s pool that no query returned, by kind: connection (a connection failed; ' +
+      'idle, or under a query whose caller sees it too), rollback (a failed transaction could not be rolled back; ' +
+      'the connection is discarded), change_listener (a listener to committed changes threw; the commit stands). ' +
+      'Each is logged at most once a minute per kind, with the count since',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   private stageCounter(name: string, help: string) {
     return new Counter({ name, help, labelNames: ['stage'] as const, registers: [this.registry] });
   }
