@@ -115,7 +115,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
     cache: deps.cache,
     intake: deps.intake,
     reference: deps.reference,
-    config: deps.config,
+    config,
   });
   await app.register(referenceRoutes, { db: deps.pool, cache: deps.cache, reference: deps.reference });
   await app.register(dlqRoutes, { db: deps.pool });
