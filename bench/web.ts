@@ -4,9 +4,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { WEB_DIST } from '../src/web/static.js';
-import { CHROMIUM, CHROMIUM_ARGS, ensureWebBuild } from '../test/web/browser.js';
+import {
+  demoAccounts,
+  ensureWebBuild,
+  launchChromium,
+  signedInContext,
+  staffSession,
+} from '../test/web/browser.js';
 import { table } from './lib/open-loop.js';
 import { signInCitizen, startServer, stopServer } from './lib/server.js';
 
@@ -68,10 +73,12 @@ export async function webBench(o: { runs: number }): Promise<void> {
   });
   await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
   const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   try {
     const session = await signInCitizen(url, '+998900000077');
-    const staff = await staffSignIn(url, tmp);
+    // The demo administrator (every staff console admits them).
+    const admin = (await demoAccounts(tmp)).get('admin')!;
+    const staff = await staffSession(url, admin, 'admin');
     const rows: (string | number)[][] = [];
     for (const page of PAGES) {
       const fcp: number[] = [];
@@ -79,18 +86,11 @@ export async function webBench(o: { runs: number }): Promise<void> {
       const bytes: number[] = [];
       const js: number[] = [];
       for (let i = 0; i < o.runs; i++) {
-        const context = await browser.newContext();
-        if (page.citizen)
-          // A returning citizen: signed in, the filing rules already read.
-          await context.addInitScript((s) => {
-            sessionStorage.setItem('jarima.session', s);
-            localStorage.setItem('jarima.rulesRead', '1');
-          }, JSON.stringify(session));
-        if (page.staff)
-          await context.addInitScript(
-            (s) => sessionStorage.setItem('jarima.staff', s),
-            JSON.stringify(staff),
-          );
+        // A returning citizen (signed in, the filing rules already read) or a signed-in administrator.
+        const context = await signedInContext(browser, {
+          ...(page.citizen ? { citizen: session } : {}),
+          ...(page.staff ? { staff } : {}),
+        });
         // The moment the page became usable is taken inside the page, by a MutationObserver from the first
         // document on: a check from here (a selector poll and a round trip to read the clock) added ~200 ms.
         await context.addInitScript(readyProbe(page.ready));
@@ -203,26 +203,4 @@ function initialJs(): string {
     `initial JavaScript (${files.length} of ${all} chunks, what every page loads first): ${(raw / 1024).toFixed(1)} kB, ` +
     `${(gz / 1024).toFixed(1)} kB gzip, ${(br / 1024).toFixed(1)} kB brotli (target < 200 kB compressed)`
   );
-}
-
-/** The demo administrator (`jarima start` writes the demo accounts into its data directory), signed in. */
-async function staffSignIn(url: string, dataDir: string) {
-  const line = readFileSync(path.join(dataDir, 'demo-accounts.txt'), 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('admin\t'))!;
-  const [, login, password] = line.split('\t');
-  const res = (await (
-    await fetch(`${url}/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ login, password }),
-    })
-  ).json()) as { token: string; subjectId: string; expiresAt?: string };
-  return {
-    token: res.token,
-    subjectId: res.subjectId,
-    role: 'admin',
-    login,
-    expiresAt: res.expiresAt ?? new Date(Date.now() + 3600_000).toISOString(),
-  };
 }

@@ -1,14 +1,23 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import Fastify from 'fastify';
-import { WEB_DIST, webRoutes } from '../../src/web/static.js';
+import {
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  chromium,
+  type Page,
+} from 'playwright-core';
+import { WEB_DIST } from '../../src/web/static.js';
+import type { TestDatabase } from '../helpers/db.js';
+import { type JarimaProcess, running, spawnJarima } from '../helpers/process.js';
 
 /**
- * Helpers for the browser tests: Debian's Chromium (or skip), an up-to-date web build, and the URL that serves
- * the web app next to a running `jarima start`.
+ * The one set-up of the browser tests (test/web/*.test.ts) and the web benchmark (bench/web.ts): Debian's
+ * Chromium (or skip), an up-to-date web build, a `jarima start` that serves the app, pages that record what the
+ * browser complains about, screenshots, and signing in.
  */
 
 export const CHROMIUM = process.env.JARIMA_TEST_CHROMIUM ?? '/usr/bin/chromium';
@@ -31,7 +40,13 @@ export function chromiumAvailable(): boolean {
   return false;
 }
 
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
 const ROOT = path.resolve(import.meta.dirname, '../..');
+/** Screenshots of the pages the tests visit, to look at after a run. */
+export const ARTIFACTS = path.resolve(import.meta.dirname, 'artifacts');
 
 function newestMtime(p: string): number {
   const s = statSync(p);
@@ -64,11 +79,13 @@ export async function ensureWebBuild(): Promise<'built' | 'up to date'> {
 
 async function buildIfStale(): Promise<'built' | 'up to date'> {
   const index = path.join(WEB_DIST, 'index.html');
+  // The app also bundles the plate rules the server uses (src/reference/plates.ts) and their data file.
   const sources = [
     'web/src',
     'web/index.html',
     'web/public',
     'web/vite.config.ts',
+    'src/reference/plates.ts',
     'data/uz-plate-formats.json',
   ];
   if (existsSync(index)) {
@@ -88,56 +105,155 @@ async function buildIfStale(): Promise<'built' | 'up to date'> {
   return 'built';
 }
 
-const API_PATH = /^\/(v1(\/|$)|docs(\/|$)|metrics$|healthz$|readyz$)/;
-
-function pass(req: http.IncomingMessage, res: http.ServerResponse, target: URL) {
-  const upstream = http.request(
-    { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-    (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    },
-  );
-  upstream.on('error', () => res.destroy());
-  res.on('close', () => upstream.destroy());
-  req.pipe(upstream);
+export interface StaffAccount {
+  login: string;
+  password: string;
 }
 
-export interface WebFront {
+/** The demo staff accounts `jarima start` created, from the file it writes into its data directory: role → account. */
+export async function demoAccounts(dataDir: string): Promise<Map<string, StaffAccount>> {
+  const accounts = new Map<string, StaffAccount>();
+  for (const line of (await readFile(path.join(dataDir, 'demo-accounts.txt'), 'utf8')).trim().split('\n')) {
+    const [role, login, password] = line.split('\t');
+    accounts.set(role!, { login: login!, password: password! });
+  }
+  return accounts;
+}
+
+export interface WebStack {
+  jarima: JarimaProcess;
+  db: TestDatabase;
+  /** Where the app and the API are served (one origin). */
   url: string;
-  /** 'jarima': the process serves the app itself (webRoutes is wired); 'front': a stand-in in this process. */
-  via: 'jarima' | 'front';
-  close(): Promise<void>;
+  dataDir: string;
+  /** The demo staff accounts: role → account. */
+  accounts: Map<string, StaffAccount>;
+  stop(): Promise<void>;
+}
+
+/** A pool of each pipeline stage: enough for a browser test's few reports, light on a 2-core machine. */
+const PIPELINE_WORKERS = 'validate:1,dedupe:1,enrich:1,analyze:1,forward:1,notify:1,payout:1';
+
+/**
+ * A real `jarima start` (pipeline workers, SMS and registry simulators, the web app) on `database`, with the web
+ * build brought up to date meanwhile. The database is created by the test file, which owns its clean-up.
+ */
+export async function startWebStack(o: {
+  name: string;
+  database: Promise<TestDatabase>;
+  env?: Record<string, string>;
+}): Promise<WebStack> {
+  const [build, db] = await Promise.all([ensureWebBuild(), o.database]);
+  console.log(`web build: ${build}`);
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), `jarima-web-${o.name}-`));
+  await mkdir(ARTIFACTS, { recursive: true });
+  const jarima = spawnJarima(['start'], {
+    DATABASE_URL: db.url,
+    JARIMA_DATA_DIR: dataDir,
+    PORT: '0',
+    JARIMA_WORKERS: PIPELINE_WORKERS,
+    ...o.env,
+  });
+  const stop = async () => {
+    await jarima.stop('SIGTERM');
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const url = await running(jarima);
+    const home = await fetch(`${url}/`);
+    if (
+      !(home.headers.get('content-type') ?? '').startsWith('text/html') ||
+      !(await home.text()).includes('id="root"')
+    )
+      throw new Error(`${url}/ does not serve the web app (${home.status}); is webRoutes registered?`);
+    return { jarima, db, url, dataDir, accounts: await demoAccounts(dataDir), stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** A full-page screenshot into test/web/artifacts/<name>.png. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
 /**
- * The address to open in the browser. When the running jarima serves the web app, that is its own URL. Until
- * `webRoutes` is wired into src/app/http.ts, a stand-in front serves web/dist through the same `webRoutes` and
- * passes API paths through to jarima byte for byte (streams included), so the browser sees one origin either way.
+ * A new context and page whose console errors and warnings and uncaught errors are pushed onto `problems`
+ * (prefixed with `label`), except messages `expected` says the test caused on purpose.
  */
-export async function webFront(apiUrl: string): Promise<WebFront> {
-  const home = await fetch(`${apiUrl}/`);
-  if (
-    (home.headers.get('content-type') ?? '').startsWith('text/html') &&
-    (await home.text()).includes('id="root"')
-  ) {
-    return { url: apiUrl, via: 'jarima', close: async () => {} };
-  }
-  const web = Fastify();
-  webRoutes(web, { dir: WEB_DIST });
-  const webUrl = await web.listen({ host: '127.0.0.1', port: 0 });
-  const api = new URL(apiUrl);
-  const site = new URL(webUrl);
-  const server = http.createServer((req, res) => pass(req, res, API_PATH.test(req.url ?? '/') ? api : site));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    via: 'front',
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      await web.close();
-    },
+export async function openPage(
+  browser: Browser,
+  options: BrowserContextOptions,
+  problems: string[],
+  watch: { label?: string; expected?: (text: string) => boolean } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  const label = watch.label ? `${watch.label} ` : '';
+  page.on('console', (m) => {
+    if (watch.expected?.(m.text())) return;
+    if (m.type() === 'error' || m.type() === 'warning')
+      problems.push(`${label}console.${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`${label}page error: ${e.message}`));
+  return { context, page };
+}
+
+/** The one-time code the SMS simulator sent to `phone` last. */
+export async function smsCode(url: string, phone: string): Promise<string> {
+  const outbox = (await (await fetch(`${url}/v1/dev/outbox?to=${encodeURIComponent(phone)}`)).json()) as {
+    messages: { text: string }[];
   };
+  const code = /\b(\d{6})\b/.exec(outbox.messages[0]?.text ?? '')?.[1];
+  if (!code) throw new Error(`no sign-in code in the SMS outbox for ${phone}`);
+  return code;
+}
+
+/** Signs in on the staff sign-in page that is open, submitting with the button or with Enter. */
+export async function signInStaff(page: Page, account: StaffAccount, submit: 'click' | 'enter' = 'click') {
+  await page.getByLabel('Login').fill(account.login);
+  await page.getByLabel('Password').fill(account.password);
+  if (submit === 'enter') await page.keyboard.press('Enter');
+  else await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+/** A staff member's sign-in as the app keeps it (sessionStorage `jarima.staff`), from `POST /v1/auth/login`. */
+export async function staffSession(url: string, account: StaffAccount, role: string) {
+  const res = (await (
+    await fetch(`${url}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(account),
+    })
+  ).json()) as { token: string; subjectId: string; expiresAt?: string };
+  return {
+    token: res.token,
+    subjectId: res.subjectId,
+    role,
+    login: account.login,
+    expiresAt: res.expiresAt ?? new Date(Date.now() + 3600_000).toISOString(),
+  };
+}
+
+/**
+ * A context whose pages open signed in, as a returning visitor's tab would: the citizen's session (with the filing
+ * rules already read) and/or the staff member's, put in storage before the app's own scripts run.
+ */
+export async function signedInContext(
+  browser: Browser,
+  signIn: { citizen?: object; staff?: object },
+): Promise<BrowserContext> {
+  const context = await browser.newContext();
+  if (signIn.citizen)
+    await context.addInitScript((s) => {
+      sessionStorage.setItem('jarima.session', s);
+      localStorage.setItem('jarima.rulesRead', '1');
+    }, JSON.stringify(signIn.citizen));
+  if (signIn.staff)
+    await context.addInitScript(
+      (s) => sessionStorage.setItem('jarima.staff', s),
+      JSON.stringify(signIn.staff),
+    );
+  return context;
 }

@@ -1,19 +1,19 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../helpers/db.js';
 import { makeScene, makeVideo } from '../helpers/media.js';
-import { client, type JarimaProcess, running, spawnJarima } from '../helpers/process.js';
 import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
   chromiumAvailable,
-  ensureWebBuild,
-  type WebFront,
-  webFront,
+  launchChromium,
+  openPage,
+  screenshot,
+  signInStaff,
+  smsCode,
+  startWebStack,
+  type WebStack,
 } from './browser.js';
 
 /**
@@ -24,18 +24,14 @@ import {
  * `forwarded`, the registry's fine and payment and the reward, all without reloading — and the public statistics map
  * with every region. Screenshots of each page go to test/web/artifacts/.
  */
-const ARTIFACTS = path.resolve(import.meta.dirname, 'artifacts');
 const PHONE = '+998 90 765 43 21';
 const TASHKENT = { latitude: 41.3111, longitude: 69.2797 };
 const run = chromiumAvailable();
 
-let jarima: JarimaProcess;
-let apiUrl: string;
-let front: WebFront;
+let stack: WebStack;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
-let dataDir: string;
 let photoFile: string;
 let videoFile: string;
 /** The photo's camera time as the form should show it: Tashkent wall-clock time, to the minute. */
@@ -50,9 +46,7 @@ const problems: string[] = [];
 let droppingConnection = false;
 let reportId = '';
 
-async function shot(name: string) {
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-}
+const shot = (name: string) => screenshot(page, name);
 
 /** The page has no horizontal scrollbar at the current width. */
 async function fitsWidth(): Promise<boolean> {
@@ -61,19 +55,7 @@ async function fitsWidth(): Promise<boolean> {
 
 describe.skipIf(!run)('the web app in Chromium: a citizen and the public', () => {
   beforeAll(async () => {
-    const [build, db] = await Promise.all([ensureWebBuild(), createTestDatabase()]);
-    console.log(`web build: ${build}`);
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'jarima-web-e2e-'));
-    await mkdir(ARTIFACTS, { recursive: true });
-    jarima = spawnJarima(['start'], {
-      DATABASE_URL: db.url,
-      JARIMA_DATA_DIR: dataDir,
-      PORT: '0',
-      JARIMA_WORKERS: 'validate:1,dedupe:1,enrich:1,analyze:1,forward:1,notify:1,payout:1',
-    });
-    apiUrl = await running(jarima);
-    front = await webFront(apiUrl);
-    console.log(`web app served by: ${front.via} (${front.url})`);
+    stack = await startWebStack({ name: 'citizen', database: createTestDatabase() });
 
     // A real photo whose camera wrote its time 10 minutes ago, on Tashkent's clock, without an offset.
     const taken = new Date(Date.now() + 5 * 3600_000 - 10 * 60_000).toISOString();
@@ -83,11 +65,11 @@ describe.skipIf(!run)('the web app in Chromium: a citizen and the public', () =>
       .withExif({ IFD2: { DateTimeOriginal: exifTime } })
       .jpeg({ quality: 90 })
       .toBuffer();
-    photoFile = path.join(dataDir, 'dashcam.jpg');
+    photoFile = path.join(stack.dataDir, 'dashcam.jpg');
     await writeFile(photoFile, photo);
     // A real video (H.264 in MP4, as phones record) whose movie header gives a place; its time is later than the
     // photo's, which the form keeps because it came first.
-    videoFile = path.join(dataDir, 'dashcam.mp4');
+    videoFile = path.join(stack.dataDir, 'dashcam.mp4');
     await writeFile(
       videoFile,
       await makeVideo({
@@ -100,51 +82,46 @@ describe.skipIf(!run)('the web app in Chromium: a citizen and the public', () =>
       }),
     );
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    context = await browser.newContext({
-      viewport: { width: 390, height: 844 },
-      locale: 'en-GB',
-      geolocation: TASHKENT,
-      permissions: ['geolocation'],
-    });
-    page = await context.newPage();
-    page.on('console', (m) => {
-      if (droppingConnection && m.text().includes('net::ERR_CONNECTION_RESET')) return;
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    browser = await launchChromium();
+    ({ context, page } = await openPage(
+      browser,
+      {
+        viewport: { width: 390, height: 844 },
+        locale: 'en-GB',
+        geolocation: TASHKENT,
+        permissions: ['geolocation'],
+      },
+      problems,
+      { expected: (text) => droppingConnection && text.includes('net::ERR_CONNECTION_RESET') },
+    ));
   }, 300_000);
 
   afterAll(async () => {
     await browser?.close();
-    await front?.close();
-    await jarima?.stop('SIGTERM');
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   it('serves the app with compression and immutable assets', async () => {
-    const res = await fetch(`${front.url}/reports`, { headers: { 'accept-encoding': 'br' } });
+    const res = await fetch(`${stack.url}/reports`, { headers: { 'accept-encoding': 'br' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-cache');
     const html = await res.text();
     const script = /<script type="module" crossorigin src="([^"]+)"/.exec(html)?.[1];
     expect(script).toMatch(/^\/assets\/.+\.js$/);
-    const js = await fetch(`${front.url}${script}`, { headers: { 'accept-encoding': 'br' } });
+    const js = await fetch(`${stack.url}${script}`, { headers: { 'accept-encoding': 'br' } });
     expect(js.headers.get('content-encoding')).toBe('br');
     expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
   });
 
   it('signs a citizen in with the code from the SMS outbox', async () => {
-    await page.goto(`${front.url}/`);
+    await page.goto(`${stack.url}/`);
     await shot('home');
     await page.getByRole('link', { name: 'Sign in' }).click();
     await page.getByLabel('Phone number').fill(PHONE);
     await shot('signin');
     await page.getByRole('button', { name: 'Send code' }).click();
     await page.getByLabel('Code from the SMS').waitFor();
-    const outbox = await client(apiUrl).call('GET', `/v1/dev/outbox?to=${encodeURIComponent(PHONE)}`);
-    const code = /\b(\d{6})\b/.exec(outbox.body.messages[0].text)![1]!;
-    await page.getByLabel('Code from the SMS').fill(code);
+    await page.getByLabel('Code from the SMS').fill(await smsCode(stack.url, PHONE));
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/\/reports$/);
     await page.getByText('You have not filed any reports yet.').waitFor();
@@ -269,28 +246,21 @@ describe.skipIf(!run)('the web app in Chromium: a citizen and the public', () =>
     });
 
     // An inspector, in a browser of their own, takes the report from the queue and approves it by keyboard alone.
-    const password = /inspector\s+login: inspector\s+password: (\S+)/.exec(jarima.output())![1]!;
-    const staffContext = await browser.newContext({
-      viewport: { width: 1280, height: 900 },
-      locale: 'en-GB',
-    });
-    const inspector = await staffContext.newPage();
-    inspector.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning')
-        problems.push(`inspector console.${m.type()}: ${m.text()}`);
-    });
-    inspector.on('pageerror', (e) => problems.push(`inspector page error: ${e.message}`));
-    await inspector.goto(`${front.url}/inspector`);
+    const { context: staffContext, page: inspector } = await openPage(
+      browser,
+      { viewport: { width: 1280, height: 900 }, locale: 'en-GB' },
+      problems,
+      { label: 'inspector' },
+    );
+    await inspector.goto(`${stack.url}/inspector`);
     await inspector.waitForURL(/\/staff\/sign-in\?next=%2Finspector$/);
-    await inspector.getByLabel('Login').fill('inspector');
-    await inspector.getByLabel('Password').fill(password);
-    await inspector.keyboard.press('Enter');
+    await signInStaff(inspector, stack.accounts.get('inspector')!, 'enter');
     await inspector.locator(`tr[data-report="${reportId}"]`).waitFor();
     await inspector.keyboard.press('t');
     await inspector.waitForURL(`**/inspector/review/${reportId}`);
     await inspector.locator('[data-testid="lease"][data-holding="true"]').waitFor();
     expect(await inspector.locator('.thumbs button').count()).toBe(2);
-    await inspector.screenshot({ path: path.join(ARTIFACTS, 'inspector-review.png'), fullPage: true });
+    await screenshot(inspector, 'inspector-review');
     await inspector.keyboard.press('a');
     await inspector.waitForURL(/\/inspector$/);
     await expect
@@ -343,7 +313,7 @@ describe.skipIf(!run)('the web app in Chromium: a citizen and the public', () =>
     await page.locator('.chart polyline').first().waitFor();
     const csv = await page.getByTestId('open-data').getAttribute('href');
     expect(csv).toMatch(/^\/v1\/open-data\/reports\.csv\?from=/);
-    expect((await fetch(`${front.url}${csv}`)).status).toBe(200);
+    expect((await fetch(`${stack.url}${csv}`)).status).toBe(200);
     await shot('stats');
     await page.getByLabel('Areas').selectOption('district');
     await expect.poll(() => regions.count(), { timeout: 15_000 }).toBeGreaterThan(100);
@@ -372,7 +342,7 @@ describe.skipIf(!run)('the web app in Chromium: a citizen and the public', () =>
       '/rewards',
       '/stats',
     ]) {
-      await page.goto(`${front.url}${p}`);
+      await page.goto(`${stack.url}${p}`);
       await page.locator('h1').first().waitFor();
       // The map and the statistics arrive after the page: measure once they are drawn.
       if (p === '/report/new' || p === '/stats')

@@ -1,99 +1,16 @@
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ComponentType, createElement, Suspense } from 'react';
 import { describe, expect, it } from 'vitest';
-import { matchPlate, normalisePlate as serverNormalise } from '../../src/reference/plates.js';
 import { readCameraFacts } from '../../web/src/lib/exif.js';
-import {
-  checkPlate,
-  compilePlateRules,
-  formatPlate,
-  normalisePlate,
-  type PlateFormatsFile,
-} from '../../web/src/lib/plate.js';
 import { runEventStream, type SseMessage, SseParser } from '../../web/src/lib/sse.js';
 import { exifToTashkentLocal, tashkentLocalToIso, toTashkentLocal } from '../../web/src/lib/time.js';
 import { makeJpeg, makeJpegWithExif, makePng, makeVideo } from '../helpers/media.js';
 
-/** The web app's own logic, without a browser: plate checking, EXIF, Tashkent time, the event-stream client. */
-
-const formats = JSON.parse(
-  readFileSync(new URL('../../data/uz-plate-formats.json', import.meta.url), 'utf8'),
-) as PlateFormatsFile;
-const rules = compilePlateRules(formats);
-
-describe('plate check as you type', () => {
-  it('agrees with the server on every plate of a generated corpus', () => {
-    const letters = 'ABCDEHKMOPTXYZ';
-    const pick = (s: string) => s[Math.floor(Math.random() * s.length)]!;
-    const digits = (n: number) => Array.from({ length: n }, () => pick('0123456789')).join('');
-    const corpus = [
-      ...formats.formats.map((f) => f.example),
-      '01 а 777 aa',
-      'т 123456',
-      '00A123BC',
-      'CMD1234567',
-      ...Array.from({ length: 3000 }, () => {
-        const shape = pick('LDX');
-        const len = 5 + Math.floor(Math.random() * 6);
-        return Array.from({ length: len }, (_, i) =>
-          shape === 'D' && i < 2 ? pick('0123456789') : pick(`${letters}0123456789`),
-        ).join('');
-      }),
-      ...Array.from(
-        { length: 500 },
-        () => `${digits(2)}${pick(letters)}${digits(3)}${pick(letters)}${pick(letters)}`,
-      ),
-    ];
-    for (const input of corpus) {
-      expect(normalisePlate(input), input).toBe(serverNormalise(input));
-      const server = matchPlate(serverNormalise(input));
-      const web = checkPlate(rules, input);
-      expect(web.state === 'valid', input).toBe(server !== null);
-      if (web.state === 'valid' && server) expect(web.format, input).toBe(server.format);
-    }
-  });
-
-  it('tells a plate still being typed from one that cannot become a plate', () => {
-    const state = (s: string) => checkPlate(rules, s).state;
-    expect(state('')).toBe('empty');
-    for (const p of [
-      '0',
-      '01',
-      '01 A',
-      '01 A 7',
-      '01 A 777',
-      '01 A 777 A',
-      'T',
-      'T12',
-      'CMD',
-      'CMD12',
-      '01 H 12',
-    ])
-      expect(state(p), p).toBe('partial');
-    for (const p of ['ZZ', 'A1', '00', '01 A 777 AAA', 'T1234567', '01 AB', 'CMDX'])
-      expect(state(p), p).toBe('invalid');
-    expect(checkPlate(rules, '01 а 777 aa')).toMatchObject({
-      state: 'valid',
-      normalised: '01A777AA',
-      format: 'private',
-      regionName: 'Toshkent shahri (Tashkent city)',
-    });
-    expect(checkPlate(rules, '80 123 ABC')).toMatchObject({
-      state: 'valid',
-      format: 'legal',
-      regionName: 'Buxoro',
-    });
-  });
-
-  it('prints a stored plate as it is written on the plate', () => {
-    expect(formatPlate(rules, '01A777AA')).toBe('01 A 777 AA');
-    expect(formatPlate(rules, '01123ABC')).toBe('01 123 ABC');
-    expect(formatPlate(rules, 'T123456')).toBe('T 123456');
-    expect(formatPlate(rules, 'WHATEVER')).toBe('WHATEVER');
-  });
-});
+/**
+ * The web app's own logic, without a browser: EXIF, Tashkent time, the event-stream client, prefetch, MP4 metadata.
+ * The plate check as you type is tested with the server's in src/reference/plates.test.ts (one module serves both).
+ */
 
 describe('camera facts from EXIF', () => {
   const head = (b: Buffer) => b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;

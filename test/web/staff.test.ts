@@ -1,18 +1,16 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { createTestDatabase } from '../helpers/db.js';
 import { makeVideo } from '../helpers/media.js';
-import { client, type JarimaProcess, running, spawnJarima, validReport } from '../helpers/process.js';
+import { client, validReport } from '../helpers/process.js';
 import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
   chromiumAvailable,
-  ensureWebBuild,
-  type WebFront,
-  webFront,
+  launchChromium,
+  openPage,
+  screenshot,
+  signInStaff,
+  startWebStack,
+  type WebStack,
 } from './browser.js';
 
 /**
@@ -22,20 +20,14 @@ import {
  * next report loading at once; Esc returns one to the queue. An administrator's dashboard shows the counts move,
  * draws its charts, and retries and discards dead letters. Screenshots go to test/web/artifacts/staff-*.png.
  */
-const ARTIFACTS = path.resolve(import.meta.dirname, 'artifacts');
 const PHONE = '+998 90 111 22 33';
 const FRAME = 1 / 30;
 const run = chromiumAvailable();
 
-let db: TestDatabase;
-let jarima: JarimaProcess;
-let apiUrl: string;
-let front: WebFront;
+let stack: WebStack;
 let browser: Browser;
 let page: Page;
-let dataDir: string;
 let citizen: string;
-const accounts = new Map<string, { login: string; password: string }>();
 const problems: string[] = [];
 /** While the test signs in with a wrong password on purpose, the browser's note of the 401 is expected. */
 let expectingRefusal = false;
@@ -43,11 +35,9 @@ let expectingRefusal = false;
 const reports = new Map<string, string>();
 let videoCode = '';
 
-const api = () => client(apiUrl);
+const api = () => client(stack.url);
 
-async function shot(name: string) {
-  await page.screenshot({ path: path.join(ARTIFACTS, `staff-${name}.png`), fullPage: true });
-}
+const shot = (name: string) => screenshot(page, `staff-${name}`);
 
 /** The page has no horizontal scrollbar at the current width: '' when it fits, else the outermost elements that stick out. */
 async function overflow(): Promise<string> {
@@ -89,7 +79,7 @@ async function unnamed(): Promise<string[]> {
 async function upload(file: Buffer, name: string, type: string): Promise<string> {
   const form = new FormData();
   form.append('file', new Blob([new Uint8Array(file)], { type }), name);
-  const res = await fetch(`${apiUrl}/v1/evidence`, {
+  const res = await fetch(`${stack.url}/v1/evidence`, {
     method: 'POST',
     body: form,
     headers: { authorization: `Bearer ${citizen}` },
@@ -117,20 +107,15 @@ async function statusOf(id: string): Promise<{ status: string; rejection: { code
   return (await api().call('GET', `/v1/reports/${id}`, undefined, citizen)).body;
 }
 
-async function signIn(role: string) {
-  const a = accounts.get(role)!;
-  await page.getByLabel('Login').fill(a.login);
-  await page.getByLabel('Password').fill(a.password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-}
+const signIn = (role: string) => signInStaff(page, stack.accounts.get(role)!);
 
 /** A dead job as graphile-worker leaves one: out of attempts, not locked (not due, so no worker runs it first). */
 async function deadJob(error: string): Promise<string> {
-  const { rows } = await db.pool.query<{ id: string }>(
+  const { rows } = await stack.db.pool.query<{ id: string }>(
     `select id::text from graphile_worker.add_job('validate', '{}'::json, run_at := now() + interval '1 day', max_attempts := 1)`,
   );
   const id = rows[0]!.id;
-  await db.pool.query(
+  await stack.db.pool.query(
     'update graphile_worker._private_jobs set attempts = 1, last_error = $2 where id = $1',
     [id, error],
   );
@@ -141,29 +126,13 @@ const reviewId = () => /\/inspector\/review\/([0-9a-f-]{36})$/.exec(page.url())?
 
 describe.skipIf(!run)('the staff consoles in Chromium: an inspector and an operator', () => {
   beforeAll(async () => {
-    const [build, database] = await Promise.all([ensureWebBuild(), createTestDatabase()]);
-    console.log(`web build: ${build}`);
-    db = database;
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'jarima-web-staff-'));
-    await mkdir(ARTIFACTS, { recursive: true });
-    jarima = spawnJarima(['start'], {
-      DATABASE_URL: db.url,
-      JARIMA_DATA_DIR: dataDir,
-      PORT: '0',
-      JARIMA_WORKERS: 'validate:1,dedupe:1,enrich:1,analyze:1,forward:1,notify:1,payout:1',
+    stack = await startWebStack({
+      name: 'staff',
+      database: createTestDatabase(),
       // Points of the operator's series every 2 s instead of every minute, so the charts have lines to draw.
-      OPS_POINT_SECONDS: '2',
+      env: { OPS_POINT_SECONDS: '2' },
     });
-    apiUrl = await running(jarima);
-    front = await webFront(apiUrl);
-    console.log(`web app served by: ${front.via} (${front.url})`);
-
-    // `jarima start` writes the demo staff accounts it created: role, login, password, tab-separated.
-    for (const line of (await readFile(path.join(dataDir, 'demo-accounts.txt'), 'utf8')).trim().split('\n')) {
-      const [role, login, password] = line.split('\t');
-      accounts.set(role!, { login: login!, password: password! });
-    }
-    expect([...accounts.keys()]).toEqual(expect.arrayContaining(['inspector', 'admin']));
+    expect([...stack.accounts.keys()]).toEqual(expect.arrayContaining(['inspector', 'admin']));
 
     // A citizen files three reports: one with a photo and a video (under another violation, so the queue's filter
     // can pick it out), two with a photo each.
@@ -182,14 +151,15 @@ describe.skipIf(!run)('the staff consoles in Chromium: an inspector and an opera
     await fileReport('01 B 222 BC', [await api().upload(citizen)]);
     await fileReport('01 D 333 DE', [await api().upload(citizen)]);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
-    page = await context.newPage();
-    page.on('console', (m) => {
-      if (expectingRefusal && m.text().includes('401')) return;
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    browser = await launchChromium();
+    ({ page } = await openPage(
+      browser,
+      { viewport: { width: 1280, height: 900 }, locale: 'en-GB' },
+      problems,
+      {
+        expected: (text) => expectingRefusal && text.includes('401'),
+      },
+    ));
     // The language is remembered in localStorage: start in English whatever another test left.
     await page.addInitScript(() => {
       if (!localStorage.getItem('jarima.lang')) localStorage.setItem('jarima.lang', 'en');
@@ -198,19 +168,17 @@ describe.skipIf(!run)('the staff consoles in Chromium: an inspector and an opera
 
   afterAll(async () => {
     await browser?.close();
-    await front?.close();
-    await jarima?.stop('SIGTERM');
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   it('sends a signed-out inspector to the staff sign-in, refuses a wrong password, then signs in', async () => {
-    await page.goto(`${front.url}/inspector`);
+    await page.goto(`${stack.url}/inspector`);
     await page.waitForURL(/\/staff\/sign-in\?next=%2Finspector$/);
     await page.getByRole('heading', { name: 'Staff sign-in' }).waitFor();
     await shot('signin');
 
     expectingRefusal = true;
-    await page.getByLabel('Login').fill(accounts.get('inspector')!.login);
+    await page.getByLabel('Login').fill(stack.accounts.get('inspector')!.login);
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('alert').getByText('Wrong login or password.').waitFor();
@@ -254,9 +222,9 @@ describe.skipIf(!run)('the staff consoles in Chromium: an inspector and an opera
     await shot('queue');
 
     // An inspector may not open the operator dashboard.
-    await page.goto(`${front.url}/ops`);
+    await page.goto(`${stack.url}/ops`);
     await page.getByRole('heading', { name: 'Not available for your role' }).waitFor();
-    await page.goto(`${front.url}/inspector`);
+    await page.goto(`${stack.url}/inspector`);
     await rows.first().waitFor();
   });
 
@@ -388,7 +356,7 @@ describe.skipIf(!run)('the staff consoles in Chromium: an inspector and an opera
   it('shows an administrator the dashboard: counts move, charts drawn, breakers, alerts', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/staff\/sign-in$/);
-    await page.goto(`${front.url}/ops`);
+    await page.goto(`${stack.url}/ops`);
     await page.waitForURL(/\/staff\/sign-in\?next=%2Fops$/);
     await signIn('admin');
     await page.waitForURL(/\/ops$/);
@@ -482,7 +450,7 @@ describe.skipIf(!run)('the staff consoles in Chromium: an inspector and an opera
     await page.keyboard.press('Enter');
     await row(discarded).waitFor({ state: 'detached' });
     await expect.poll(() => page.getByTestId('dlq-done').textContent()).toBe(`job:${discarded} discarded.`);
-    const left = await db.pool.query('select 1 from graphile_worker.jobs where id = $1', [discarded]);
+    const left = await stack.db.pool.query('select 1 from graphile_worker.jobs where id = $1', [discarded]);
     expect(left.rowCount).toBe(0);
   });
 
@@ -502,7 +470,7 @@ describe.skipIf(!run)('the staff consoles in Chromium: an inspector and an opera
     await page.setViewportSize({ width: 360, height: 740 });
     const held = reports.get('01 E 444 EA')!;
     for (const p of ['/ops', '/inspector', `/inspector/review/${held}`]) {
-      await page.goto(`${front.url}${p}`);
+      await page.goto(`${stack.url}${p}`);
       await page.locator('h1').first().waitFor();
       if (p === '/ops') await page.getByTestId('tiles').waitFor();
       if (p === '/inspector') await page.getByTestId('queue').waitFor();

@@ -24,7 +24,7 @@ export const MAP_PICKER = preloadable(() => import('../map/MapPicker'));
  */
 export const PAGES = {
   newReport: preloadable(
-    async () => (await Promise.all([import('../citizen/NewReport'), MAP_PICKER.load()]))[0],
+    async () => (await Promise.all([import('../citizen/new-report/NewReport'), MAP_PICKER.load()]))[0],
   ),
   stats: preloadable(() => import('../public/Stats')),
   inspector: preloadable(() => import('../staff/Inspector')),

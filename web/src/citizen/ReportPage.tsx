@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
+import { formatPlate } from '../../../src/reference/plates.js';
 import { ApiError, api } from '../api/client';
 import type { Report, ReportEvent, ReportEvents } from '../api/types';
 import { ErrorNote, Loading, Page } from '../app/common';
@@ -6,8 +7,6 @@ import { useLiveChanges } from '../app/live';
 import { Link } from '../app/router';
 import { localName, textFor, useI18n } from '../i18n';
 import type { Dict } from '../i18n/en';
-import { formatPlate } from '../lib/plate';
-import { plateRules } from '../lib/plate-rules';
 import { Plate, StatusBadge } from './parts';
 
 /** One report: its status in words, the rejection reason, the fine, and the timeline — kept live. */
@@ -54,7 +53,7 @@ export function ReportPage({ id }: { id: string }) {
   const fine = report.fine;
   const bhm = fine ? (fine.bhmMax ? `${fine.bhmMin}–${fine.bhmMax}` : String(fine.bhmMin)) : '';
   return (
-    <Page title={t.report.title(formatPlate(plateRules, report.plate))}>
+    <Page title={t.report.title(formatPlate(report.plate))}>
       {error ? <ErrorNote error={error} onRetry={load} /> : null}
       <section className="status-panel" aria-live="polite" data-testid="report-status">
         <StatusBadge status={report.status} />

@@ -1,7 +1,6 @@
+import { formatPlate } from '../../../src/reference/plates.js';
 import type { ReportStatus } from '../api/types';
 import { useI18n } from '../i18n';
-import { formatPlate } from '../lib/plate';
-import { plateRules } from '../lib/plate-rules';
 
 const TONES: Record<ReportStatus, 'checking' | 'waiting' | 'good' | 'bad' | 'neutral'> = {
   received: 'checking',
@@ -32,5 +31,5 @@ export function StatusBadge({ status }: { status: ReportStatus }) {
 }
 
 export function Plate({ plate }: { plate: string }) {
-  return <span className="plate">{formatPlate(plateRules, plate)}</span>;
+  return <span className="plate">{formatPlate(plate)}</span>;
 }

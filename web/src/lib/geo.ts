@@ -1,4 +1,4 @@
-import type { Boundaries, Geometry, Position } from '../api/types';
+import type { Boundaries, Geometry, Position } from '../api/types.js';
 
 /**
  * Map geometry without a map library: an equirectangular projection with longitudes shrunk by the cosine of
@@ -8,6 +8,12 @@ import type { Boundaries, Geometry, Position } from '../api/types';
  */
 const K = Math.cos((41.5 * Math.PI) / 180);
 const SCALE = 100;
+
+/** A point on the ground, in degrees (WGS 84). */
+export interface Place {
+  lat: number;
+  lon: number;
+}
 
 export interface Point {
   x: number;

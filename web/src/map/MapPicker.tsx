@@ -1,13 +1,8 @@
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { areaName, useI18n } from '../i18n';
-import { areaAt, type Box, boundsOf } from '../lib/geo';
+import { areaAt, type Box, boundsOf, type Place } from '../lib/geo';
 import { BoundaryMap } from './BoundaryMap';
 import { FULL_DETAIL_BELOW, useAreas } from './boundaries';
-
-export interface Place {
-  lat: number;
-  lon: number;
-}
 
 /**
  * Where it happened: tap the map, use the phone's position, or type coordinates. Says which region and district

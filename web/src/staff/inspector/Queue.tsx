@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { formatPlate } from '../../../../src/reference/plates.js';
 import type { ViolationType } from '../../api/types';
 import { Loading, Page } from '../../app/common';
 import { ALL_VIOLATION_TYPES, QUEUE_PAGE, queueUrl } from '../../app/prefetch';
@@ -6,8 +7,6 @@ import { Link, navigate, useLocation } from '../../app/router';
 import { Plate } from '../../citizen/parts';
 import { areaName, localName } from '../../i18n';
 import { appendNew } from '../../lib/ids';
-import { formatPlate } from '../../lib/plate';
-import { plateRules } from '../../lib/plate-rules';
 import { placeName, useAreaNames } from '../areas';
 import { StaffError, useStaffText } from '../i18n';
 import { KeyHints, useShortcuts } from '../keys';
@@ -62,7 +61,7 @@ export function Queue() {
   useEffect(() => {
     const o = takeOutcome();
     if (!o) return;
-    const plate = formatPlate(plateRules, o.plate);
+    const plate = formatPlate(o.plate);
     setNote(o.what === 'released' ? s.queue.released(plate) : s.queue.emptyAfter(s.outcome[o.what], plate));
   }, []);
 

@@ -1,9 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
+import { formatPlate } from '../../../../src/reference/plates.js';
 import { ApiError } from '../../api/client';
 import { Loading, Page } from '../../app/common';
 import { Link, navigate } from '../../app/router';
-import { formatPlate } from '../../lib/plate';
-import { plateRules } from '../../lib/plate-rules';
 import { StaffError, useStaffText } from '../i18n';
 import { KeyHints, useShortcuts } from '../keys';
 import { staffApi } from '../session';
@@ -43,7 +42,7 @@ export function Review({ id }: { id: string }) {
   // biome-ignore lint/correctness/useExhaustiveDependencies: once, on arrival
   useEffect(() => {
     const o = takeOutcome();
-    if (o) setAnnounce(s.review.previous(s.outcome[o.what], formatPlate(plateRules, o.plate)));
+    if (o) setAnnounce(s.review.previous(s.outcome[o.what], formatPlate(o.plate)));
   }, []);
 
   useEffect(() => {
@@ -153,7 +152,7 @@ export function Review({ id }: { id: string }) {
   const report = data.report;
   const open = report.status === 'awaiting_review' || report.status === 'in_review';
   return (
-    <Page title={s.review.title(formatPlate(plateRules, report.plate))} wide>
+    <Page title={s.review.title(formatPlate(report.plate))} wide>
       <div className={`lease-bar${holding ? ' holding' : ''}`} data-testid="lease" data-holding={holding}>
         {holding && lease ? (
           <p>{s.review.holding(clock(Math.max(0, Date.parse(lease.expiresAt) - now)))}</p>
