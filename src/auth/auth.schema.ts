@@ -1,5 +1,5 @@
 import { type Static, Type as T } from '@sinclair/typebox';
-import { ROLES } from './tokens.js';
+import { ROLES } from './roles.js';
 
 const Phone = T.String({
   minLength: 9,

@@ -1,8 +1,9 @@
 import { AppError } from '../platform/errors/catalog.js';
 import { hmac, safeEqual } from '../platform/security/keys.js';
+import { ROLES, type Role } from './roles.js';
 
-export const ROLES = ['citizen', 'inspector', 'supervisor', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role };
+
 export type StaffRole = Exclude<Role, 'citizen'>;
 
 export interface Principal {

@@ -3,7 +3,7 @@ import Flatbush from 'flatbush';
 import type { Queryable } from '../platform/db/pool.js';
 
 // Just the GeoJSON we store and query (RFC 7946); positions are [lon, lat].
-export type Position = number[];
+export type Position = [lon: number, lat: number];
 export interface Polygon {
   type: 'Polygon';
   coordinates: Position[][];

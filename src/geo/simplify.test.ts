@@ -4,16 +4,16 @@ import { simplifyGeometry, simplifyRing } from './simplify.js';
 
 /** A closed ring around a circle of radius 1, `n` positions. */
 const circle = (n: number): Position[] => {
-  const ring = Array.from({ length: n }, (_, i) => [
-    Math.cos((2 * Math.PI * i) / n),
-    Math.sin((2 * Math.PI * i) / n),
-  ]);
+  const ring = Array.from(
+    { length: n },
+    (_, i): Position => [Math.cos((2 * Math.PI * i) / n), Math.sin((2 * Math.PI * i) / n)],
+  );
   return [...ring, ring[0]!];
 };
 
 describe('simplifyRing', () => {
   it('drops positions on a straight edge and keeps the corners', () => {
-    const square = [
+    const square: Position[] = [
       [0, 0],
       [0.5, 0],
       [1, 0],
@@ -47,7 +47,7 @@ describe('simplifyRing', () => {
   });
 
   it('never makes a ring smaller than a triangle: a tiny island keeps its shape', () => {
-    const island = circle(12).map(([x, y]) => [x! * 1e-4, y! * 1e-4]);
+    const island = circle(12).map(([x, y]): Position => [x * 1e-4, y * 1e-4]);
     expect(simplifyRing(island, 0.01)).toBe(island);
   });
 

@@ -13,6 +13,7 @@ import {
   LiveEventsHeaders,
   NotificationSettings,
   NotificationSettingsUpdate,
+  type ReportChangeMessage,
 } from './notifications.schema.js';
 
 const HEARTBEAT_MS = 15_000;
@@ -112,10 +113,10 @@ export async function notificationRoutes(app: App, opts: NotificationRoutesOptio
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
-      const write = (e: LiveEvent) =>
-        res.write(
-          `id: ${e.id}\nevent: report\ndata: ${JSON.stringify({ reportId: e.reportId, event: e.event, at: e.at })}\n\n`,
-        );
+      const write = (e: LiveEvent) => {
+        const data: ReportChangeMessage = { reportId: e.reportId, event: e.event, at: e.at };
+        res.write(`id: ${e.id}\nevent: report\ndata: ${JSON.stringify(data)}\n\n`);
+      };
       // Subscribe first, then replay: an event committed in between arrives twice at worst, never not at all;
       // the client keys on the id.
       let sentUpTo = lastId ?? 0;

@@ -13,3 +13,11 @@ export const NotificationSettingsUpdate = T.Partial(NotificationSettings, { addi
 export const LiveEventsHeaders = T.Object({
   'last-event-id': T.Optional(T.String({ pattern: '^[0-9]{1,18}$' })),
 });
+
+/** The data of each `event: report` message on GET /v1/me/events: one of the citizen's reports changed. */
+export const ReportChangeMessage = T.Object({
+  reportId: T.String({ format: 'uuid' }),
+  event: T.String({ description: 'The status the report entered' }),
+  at: T.String({ format: 'date-time' }),
+});
+export type ReportChangeMessage = Static<typeof ReportChangeMessage>;

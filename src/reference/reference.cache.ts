@@ -85,7 +85,7 @@ function rounded(g: AreaGeometry): AreaGeometry {
   const ring = (positions: Position[]) => {
     const out: Position[] = [];
     for (const [lon, lat] of positions) {
-      const p = [Math.round(lon! * 1e4) / 1e4, Math.round(lat! * 1e4) / 1e4];
+      const p: Position = [Math.round(lon * 1e4) / 1e4, Math.round(lat * 1e4) / 1e4];
       const last = out.at(-1);
       if (!last || last[0] !== p[0] || last[1] !== p[1]) out.push(p);
     }

@@ -54,6 +54,13 @@ export const BoundariesQuery = T.Object(
   { additionalProperties: false },
 );
 
+/** GeoJSON (RFC 7946) as stored: positions are [lon, lat]. */
+export const Position = T.Tuple([T.Number(), T.Number()], { description: '[lon, lat]' });
+export const AreaGeometry = T.Union([
+  T.Object({ type: T.Literal('Polygon'), coordinates: T.Array(T.Array(Position)) }),
+  T.Object({ type: T.Literal('MultiPolygon'), coordinates: T.Array(T.Array(T.Array(Position))) }),
+]);
+
 export const BoundaryCollection = T.Object({
   type: T.Literal('FeatureCollection'),
   features: T.Array(
@@ -65,7 +72,7 @@ export const BoundaryCollection = T.Object({
         iso: T.Union([T.String(), T.Null()]),
         regionId: T.Union([T.Integer(), T.Null()]),
       }),
-      geometry: T.Object({ type: T.String(), coordinates: T.Array(T.Unknown()) }),
+      geometry: AreaGeometry,
     }),
   ),
 });

@@ -1,4 +1,5 @@
 import type { Queryable } from '../platform/db/pool.js';
+import type { Finding } from './reports.schema.js';
 import type { ReportStatus } from './status.js';
 
 export interface ReportRow {
@@ -28,7 +29,7 @@ export interface ReportRow {
   fine_sum_max: number | null;
   sla_due_at: Date | null;
   reporter_trust: number | null;
-  findings: unknown[];
+  findings: Finding[];
   priority: number | null;
   lease_owner: string | null;
   lease_expires_at: Date | null;

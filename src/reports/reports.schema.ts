@@ -41,6 +41,15 @@ export const AcceptedResponse = T.Object({
 
 const Localised = T.Object({ uz: T.String(), ru: T.String(), en: T.String() });
 
+/** What the automated checks tell the inspector about the evidence; `severity` orders them in the console. */
+export const Finding = T.Object({
+  type: T.String(),
+  severity: T.Union([T.Literal('info'), T.Literal('warning')]),
+  evidenceId: T.Optional(T.String()),
+  detail: T.Optional(T.Record(T.String(), T.Unknown())),
+});
+export type Finding = Static<typeof Finding>;
+
 export const ReportView = T.Object(
   {
     id: T.String({ format: 'uuid' }),
@@ -76,7 +85,7 @@ export const ReportView = T.Object(
           priority: T.Union([T.Integer(), T.Null()], {
             description: '0–100; the review queue serves higher first',
           }),
-          findings: T.Array(T.Record(T.String(), T.Unknown()), {
+          findings: T.Array(Finding, {
             description:
               'What the automated checks noticed: time_mismatch, place_mismatch, blurry, dark, near_identical, …',
           }),

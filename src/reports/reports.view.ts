@@ -43,7 +43,7 @@ export function toView(
       ? {
           review: {
             priority: r.priority,
-            findings: r.findings as Record<string, unknown>[],
+            findings: r.findings,
             duplicateOf: r.duplicate_of,
             slaDueAt: r.sla_due_at?.toISOString() ?? null,
             plateRegionCode: r.plate_region_code,

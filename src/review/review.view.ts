@@ -55,7 +55,7 @@ export function toQueueItem(
     slaDueAt: r.sla_due_at?.toISOString() ?? null,
     overdue: r.sla_due_at !== null && r.sla_due_at.getTime() < now,
     lease: leaseOf(r, me),
-    findings: (r.findings as { type: string }[]).map((f) => f.type),
+    findings: r.findings.map((f) => f.type),
     thumbnailUrl: first ? evidenceUrl(r.id, first.id, 'thumbnail') : null,
     receivedAt: r.received_at.toISOString(),
   };

@@ -1,5 +1,5 @@
 import { type Static, Type as T } from '@sinclair/typebox';
-import { SEVERITIES } from './rules.js';
+import { SEVERITIES } from './severities.js';
 
 const Labels = T.Record(T.String(), T.String());
 const Severity = T.Union(SEVERITIES.map((s) => T.Literal(s)));

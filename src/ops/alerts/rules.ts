@@ -2,6 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { type Static, Type as T } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { type Condition, parseCondition, parseDuration } from './expr.js';
+import { SEVERITIES, type Severity } from './severities.js';
+
+export { SEVERITIES, type Severity };
 
 const Duration = (def: string, description: string) =>
   T.String({
@@ -10,8 +13,6 @@ const Duration = (def: string, description: string) =>
     description: `${description} (e.g. 30s, 10m, 4h)`,
   });
 
-export const SEVERITIES = ['critical', 'warning', 'info'] as const;
-export type Severity = (typeof SEVERITIES)[number];
 export const SINK_NAMES = ['log', 'webhook', 'email'] as const;
 export type SinkName = (typeof SINK_NAMES)[number];
 

@@ -1,14 +1,11 @@
 import { createContext, type ReactNode, useContext, useEffect, useRef, useState } from 'react';
+import type { ReportChangeMessage } from '../../../src/notifications/notifications.schema.js';
 import { ApiError, authHeader, sessionRefused } from '../api/client';
 import { runEventStream, type StreamState } from '../lib/sse';
 import { useSession } from './session';
 
 /** What the live stream says about one of the citizen's reports (GET /v1/me/events, `event: report`). */
-export interface ReportChange {
-  reportId: string;
-  event: string;
-  at: string;
-}
+export type ReportChange = ReportChangeMessage;
 
 interface Live {
   state: StreamState;

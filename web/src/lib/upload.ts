@@ -1,3 +1,5 @@
+import type { Static } from '@sinclair/typebox';
+import type { UploadState as UploadStateSchema } from '../../../src/evidence/evidence.schema.js';
 import { ApiError, api, authHeader, sessionRefused } from '../api/client';
 import type { Evidence } from '../api/types';
 
@@ -6,11 +8,7 @@ const CHUNK = 1024 * 1024;
 /** Waits between attempts after a dropped connection, then it gives up (the citizen can press upload again). */
 const RETRY_MS = [1000, 2000, 4000, 8000, 15000, 30000];
 
-interface UploadState {
-  id: string;
-  offset: number;
-  size: number;
-}
+type UploadState = Static<typeof UploadStateSchema>;
 
 /**
  * Uploads one evidence file resumably (POST /v1/uploads, then PATCH chunks at the offset the server confirms) with

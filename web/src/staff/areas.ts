@@ -1,18 +1,14 @@
+import type { Static } from '@sinclair/typebox';
 import { useEffect, useState } from 'react';
+import type { AreaLevel, AreaView } from '../../../src/reference/reference.schema.js';
 import { areasUrl } from '../app/prefetch';
 import { areaName } from '../i18n';
 import type { Dict } from '../i18n/en';
 import { staffApi } from './session';
 
-/** A region or district by id, as the queue's filters and rows name it. */
-export interface AreaName {
-  id: number;
-  name: string;
-  iso: string | null;
-  regionId: number | null;
-}
-
-export type AreaLevel = 'region' | 'district';
+/** A region or district by id, as the queue's filters and rows name it (GET /v1/areas). */
+export type AreaName = Static<typeof AreaView>;
+export type { AreaLevel };
 
 /** Names of the regions and districts (GET /v1/areas, cached by the browser for an hour), read once per page. */
 const cache = new Map<AreaLevel, Promise<Map<number, AreaName>>>();

@@ -6,6 +6,7 @@ import type { Config } from '../../../platform/config/config.js';
 import type { Queryable } from '../../../platform/db/pool.js';
 import { idFloor } from '../../../platform/ids.js';
 import type { ReportRow } from '../../../reports/reports.repository.js';
+import type { Finding } from '../../../reports/reports.schema.js';
 import type { Decision, ReportStage } from '../../runner.js';
 
 export type AnalyzeConfig = Pick<
@@ -19,13 +20,6 @@ export type AnalyzeConfig = Pick<
   | 'FORWARD_DEADLINE_HOURS'
 >;
 
-/** What the inspector is told about the evidence; `severity` orders them in the console. */
-export interface Finding {
-  type: string;
-  severity: 'info' | 'warning';
-  evidenceId?: string;
-  detail?: Record<string, unknown>;
-}
 
 interface EvidenceFacts {
   report_id: string;
