@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import type { Config } from '../platform/config/config.js';
 import { migrationsCurrent } from '../platform/db/migrate.js';
 import type { Pool } from '../platform/db/pool.js';
 import type { App } from '../platform/http/types.js';
@@ -9,8 +8,8 @@ export interface HealthRoutesOptions {
   db: Pool;
   /** Reported when configured (REDIS_URL), never required. */
   redis: Pick<Redis, 'ping'> | null;
-  config: Pick<Config, 'JARIMA_WORKERS'>;
-  workersRunning: () => boolean;
+  /** Whether this process's pipeline workers run; null when it runs none (`jarima api`, JARIMA_WORKERS=none). */
+  workersRunning: (() => boolean) | null;
 }
 
 export async function healthRoutes(app: App, opts: HealthRoutesOptions): Promise<void> {
@@ -46,9 +45,8 @@ export async function healthRoutes(app: App, opts: HealthRoutesOptions): Promise
       } catch (err) {
         checks.database = { ok: false, detail: (err as Error).message };
       }
-      const workers = opts.config.JARIMA_WORKERS.trim();
       checks.workers =
-        workers === 'none' || workers === ''
+        opts.workersRunning === null
           ? { ok: true, detail: 'disabled in this process' }
           : opts.workersRunning()
             ? { ok: true }

@@ -36,7 +36,8 @@ import type { Deps } from './deps.js';
 import { healthRoutes } from './health.routes.js';
 
 export interface HttpOptions {
-  workersRunning: () => boolean;
+  /** Whether this process's pipeline workers run, for /readyz; null when it runs none (`jarima api`). */
+  workersRunning: (() => boolean) | null;
   /** The overload reading the shedding acts on (tests drive it; by default the sampled event-loop delay). */
   load?: () => Load;
 }
@@ -103,7 +104,6 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   await app.register(healthRoutes, {
     db: deps.pool,
     redis: deps.redis,
-    config,
     workersRunning: opts.workersRunning,
   });
   await app.register(authRoutes, { db: deps.pool, keys: deps.keys, sms: deps.sms, config });
@@ -144,7 +144,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
     streams: new CitizenStreams(deps.listener),
   });
   if (deps.alerts) await app.register(alertRoutes, { manager: deps.alerts.manager, db: deps.pool });
-  overviewRoutes(app, deps.ops);
+  await app.register(overviewRoutes, { sampler: deps.ops });
   await app.register(rewardRoutes, { db: deps.pool, keys: deps.keys });
   const publicStats = { db: deps.pool, cache: deps.cache, config };
   await app.register(statsRoutes, publicStats);

@@ -100,7 +100,8 @@ export async function startPlatform(
         },
       };
     }
-    const app = await buildApp(deps, { workersRunning: () => workers?.running() ?? false });
+    const running = workers;
+    const app = await buildApp(deps, { workersRunning: running ? () => running.running() : null });
     // Reference data is in the cache before the first citizen asks for it.
     await warmReference(deps);
     // Node's default backlog (511) dropped thousands of handshakes in a 10× spike (bench/README.md, mixed).

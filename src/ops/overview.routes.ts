@@ -3,8 +3,12 @@ import { type App, errorResponses } from '../platform/http/types.js';
 import { OpsOverview } from './overview.schema.js';
 import type { OpsSampler } from './sampler.js';
 
+export interface OverviewRoutesOptions {
+  sampler: Pick<OpsSampler, 'overview'>;
+}
+
 /** The operator dashboard's data: the signals of /metrics as JSON, now and per minute over the last hour. */
-export function overviewRoutes(app: App, sampler: Pick<OpsSampler, 'overview'>): void {
+export async function overviewRoutes(app: App, { sampler }: OverviewRoutesOptions): Promise<void> {
   app.get(
     '/v1/ops/overview',
     {

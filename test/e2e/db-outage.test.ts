@@ -35,7 +35,7 @@ beforeAll(async () => {
     secret: randomBytes(32).toString('hex'),
     logger: createLogger('silent', false),
   });
-  app = await buildApp(deps, { workersRunning: () => false });
+  app = await buildApp(deps, { workersRunning: null });
 }, 60_000);
 
 afterAll(async () => {

@@ -162,7 +162,7 @@ describe('report caches, invalidated on write', () => {
         secret: randomBytes(32).toString('hex'),
         logger: createLogger('silent', false),
       });
-      const b = await buildApp(bDeps, { workersRunning: () => false });
+      const b = await buildApp(bDeps, { workersRunning: null });
       try {
         const c = await citizenWithEvidence(a);
         const id = (await submitReport(a, c.token, reportBody([c.evidenceId]))).json().id as string;

@@ -33,6 +33,10 @@ describe('jarima api + jarima worker', () => {
     procs.push(api, ...workers);
     const url = await running(api);
     expect(api.output()).toMatch(/pipeline workers:\s+none in this process/);
+    // Ready for traffic although it runs no workers: a load balancer keeps it in rotation.
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect((await ready.json()).checks.workers).toEqual({ ok: true, detail: 'disabled in this process' });
     await Promise.all(workers.map((w) => w.waitFor(/Jarima worker running/)));
 
     const c = client(url);

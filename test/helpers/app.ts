@@ -83,7 +83,7 @@ export async function createTestApp(
   });
   const workers = opts.workers ? await startWorkers(deps) : null;
   const app = await buildApp(deps, {
-    workersRunning: () => workers?.running() ?? false,
+    workersRunning: workers ? () => workers.running() : null,
     ...(opts.load ? { load: opts.load } : {}),
   });
   if (gov) url = await app.listen({ host: '127.0.0.1', port: 0 });
