@@ -20,7 +20,6 @@ export type AnalyzeConfig = Pick<
   | 'FORWARD_DEADLINE_HOURS'
 >;
 
-
 interface EvidenceFacts {
   report_id: string;
   id: string;
