@@ -161,9 +161,11 @@ export async function startPlatform(
       })());
     return { url, stop };
   } catch (err) {
-    await workers?.stop().catch(() => {});
-    await gov?.stop().catch(() => {});
-    await db.embedded?.stop().catch(() => {});
+    // The start failed: stop what did start, and say what could not be stopped; the start's own error is thrown.
+    const cleanup = (what: string) => (e: unknown) => logger.error({ err: e }, `could not stop ${what}`);
+    await workers?.stop().catch(cleanup('the workers'));
+    await gov?.stop().catch(cleanup('the registry simulator'));
+    await db.embedded?.stop().catch(cleanup('the embedded database'));
     throw err;
   }
 }

@@ -190,7 +190,9 @@ export async function resumableUploadRoutes(app: App, opts: ResumableUploadRoute
             if (err instanceof AppError) {
               // Keep only the bytes before this chunk, so the offset stays one the client can resume from.
               const { truncate } = await import('node:fs/promises');
-              await truncate(partOf(id), s.offset).catch(() => {});
+              await truncate(partOf(id), s.offset).catch((e: unknown) =>
+                request.log.warn({ err: e, upload: id }, 'could not cut an upload back to its last offset'),
+              );
               throw err;
             }
           });

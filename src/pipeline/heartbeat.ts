@@ -25,7 +25,10 @@ export class HeartbeatRegistry {
 
   untrack(workerId: string): void {
     this.mine.delete(workerId);
-    void this.pool.query('delete from worker_heartbeats where worker_id = $1', [workerId]).catch(() => {});
+    // A row left behind (database away) is reaped as a dead worker's once it is old enough.
+    void this.pool
+      .query('delete from worker_heartbeats where worker_id = $1', [workerId])
+      .catch((err: unknown) => this.opts.log.warn({ err, workerId }, 'could not remove a worker heartbeat'));
   }
 
   /** Beats (and reaps) every deadAfter/6: a live worker is never more than a sixth of the limit behind. */
@@ -51,7 +54,7 @@ export class HeartbeatRegistry {
     if (this.mine.size) {
       await this.pool
         .query('delete from worker_heartbeats where worker_id = any($1::text[])', [[...this.mine.keys()]])
-        .catch(() => {});
+        .catch((err: unknown) => this.opts.log.warn({ err }, 'could not remove the worker heartbeats'));
     }
   }
 

@@ -1,4 +1,4 @@
-/** Every state a report can be in (see ARCHITECTURE.md, "The pipeline"); later stages add their transitions. */
+/** Every state a report can be in (docs/architecture.md has the state machine); later stages add their transitions. */
 export const REPORT_STATUSES = [
   'received',
   // Waiting for the next automated stage (each is a sweep's input): validate → dedupe → enrich → analyze.

@@ -22,6 +22,7 @@ import {
   wrap,
 } from 'cockatiel';
 import { BalancedPool } from 'undici';
+import { parseJson } from '../../platform/http/json.js';
 import {
   type BreakerState,
   type CaseReceipt,
@@ -239,14 +240,6 @@ function parseBaseUrls(urls: string[]): { origins: string[]; basePath: string } 
   const paths = new Set(parsed.map((u) => u.pathname.replace(/\/+$/, '')));
   if (paths.size > 1) throw new Error(`gov registry: base URLs differ in path (${[...paths].join(', ')})`);
   return { origins: parsed.map((u) => u.origin), basePath: [...paths][0] ?? '' };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function expectBody<S extends TSchema>(res: RawResponse, schema: S): Static<S> {

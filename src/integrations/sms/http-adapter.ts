@@ -1,5 +1,6 @@
 import { Value } from '@sinclair/typebox/value';
 import { Pool } from 'undici';
+import { parseJson } from '../../platform/http/json.js';
 import { GatewayErrorBodySchema, SendMessageResponseSchema } from './http-wire.js';
 import { type SmsGateway, SmsRejectedError, SmsRetryableError, type SmsSendOptions } from './port.js';
 
@@ -84,14 +85,6 @@ export class HttpSmsGateway implements SmsGateway {
 
   async close(): Promise<void> {
     await this.pool.close();
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }
 

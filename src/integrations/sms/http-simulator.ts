@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Value } from '@sinclair/typebox/value';
+import { parseJson } from '../../platform/http/json.js';
 import { E164_PATTERN, type GatewayErrorBody, SendMessageRequestSchema } from './http-wire.js';
 
 export interface SmsGatewaySimulatorOptions {
@@ -121,12 +122,4 @@ async function readBody(req: IncomingMessage): Promise<string | null> {
 function headerValue(h: string | string[] | undefined): string | undefined {
   const v = Array.isArray(h) ? h[0] : h;
   return v === undefined || v === '' ? undefined : v;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

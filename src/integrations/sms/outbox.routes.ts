@@ -1,7 +1,6 @@
 import { normalisePhone } from '../../auth/phone.js';
 import type { App } from '../../platform/http/types.js';
-import type { EmailOutbox } from '../email/outbox.js';
-import { EmailOutboxQuery, EmailOutboxView, SmsOutboxQuery, SmsOutboxView } from './outbox.schema.js';
+import { SmsOutboxQuery, SmsOutboxView } from './outbox.schema.js';
 import type { SmsSimulator } from './simulator.js';
 
 export interface OutboxRoutesOptions {
@@ -25,29 +24,6 @@ export async function outboxRoutes(app: App, opts: OutboxRoutesOptions): Promise
       messages: opts.simulator.outbox(
         request.query.to === undefined ? undefined : normalisePhone(request.query.to),
       ),
-    }),
-  );
-}
-
-export interface EmailOutboxRoutesOptions {
-  outbox: Pick<EmailOutbox, 'outbox'>;
-}
-
-/** SIMULATOR ONLY: what the e-mail outbox "sent" (no SMTP server configured). */
-export async function emailOutboxRoutes(app: App, opts: EmailOutboxRoutesOptions): Promise<void> {
-  app.get(
-    '/v1/dev/email-outbox',
-    {
-      schema: {
-        tags: ['dev'],
-        summary: 'SIMULATOR ONLY: e-mails the local outbox "sent", newest first',
-        querystring: EmailOutboxQuery,
-        response: { 200: EmailOutboxView },
-      },
-    },
-    async (request): Promise<EmailOutboxView> => ({
-      simulator: true,
-      messages: opts.outbox.outbox(request.query.to),
     }),
   );
 }

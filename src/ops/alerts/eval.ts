@@ -1,9 +1,6 @@
 import { bucketQuantile, upperBoundOf } from '../../platform/metrics/quantile.js';
 import type { Condition, Expr, Labels, Matcher, Selector } from './expr.js';
 
-// expr.test.ts checks the interpolation through this module.
-export { bucketQuantile };
-
 export interface Sample {
   /** ms since the epoch */
   t: number;

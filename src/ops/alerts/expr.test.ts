@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bucketQuantile, counterGrowth, evaluateCondition, type MetricSource } from './eval.js';
+import { bucketQuantile } from '../../platform/metrics/quantile.js';
+import { counterGrowth, evaluateCondition, type MetricSource } from './eval.js';
 import { ExprError, parseCondition, parseExpr } from './expr.js';
 import { AlertRulesError, loadAlertRules, parseAlertRules } from './rules.js';
 

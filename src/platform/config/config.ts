@@ -7,8 +7,8 @@ const Int = (def: number, min: number, max: number, description: string) =>
   T.Integer({ default: def, minimum: min, maximum: max, description });
 
 /**
- * Every setting, read from the environment. This schema is the single source: defaults, validation, the README's
- * configuration table (`jarima config --help` prints it) and the `Config` type all come from it.
+ * Every setting, read from the environment. This schema is the single source: defaults, validation, the `Config`
+ * type, docs/configuration.md (`npm run docs`) and `jarima config` all come from it.
  */
 export const ConfigSchema = T.Object({
   DATABASE_URL: T.Optional(

@@ -96,8 +96,15 @@ export class PgListener {
     const c = this.client;
     this.client = null;
     if (c) {
-      await c.query('unlisten *').catch(() => {});
-      c.release();
+      // A connection that could not UNLISTEN would carry our channels back into the pool: end it instead.
+      const failed = await c.query('unlisten *').then(
+        () => undefined,
+        (err: unknown) => {
+          this.log.warn({ err }, 'could not UNLISTEN; closing the connection');
+          return err instanceof Error ? err : new Error(String(err));
+        },
+      );
+      c.release(failed);
     }
   }
 }

@@ -59,8 +59,12 @@ export async function migrate(pool: Pool): Promise<{ applied: string[] }> {
     }
     await runMigrations({ pgPool: pool, logger: silentLogger });
   } finally {
-    await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
-    client.release();
+    // A connection still holding the lock must not go back to the pool: ending it releases the lock.
+    const failed = await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).then(
+      () => undefined,
+      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+    );
+    client.release(failed);
   }
   return { applied };
 }
