@@ -48,7 +48,10 @@ export async function handoffNeedsJob(trx: Queryable, stage: JobName): Promise<b
   return rows[0]!.free;
 }
 
-/** Comes on duty for the stage on this session, unless another sweep is on duty or a hand-off is committing. */
+/**
+ * Comes on duty for the stage on the given connection (its locks live with it), unless another sweep is on duty or a
+ * hand-off is committing.
+ */
 export async function comeOnDuty(client: PoolClient, stage: JobName): Promise<boolean> {
   const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1, $2) as ok', [
     LOCK_SPACE,
