@@ -73,6 +73,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
       write: config.SHED_WRITES_DELAY_MS,
     },
     publicUtilisation: config.SHED_PUBLIC_UTILISATION,
+    sustainMs: config.SHED_SUSTAIN_MS,
     retryAfterSeconds: 5,
     ...(opts.load ? { load: opts.load } : {}),
   });

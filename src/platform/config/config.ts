@@ -245,6 +245,13 @@ export const ConfigSchema = T.Object({
   }),
   SHED_READS_DELAY_MS: Int(300, 0, 60_000, '…from which status and list reads get 503 (0 = never)'),
   SHED_WRITES_DELAY_MS: Int(2000, 0, 60_000, '…from which submissions and uploads get 503 (0 = never)'),
+  SHED_SUSTAIN_MS: Int(
+    3000,
+    0,
+    600_000,
+    'How long (ms) every event-loop sample must stay over a class’s threshold before that class gets 503; a ' +
+      'shorter spike (start-up, a first page load) refuses nothing (0 = decide on the latest sample alone)',
+  ),
   ...GOV_REGISTRY_CONFIG,
   SMS_GATEWAY_URL: T.Optional(
     T.String({ pattern: '^https?://', description: 'SMS gateway base URL; unset = the local SMS simulator' }),
