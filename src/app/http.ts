@@ -33,6 +33,7 @@ import { rewardRoutes } from '../rewards/rewards.routes.js';
 import { publicDataRoutes } from '../stats/public-data.routes.js';
 import { statsRoutes } from '../stats/stats.routes.js';
 import { WEB_DIST, webRoutes } from '../web/static.js';
+import { installAccessTable } from './access.js';
 import type { Deps } from './deps.js';
 import { healthRoutes } from './health.routes.js';
 
@@ -101,6 +102,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   installAuthentication(app, deps.keys.token);
+  installAccessTable(app);
   installHttpMetrics(app, deps.metrics);
   await app.register(metricsRoutes, { metrics: deps.metrics, config });
   await app.register(healthRoutes, {

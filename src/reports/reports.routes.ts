@@ -27,7 +27,7 @@ import {
   SubmitHeaders,
   SubmitReportBody,
 } from './reports.schema.js';
-import { reportLinks, toEventView, toView } from './reports.view.js';
+import { reportLinks, toCitizenEventView, toEventView, toView } from './reports.view.js';
 
 const NO_HASH = Buffer.alloc(32);
 
@@ -153,11 +153,7 @@ export async function reportRoutes(app: App, opts: ReportRoutesOptions): Promise
       });
       const { citizenId: _owner, ...timeline } = visible(who, cached);
       if (who.role !== 'citizen') return timeline;
-      // A citizen learns that an inspector acted, not which one.
-      const events = timeline.events.map((e) =>
-        e.actor.startsWith('staff:') ? { ...e, actor: 'inspector' } : e,
-      );
-      return { ...timeline, events };
+      return { ...timeline, events: timeline.events.map(toCitizenEventView) };
     },
   );
 

@@ -55,7 +55,7 @@ export function toView(
   };
 }
 
-/** One timeline event with its real actor (a citizen's view hides which inspector it was). */
+/** One timeline event as stored: its real actor and all its data (the staff view; citizens get `toCitizenEventView`). */
 export function toEventView(e: StoredEvent): EventView {
   return {
     seq: e.seq,
@@ -67,4 +67,44 @@ export function toEventView(e: StoredEvent): EventView {
     data: e.data,
     hash: e.hash.toString('hex'),
   };
+}
+
+/**
+ * What of each event type's data its citizen may read. Everything else — which staff member held, lost or was given
+ * the lease (`lapsedLeaseOf`, `leaseOwner`, `from`/`to`), the reporter's trust score, the queue priority — is for
+ * staff only, and so is the data of an event type missing here. Every event type the code writes has an entry
+ * (src/reports/citizen-view.test.ts reads them from the source).
+ */
+export const CITIZEN_EVENT_DATA: Record<string, readonly string[]> = {
+  submitted: ['evidenceCount'],
+  validated: ['plateFormat'],
+  validation_failed: ['reasonCode', 'failures'],
+  deduplicated: [],
+  duplicate_found: ['duplicateOf', 'reason', 'distanceM', 'minutesApart'],
+  enriched: ['region', 'district', 'plateRegion', 'fine', 'slaDueAt'],
+  analyzed: ['findings'],
+  claimed: ['leaseExpiresAt'],
+  lease_expired: [],
+  released: [],
+  reassigned: ['leaseExpiresAt'],
+  reviewed: ['decision', 'note', 'reasonCode'],
+  forwarded: ['caseNumber', 'alreadyKnown'],
+  stage_failed: ['stage', 'from', 'error'],
+  requeued: [],
+  discarded: [],
+  fined: ['caseNumber', 'amountSum', 'eventId'],
+  paid: ['caseNumber', 'amountSum', 'rewardSum', 'eventId'],
+  rewarded: ['rewardSum', 'reference'],
+};
+
+/** Actors that name a staff member (`staff:<id>`, `admin:<id>`), as a citizen sees them: the role, not the person. */
+const CITIZEN_ACTOR: Record<string, string> = { staff: 'inspector', admin: 'administrator' };
+
+/** A timeline event as its citizen sees it: that an inspector acted, not which one, and no staff-only data. */
+export function toCitizenEventView(e: EventView): EventView {
+  const [kind, who] = e.actor.split(':', 2);
+  const actor = who && kind && CITIZEN_ACTOR[kind] ? CITIZEN_ACTOR[kind] : e.actor;
+  const keys = CITIZEN_EVENT_DATA[e.type] ?? [];
+  const data = Object.fromEntries(Object.entries(e.data).filter(([k]) => keys.includes(k)));
+  return { ...e, actor, data };
 }
