@@ -13,7 +13,7 @@ export type SamplerPart = keyof SamplerParts;
 const STALE_AFTER_INTERVALS = 3;
 
 export interface SamplerHealthOptions {
-  metrics: Pick<Metrics, 'samplerErrors' | 'samplerLastSuccess'>;
+  metrics: Pick<Metrics, 'samplerErrors' | 'samplerLastSuccess' | 'samplerInterval'>;
   logger: WarnLogger;
   now?: () => number;
 }
@@ -21,7 +21,8 @@ export interface SamplerHealthOptions {
 /**
  * How each part fares: every failure counted (jarima_sampler_errors_total) and logged at most once a minute per
  * part, every success stamped (jarima_sampler_last_success_timestamp_seconds), and the overview told which parts
- * are stale — a gauge whose reading fails keeps its last value, which would otherwise look current.
+ * are stale — a gauge whose reading fails keeps its last value, which would otherwise look current. The stamp and
+ * the interval (jarima_sampler_interval_seconds) let an alert rule see the same staleness from the metrics alone.
  */
 export class SamplerHealth {
   private readonly parts = new Map<
@@ -43,15 +44,16 @@ export class SamplerHealth {
 
   /** Runs one reading of `part`, expected every `everyMs`: its result, or undefined when it failed (reported). */
   async attempt<T>(part: SamplerPart, everyMs: number, read: () => Promise<T>): Promise<T | undefined> {
-    const state = this.parts.get(part) ?? {
-      everyMs,
-      since: this.now(),
-      lastSuccess: null,
-      failures: 0,
-      lastError: null,
-    };
+    let state = this.parts.get(part);
+    if (!state) {
+      state = { everyMs, since: this.now(), lastSuccess: null, failures: 0, lastError: null };
+      // Until its first success a part ages from its first try, as in state(): one failing from the start is stale
+      // (and alerts) like one that stopped succeeding, instead of having no stamp to age from.
+      this.opts.metrics.samplerLastSuccess.set({ part }, state.since / 1000);
+    }
     state.everyMs = everyMs;
     this.parts.set(part, state);
+    this.opts.metrics.samplerInterval.set({ part }, everyMs / 1000);
     try {
       const value = await read();
       state.lastSuccess = this.now();

@@ -64,6 +64,8 @@ export function evaluate(e: Expr, source: MetricSource, now: number): Value {
   switch (e.kind) {
     case 'number':
       return { kind: 'scalar', value: e.value };
+    case 'time':
+      return { kind: 'scalar', value: now / 1000 };
     case 'selector':
       return {
         kind: 'vector',

@@ -90,6 +90,7 @@ describe('the expression parser', () => {
     ['x > 1 > 2', 'expected end of expression but found ">" at position 6'],
     ['x # y > 1', 'unexpected character "#" at position 2'],
     ['histogram_quantile(1.5, x) > 1', 'the quantile must be between 0 and 1 at position 19'],
+    ['time(x) - x > 1', 'expected ) but found "x" at position 5'],
   ])('rejects %s', (src, message) => {
     let err: unknown;
     try {
@@ -156,6 +157,31 @@ describe('evaluation', () => {
       { labels: { stage: 'forward' }, value: 1.2, met: true },
     ]);
     expect(run('min(q) * 2 + 1 > 2')).toEqual([{ labels: {}, value: 3, met: true }]);
+  });
+
+  it('time() is the evaluation’s moment in seconds: a timestamp gauge becomes an age, per series', () => {
+    expect(parseExpr('time() - x')).toEqual({
+      kind: 'binary',
+      op: '-',
+      left: { kind: 'time' },
+      right: { kind: 'selector', metric: 'x', matchers: [] },
+    });
+    const src = source({
+      last: [
+        { labels: { part: 'queues' }, value: 1000 },
+        { labels: { part: 'points' }, value: 1000 },
+      ],
+      every: [
+        { labels: { part: 'queues' }, value: 10 },
+        { labels: { part: 'points' }, value: 60 },
+      ],
+    });
+    // 45 s after the stamp: 4.5 intervals of 10 s, 0.75 of 60 s.
+    expect(evaluateCondition(parseCondition('(time() - last) / every > 3'), src, 1_045_000)).toEqual([
+      { labels: { part: 'queues' }, value: 4.5, met: true },
+      { labels: { part: 'points' }, value: 0.75, met: false },
+    ]);
+    expect(() => parseCondition('time() > 1')).toThrow('the expression must select a metric');
   });
 
   it('has no value, so never fires, when a ratio divides by zero or nothing matches', () => {
@@ -287,6 +313,7 @@ describe('the rules file', () => {
       'StatusPollLatencyHigh',
       'EventLoopLagHigh',
       'DbPoolWaiting',
+      'SamplerStale',
     ]);
     await expect(loadAlertRules('config/none.json')).rejects.toThrow(
       /invalid alert rules in config\/none.json/,

@@ -5,7 +5,7 @@
  *   expr       := term (('+' | '-') term)*
  *   term       := unary (('*' | '/') unary)*
  *   unary      := '-' unary | primary
- *   primary    := NUMBER | '(' expr ')' | aggregate | range_fn | quantile | selector
+ *   primary    := NUMBER | '(' expr ')' | 'time' '(' ')' | aggregate | range_fn | quantile | selector
  *   aggregate  := ('sum' | 'max' | 'min' | 'avg') [by] '(' expr ')' [by]
  *   by         := 'by' '(' [LABEL (',' LABEL)*] ')'
  *   range_fn   := ('rate' | 'increase') '(' selector '[' DURATION ']' ')'
@@ -13,6 +13,9 @@
  *   selector   := METRIC ['{' [matcher (',' matcher)*] [','] '}']
  *   matcher    := LABEL ('=' | '!=' | '=~' | '!~') STRING        (STRING in "double" or 'single' quotes)
  *   DURATION   := digits ('ms' | 's' | 'm' | 'h' | 'd')
+ *
+ * time() is the evaluation's moment in Unix seconds, as in PromQL: with a gauge holding a timestamp it gives an age
+ * (`time() - jarima_sampler_last_success_timestamp_seconds`).
  *
  * A rule's expression must end in exactly one comparison with a number, so the evaluator can report the value on
  * either side of the threshold (the alert list shows it, and the resolved event carries it).
@@ -41,6 +44,7 @@ export type CompareOp = '>' | '<' | '>=' | '<=';
 
 export type Expr =
   | { kind: 'number'; value: number }
+  | { kind: 'time' }
   | Selector
   | { kind: 'range'; fn: 'rate' | 'increase'; selector: Selector; windowMs: number }
   | { kind: 'aggregate'; op: AggregateOp; by: string[]; arg: Expr }
@@ -220,10 +224,15 @@ class Parser {
     const next = this.tokens[this.i + 1];
     if (AGGREGATES.includes(t.text) && (next?.text === '(' || next?.text === 'by')) return this.aggregate();
     if (next?.text === '(' && next.type === 'op') {
+      if (t.text === 'time') {
+        this.i += 2;
+        this.expect(')');
+        return { kind: 'time' };
+      }
       if (t.text === 'rate' || t.text === 'increase') return this.rangeFunction();
       if (t.text === 'histogram_quantile') return this.quantile();
       this.fail(
-        `unknown function "${t.text}" (known: sum, max, min, avg, rate, increase, histogram_quantile)`,
+        `unknown function "${t.text}" (known: sum, max, min, avg, rate, increase, histogram_quantile, time)`,
         t.pos,
       );
     }
@@ -377,6 +386,7 @@ class Parser {
 export function kindOf(e: Expr): 'scalar' | 'vector' {
   switch (e.kind) {
     case 'number':
+    case 'time':
       return 'scalar';
     case 'binary':
       return kindOf(e.left) === 'vector' || kindOf(e.right) === 'vector' ? 'vector' : 'scalar';
@@ -389,6 +399,7 @@ export function kindOf(e: Expr): 'scalar' | 'vector' {
 export function selectorsOf(e: Expr): { metric: string; windowMs: number }[] {
   switch (e.kind) {
     case 'number':
+    case 'time':
       return [];
     case 'selector':
       return [{ metric: e.metric, windowMs: 0 }];

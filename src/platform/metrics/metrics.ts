@@ -102,8 +102,15 @@ export class Metrics {
   readonly samplerLastSuccess = new Gauge({
     name: 'jarima_sampler_last_success_timestamp_seconds',
     help:
-      'When each background reading (see jarima_sampler_errors_total) last succeeded, Unix seconds: a gauge it ' +
-      'feeds (jarima_stage_queue_depth for queues) is stale once this is a few intervals old',
+      'When each background reading (see jarima_sampler_errors_total) last succeeded, Unix seconds, or when it was ' +
+      'first tried while it has never succeeded: a gauge it feeds (jarima_stage_queue_depth for queues) is stale ' +
+      'once this is 3 of its intervals old (the SamplerStale alert)',
+    labelNames: ['part'] as const,
+    registers: [this.registry],
+  });
+  readonly samplerInterval = new Gauge({
+    name: 'jarima_sampler_interval_seconds',
+    help: 'How often each background reading (see jarima_sampler_errors_total) is taken, seconds',
     labelNames: ['part'] as const,
     registers: [this.registry],
   });
