@@ -8,7 +8,7 @@ import {
 } from '../integrations/gov-registry/simulator.js';
 import { parseWorkerPools } from '../pipeline/pools.js';
 import type { Config } from '../platform/config/config.js';
-import { type EmbeddedDatabase, startEmbeddedPostgres } from '../platform/db/embedded.js';
+import { type EmbeddedDatabase, locateCluster, startEmbeddedPostgres } from '../platform/db/embedded.js';
 import { createPool } from '../platform/db/pool.js';
 import { createLogger } from '../platform/logger.js';
 import { warmReference } from '../reference/reference.cache.js';
@@ -22,15 +22,20 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-/** Where the database comes from: DATABASE_URL, or an embedded server under the data directory. */
+/**
+ * Where the database comes from: DATABASE_URL, or an embedded server for the data directory — in it, unless running
+ * as root from where the `postgres` user cannot enter (`locateCluster` says where it goes then).
+ */
 export async function openDatabase(
   config: Config,
   log: (line: string) => void,
 ): Promise<{ url: string; embedded: EmbeddedDatabase | null }> {
   if (config.DATABASE_URL) return { url: config.DATABASE_URL, embedded: null };
-  log(`starting embedded PostgreSQL in ${path.resolve(config.JARIMA_DATA_DIR, 'pg')} …`);
+  const cluster = await locateCluster(config.JARIMA_DATA_DIR, log);
+  log(`starting embedded PostgreSQL in ${cluster.dir} …`);
   const embedded = await startEmbeddedPostgres({
-    dir: path.join(config.JARIMA_DATA_DIR, 'pg'),
+    dir: cluster.dir,
+    openParent: false,
     // Slow-query visibility (GET /v1/admin/queries) costs a little shared memory.
     settings: { shared_preload_libraries: 'pg_stat_statements' },
   });
@@ -139,7 +144,7 @@ export async function startPlatform(
     banner(print, {
       url,
       role,
-      embedded: db.embedded !== null,
+      embedded: db.embedded && embeddedPlace(config, db.embedded.dir),
       demo,
       accountsFile,
       workers: describePools(workers),
@@ -175,7 +180,8 @@ function banner(
   b: {
     url: string;
     role: Role;
-    embedded: boolean;
+    /** Where the embedded database's files are, or null for DATABASE_URL. */
+    embedded: string | null;
     demo: DemoAccount[];
     accountsFile: string;
     workers: string;
@@ -188,7 +194,7 @@ function banner(
   print(`Jarima is running at ${b.url}`);
   print(`  API docs (OpenAPI):   ${b.url}/docs`);
   print(
-    `  database:             ${b.embedded ? 'embedded PostgreSQL (data in JARIMA_DATA_DIR/pg)' : 'DATABASE_URL'}`,
+    `  database:             ${b.embedded ? `embedded PostgreSQL (data in ${b.embedded})` : 'DATABASE_URL'}`,
   );
   print(`  pipeline workers:     ${b.workers ? `${b.workers} in this process` : 'none in this process'}`);
   if (b.smsSimulated) {
@@ -213,6 +219,13 @@ function banner(
   }
   print('Press Ctrl-C to stop.');
   print('');
+}
+
+/** A cluster moved out of the data directory is named in full: that is where its files are to back up or delete. */
+function embeddedPlace(config: Config, dir: string): string {
+  return dir === path.resolve(config.JARIMA_DATA_DIR, 'pg')
+    ? 'JARIMA_DATA_DIR/pg'
+    : `${dir}, where the postgres user can reach it`;
 }
 
 /**

