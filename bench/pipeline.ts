@@ -9,7 +9,6 @@ import { startEmbeddedPostgres } from '../src/platform/db/embedded.js';
 import { createPool, type Pool } from '../src/platform/db/pool.js';
 import { deriveKeys } from '../src/platform/security/keys.js';
 import { PIPELINE_WAITING } from '../src/reports/status.js';
-import { installBatchJobHandoffs, startBatchJobServer } from './lib/batch-jobs.js';
 import { cpuPerUnit, type ProcessGroup, treeCpuSeconds } from './lib/cpu.js';
 import { clientPool, type OpenLoopResult, openLoop, send, table } from './lib/open-loop.js';
 import { startServer, startWorkerProcess, stopServer } from './lib/server.js';
@@ -36,26 +35,6 @@ export interface PipelineBenchOptions {
    * batches. Off, the pools keep the sizes `workers` gives.
    */
   autoscale: boolean;
-  /**
-   * One run per entry, in this order on fresh databases (interleave them, e.g. duty,batch-jobs,duty,batch-jobs, on a
-   * machine shared with other work): duty = the pipeline as it is (duty.ts); batch-jobs = graphile-worker batch jobs
-   * with its local queue and batched completion (bench/lib/batch-jobs.ts), a job per hand-off; batch-jobs-keyed =
-   * the same with one job key per stage, hand-offs appending to the job that waits.
-   */
-  claiming: Claiming[];
-}
-
-export type Claiming = 'duty' | 'batch-jobs' | 'batch-jobs-keyed';
-
-/** What one run measured, for the comparison after several. */
-interface RunResult {
-  claiming: Claiming;
-  steady: Stats;
-  steadyCpu: Record<string, number>;
-  burst: Stats;
-  burstCpu: Record<string, number>;
-  /** The machine's 1-minute load average at the start and the end of phase 1 (other work shares its cores). */
-  load: [number, number];
 }
 
 /**
@@ -65,28 +44,6 @@ interface RunResult {
  * burst and measures the sustained throughput through all stages. Times come from the event rows themselves.
  */
 export async function pipelineBench(o: PipelineBenchOptions): Promise<void> {
-  if (o.claiming.some((c) => c !== 'duty') && (o.autoscale || o.separate)) {
-    throw new Error(
-      '--claiming batch-jobs(-keyed) runs fixed pools in the server process: no --autoscale, no --separate',
-    );
-  }
-  const total = Math.round(o.rate * o.warmup) + Math.round(o.rate * o.seconds) + o.burst;
-  console.log(`making ${total} distinct 640×480 photos …`);
-  const photos = await makePhotos(total);
-  const results: RunResult[] = [];
-  for (const [i, claiming] of o.claiming.entries()) {
-    if (o.claiming.length > 1)
-      console.log(`\n=== run ${i + 1} of ${o.claiming.length}: claiming ${claiming} ===`);
-    results.push(await pipelineRun(o, claiming, photos));
-  }
-  if (results.length > 1) printComparison(results);
-}
-
-async function pipelineRun(
-  o: PipelineBenchOptions,
-  claiming: Claiming,
-  photos: Buffer[],
-): Promise<RunResult> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'jarima-bench-pipe-'));
   const pgDir = path.join(tmp, 'pg');
   const db = await startEmbeddedPostgres({
@@ -100,7 +57,7 @@ async function pipelineRun(
     await prepareDatabase(pool);
     if (o.statements) await pool.query('create extension if not exists pg_stat_statements');
     const secret = randomBytes(32).toString('hex');
-    const env = {
+    const started = await startServer({
       DATABASE_URL: db.url,
       JARIMA_SECRET: secret,
       JARIMA_DATA_DIR: path.join(tmp, 'data'),
@@ -110,13 +67,7 @@ async function pipelineRun(
       AUTOSCALE: String(o.autoscale),
       RATE_LIMIT_SUBMIT_PER_MINUTE: '1000000',
       RATE_LIMIT_AUTH_PER_MINUTE: '100000',
-    };
-    if (claiming !== 'duty') await installBatchJobHandoffs(pool, claiming === 'batch-jobs-keyed');
-    const started =
-      claiming !== 'duty'
-        ? // The server's own pools would be duty sweeps: the batch-job runners replace them, with the same sizes.
-          await startBatchJobServer({ ...env, JARIMA_WORKERS: 'none', BENCH_BATCH_JOB_WORKERS: o.workers })
-        : await startServer(env);
+    });
     child = started.proc;
     if (o.separate) {
       worker = await startWorkerProcess({
@@ -134,7 +85,9 @@ async function pipelineRun(
     const tokenOf = (i: number) => citizens[i % citizens.length]!.token;
 
     const warm = Math.round(o.rate * o.warmup);
-    const total = photos.length;
+    const total = warm + Math.round(o.rate * o.seconds) + o.burst;
+    console.log(`making ${total} distinct 640×480 photos …`);
+    const photos = await makePhotos(total);
 
     // Each arrival is a citizen filing one report: upload the photo, then submit the report naming it, at once
     // (no time spent filling in the form, so the upload's analysis is on the measured path).
@@ -233,14 +186,11 @@ async function pipelineRun(
       `machine: ${os.cpus()[0]?.model} × ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
     );
     console.log(
-      `workers: JARIMA_WORKERS=${o.workers}${o.autoscale ? ' (starting sizes; the autoscaler on)' : ''}${o.separate ? `; separate worker process: ${o.separate}` : ''}; uploads: ${o.uploads}; claiming: ${claiming}; load average ${load0.toFixed(2)} → ${load1.toFixed(2)}`,
+      `workers: JARIMA_WORKERS=${o.workers}${o.autoscale ? ' (starting sizes; the autoscaler on)' : ''}${o.separate ? `; separate worker process: ${o.separate}` : ''}; uploads: ${o.uploads}; load average (other work on the machine) ${load0.toFixed(2)} → ${load1.toFixed(2)} in phase 1`,
     );
-    const steadyCpu = cpuPerUnit(cpu0, cpu1, steady.ok);
-    const burstCpu = cpuPerUnit(cpu1, cpu2, burst.ok);
-    print(o, 'steady', steady, steadyStats, steadyCpu);
-    print(o, 'burst', burst, burstStats, burstCpu);
+    print(o, 'steady', steady, steadyStats, cpuPerUnit(cpu0, cpu1, steady.ok));
+    print(o, 'burst', burst, burstStats, cpuPerUnit(cpu1, cpu2, burst.ok));
     if (o.statements) await printStatements(pool, steady.ok + burst.ok);
-    return { claiming, steady: steadyStats, steadyCpu, burst: burstStats, burstCpu, load: [load0, load1] };
   } finally {
     await stopServer(worker);
     await stopServer(child);
@@ -248,61 +198,6 @@ async function pipelineRun(
     await db.stop();
     await rm(tmp, { recursive: true, force: true });
   }
-}
-
-/** The runs side by side, then each claiming mode's median over its runs. */
-function printComparison(results: RunResult[]): void {
-  const figures = (r: RunResult) => ({
-    p50: r.steady.p50,
-    p95: r.steady.p95,
-    server: r.steadyCpu.server ?? 0,
-    postgres: r.steadyCpu.postgres ?? 0,
-    total: (r.steadyCpu.server ?? 0) + (r.steadyCpu.postgres ?? 0),
-    burstRate: r.burst.count / r.burst.spanSeconds,
-    burstTotal: (r.burstCpu.server ?? 0) + (r.burstCpu.postgres ?? 0),
-  });
-  type Figures = ReturnType<typeof figures>;
-  const row = (label: string, f: Figures, load: string) => [
-    label,
-    f.p50.toFixed(0),
-    f.p95.toFixed(0),
-    f.server.toFixed(2),
-    f.postgres.toFixed(2),
-    f.total.toFixed(2),
-    f.burstRate.toFixed(1),
-    f.burstTotal.toFixed(2),
-    load,
-  ];
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-  };
-  const rows = results.map((r, i) =>
-    row(`${i + 1} ${r.claiming}`, figures(r), `${r.load[0].toFixed(2)} → ${r.load[1].toFixed(2)}`),
-  );
-  for (const claiming of new Set(results.map((r) => r.claiming))) {
-    const mine = results.filter((r) => r.claiming === claiming).map(figures);
-    const keys = Object.keys(mine[0]!) as (keyof Figures)[];
-    const med = Object.fromEntries(keys.map((k) => [k, median(mine.map((f) => f[k]))])) as Figures;
-    rows.push(row(`median ${claiming}`, med, ''));
-  }
-  console.log('\nruns compared (steady phase unless marked burst; CPU in ms per report):');
-  console.log(
-    table(
-      [
-        'run',
-        '202→review p50 ms',
-        'p95 ms',
-        'CPU server',
-        'PostgreSQL',
-        'server + PostgreSQL',
-        'burst /s',
-        'burst CPU server + PostgreSQL',
-        'load average (1 min)',
-      ],
-      rows,
-    ),
-  );
 }
 
 /** The statements that cost PostgreSQL the most time over both phases, per report submitted. */

@@ -21,9 +21,6 @@ const USAGE = `usage: npm run bench -- <benchmark> [options]
                                       are uploaded untimed first and arrivals only submit)
            [--statements]           (print PostgreSQL's costliest statements, from pg_stat_statements)
            [--autoscale]            (the autoscaler on, as \`jarima start\` runs: quiet stages in batches)
-           [--claiming duty,batch-jobs,…] (one run per entry on fresh databases, compared at the end: duty = the
-                                      pipeline as it is; batch-jobs, batch-jobs-keyed = graphile-worker batch
-                                      jobs, bench-only)
       real photos through validate → dedupe → enrich → analyze: 202→awaiting-review latency at a steady rate,
       then throughput on a burst, with the time spent before each stage.
 
@@ -85,9 +82,6 @@ if (name === 'intake') {
     statements: args.includes('--statements'),
     uploads: option(args, 'uploads', 'inline') === 'before' ? 'before' : 'inline',
     autoscale: args.includes('--autoscale'),
-    claiming: option(args, 'claiming', 'duty')
-      .split(',')
-      .map((c) => (c === 'batch-jobs' || c === 'batch-jobs-keyed' ? c : 'duty')),
   });
 } else if (name === 'forward') {
   await forwardBench({
