@@ -38,7 +38,7 @@ const GROUPS: [title: string, prefixes: string[]][] = [
   ['Operations', ['ALERT', 'OPS_']],
   ['Fines registry', ['GOV_']],
   ['Notifications', ['SMS_', 'SMTP_', 'MAIL_', 'NOTIFY_']],
-  ['Rewards', ['REWARD_']],
+  ['Rewards and payouts', ['REWARD_', 'PAYOUT_']],
 ];
 
 type Setting = TSchema & {
@@ -120,8 +120,9 @@ export function configurationDoc(): string {
 Every setting is an environment variable, read once at start-up by one schema (\`ConfigSchema\`). A wrong value stops
 the process before it listens, with a message naming the variable (exit code 78). \`jarima config\` prints the same
 list. Besides each variable's own rule: \`NODE_ENV=production\` requires \`JARIMA_SECRET\` and refuses the local
-simulators unless \`JARIMA_ALLOW_SIMULATORS=true\`; \`GOV_REGISTRY_URL\` requires \`GOV_REGISTRY_API_KEY\` and
-\`GOV_WEBHOOK_SECRET\`; \`SMS_GATEWAY_URL\` requires \`SMS_GATEWAY_API_KEY\`.
+simulators (SMS, e-mail, registry, payouts) unless each is named in \`JARIMA_ALLOW_SIMULATORS\` (\`true\` = all);
+\`GOV_REGISTRY_URL\` requires \`GOV_REGISTRY_API_KEY\` and \`GOV_WEBHOOK_SECRET\`; \`SMS_GATEWAY_URL\` requires
+\`SMS_GATEWAY_API_KEY\`; \`PAYOUT_PROVIDER_URL\`, \`PAYOUT_PROVIDER_API_KEY\` and \`PAYOUT_WEBHOOK_SECRET\` go together.
 
 ${sections.join('\n')}`;
 }

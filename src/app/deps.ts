@@ -18,6 +18,9 @@ import {
   govWebhookSecrets,
 } from '../integrations/gov-registry/config.js';
 import { HttpGovRegistry } from '../integrations/gov-registry/http-adapter.js';
+import { HttpPayoutGateway } from '../integrations/payments/http-adapter.js';
+import type { PayoutGateway } from '../integrations/payments/port.js';
+import { PayoutSimulator } from '../integrations/payments/simulator.js';
 import { HttpSmsGateway } from '../integrations/sms/http-adapter.js';
 import type { SmsGateway } from '../integrations/sms/port.js';
 import { SmsSimulator } from '../integrations/sms/simulator.js';
@@ -43,7 +46,6 @@ import { REFERENCE_CACHE } from '../reference/reference.cache.js';
 import { ReferenceData } from '../reference/reference.js';
 import { GroupCommitIntake } from '../reports/intake.js';
 import { dropChangedReports, listenForChanges, REPORT_CACHES } from '../reports/reports.cache.js';
-import { type PayoutGateway, PayoutSimulator } from '../rewards/payout.js';
 import { MAP_CACHE, STATS_CACHE } from '../stats/stats.cache.js';
 
 /** Everything the routes and workers use, built once here and passed explicitly (no module singletons). */
@@ -67,9 +69,10 @@ export interface Deps {
   email: EmailSender;
   /** The e-mail outbox when no SMTP server is configured; null otherwise. */
   emailOutbox: EmailOutbox | null;
+  /** The payment provider (PAYOUT_PROVIDER_URL), or the local payout simulator. */
   payouts: PayoutGateway;
-  /** The payout simulator (the only payout adapter so far). */
-  payoutSimulator: PayoutSimulator;
+  /** The payout simulator when it is the gateway (no provider configured); null otherwise. */
+  payoutSimulator: PayoutSimulator | null;
   /** Shared state across processes (REDIS_URL); null runs each process on its own. */
   redis: Redis | null;
   /** Timing histograms of every statement this process runs (GET /v1/admin/queries). */
@@ -131,7 +134,16 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
   const emailOutbox = config.SMTP_URL
     ? null
     : new EmailOutbox((m) => log.info({ simulator: 'email' }, `[E-MAIL OUTBOX] ${m.subject}`));
-  const payoutSimulator = new PayoutSimulator();
+  const payoutSimulator = config.PAYOUT_PROVIDER_URL ? null : new PayoutSimulator(pool);
+  const payouts =
+    payoutSimulator ??
+    new HttpPayoutGateway({
+      url: config.PAYOUT_PROVIDER_URL!,
+      apiKey: config.PAYOUT_PROVIDER_API_KEY!,
+      timeoutMs: config.PAYOUT_PROVIDER_TIMEOUT_MS,
+      onBreakerChange: (state) =>
+        log.warn({ breaker: 'payments', state }, 'payment provider circuit breaker'),
+    });
   // Fail fast rather than queue commands while Redis is away: callers fall back (the rate limiter lets requests
   // through), and the client reconnects on its own.
   const redis = config.REDIS_URL
@@ -175,7 +187,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     ...registryOptions,
     onBreakerChange: (state) => log.warn({ breaker: 'gov-registry', state }, 'gov registry circuit breaker'),
   });
-  instrument(metrics, { pool, cache, govRegistry });
+  instrument(metrics, { pool, cache, govRegistry, payouts });
   const email = emailOutbox ?? new SmtpEmailSender({ url: config.SMTP_URL!, from: config.MAIL_FROM });
   const alerts = config.ALERTS_ENABLED
     ? await alertManager(config, { metrics, logger: log, email, pool })
@@ -205,7 +217,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     govWebhookSecrets: govWebhookSecretsFor(config, opts.secret),
     email,
     emailOutbox,
-    payouts: payoutSimulator,
+    payouts,
     payoutSimulator,
     redis,
     queryTimings,
@@ -235,7 +247,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
 /** Signals read at scrape time from the parts that keep them: cache counts, pool use, breakers, stage arrivals. */
 function instrument(
   metrics: Metrics,
-  parts: { pool: Pool; cache: Cache; govRegistry: HttpGovRegistry },
+  parts: { pool: Pool; cache: Cache; govRegistry: HttpGovRegistry; payouts: PayoutGateway },
 ): void {
   metrics.counterFrom(
     'jarima_cache_requests_total',
@@ -263,7 +275,12 @@ function instrument(
     'jarima_circuit_breaker_open',
     '1 while the circuit breaker to an outside system is open (failing fast), 0.5 half-open, 0 closed',
     ['system'],
-    () => [{ labels: { system: 'gov_registry' }, value: BREAKER_VALUE[parts.govRegistry.breakerState()] }],
+    () => [
+      { labels: { system: 'gov_registry' }, value: BREAKER_VALUE[parts.govRegistry.breakerState()] },
+      ...(parts.payouts instanceof HttpPayoutGateway
+        ? [{ labels: { system: 'payments' }, value: BREAKER_VALUE[parts.payouts.breakerState()] }]
+        : []),
+    ],
   );
   onChanges(pool, (changes) => {
     for (const [status, n] of Object.entries(changes.entered)) {
@@ -309,6 +326,7 @@ export async function closeDeps(deps: Deps): Promise<void> {
   deps.redis?.disconnect();
   if (deps.sms instanceof HttpSmsGateway) await deps.sms.close();
   if (deps.email instanceof SmtpEmailSender) deps.email.close();
+  if (deps.payouts instanceof HttpPayoutGateway) await deps.payouts.close();
   await deps.pool.end();
 }
 

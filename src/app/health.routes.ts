@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { Simulator } from '../platform/config/config.js';
 import { migrationsCurrent } from '../platform/db/migrate.js';
 import type { Pool } from '../platform/db/pool.js';
 import type { App } from '../platform/http/types.js';
@@ -10,6 +11,8 @@ export interface HealthRoutesOptions {
   redis: Pick<Redis, 'ping'> | null;
   /** Whether this process's pipeline workers run; null when it runs none (`jarima api`, JARIMA_WORKERS=none). */
   workersRunning: (() => boolean) | null;
+  /** The ports a local simulator stands in for (runningSimulators). */
+  simulators: readonly Simulator[];
 }
 
 export async function healthRoutes(app: App, opts: HealthRoutesOptions): Promise<void> {
@@ -31,7 +34,7 @@ export async function healthRoutes(app: App, opts: HealthRoutesOptions): Promise
       schema: {
         tags: ['ops'],
         summary:
-          'Ready for traffic: database reachable, migrations current, workers running (Redis reported, not required)',
+          'Ready for traffic: database reachable, migrations current, workers running (Redis reported, not required); which simulators run',
         response: { 200: Readiness, 503: Readiness },
       },
     },
@@ -69,7 +72,7 @@ export async function healthRoutes(app: App, opts: HealthRoutesOptions): Promise
           ),
         ]);
       }
-      return reply.status(ok ? 200 : 503).send({ ok, checks });
+      return reply.status(ok ? 200 : 503).send({ ok, checks, simulators: [...opts.simulators] });
     },
   );
 }

@@ -10,6 +10,7 @@ import { evidenceRoutes } from '../evidence/evidence.routes.js';
 import { resumableUploadRoutes } from '../evidence/resumable.routes.js';
 import { webhookRoutes } from '../fines/webhook.routes.js';
 import { emailOutboxRoutes } from '../integrations/email/outbox.routes.js';
+import { payoutWebhookSecrets } from '../integrations/payments/config.js';
 import { outboxRoutes } from '../integrations/sms/outbox.routes.js';
 import { CitizenStreams } from '../notifications/live.js';
 import { notificationRoutes } from '../notifications/notifications.routes.js';
@@ -18,6 +19,7 @@ import { installHttpMetrics, metricsRoutes } from '../ops/metrics.routes.js';
 import { overviewRoutes } from '../ops/overview.routes.js';
 import { queryRoutes } from '../ops/queries.routes.js';
 import { dlqRoutes } from '../pipeline/dlq.routes.js';
+import { devRoutesNeedAdmin, runningSimulators } from '../platform/config/config.js';
 import { installErrorHandler } from '../platform/errors/http.js';
 import { installSecurityHeaders } from '../platform/http/security-headers.js';
 import { installShedding, type Load } from '../platform/http/shedding.js';
@@ -29,6 +31,7 @@ import { reportRoutes } from '../reports/reports.routes.js';
 import { ReportView } from '../reports/reports.schema.js';
 import { reviewDecisionRoutes } from '../review/review-decision.routes.js';
 import { reviewQueueRoutes } from '../review/review-queue.routes.js';
+import { payoutWebhookRoutes } from '../rewards/payout-webhook.routes.js';
 import { rewardRoutes } from '../rewards/rewards.routes.js';
 import { publicDataRoutes } from '../stats/public-data.routes.js';
 import { statsRoutes } from '../stats/stats.routes.js';
@@ -109,6 +112,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
     db: deps.pool,
     redis: deps.redis,
     workersRunning: opts.workersRunning,
+    simulators: runningSimulators(config),
   });
   await app.register(authRoutes, { db: deps.pool, keys: deps.keys, sms: deps.sms, config });
   const evidence = { db: deps.pool, blobs: deps.blobs, config };
@@ -153,8 +157,13 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   const publicStats = { db: deps.pool, cache: deps.cache, config };
   await app.register(statsRoutes, publicStats);
   await app.register(publicDataRoutes, publicStats);
-  if (deps.emailOutbox) await app.register(emailOutboxRoutes, { outbox: deps.emailOutbox });
-  if (deps.smsSimulator) await app.register(outboxRoutes, { simulator: deps.smsSimulator });
+  // A simulator's /v1/dev routes exist only while it runs; in production (opted in) only an admin reads them.
+  const adminOnly = devRoutesNeedAdmin(config);
+  if (deps.emailOutbox) await app.register(emailOutboxRoutes, { outbox: deps.emailOutbox, adminOnly });
+  if (deps.smsSimulator) await app.register(outboxRoutes, { simulator: deps.smsSimulator, adminOnly });
+  const payoutSecrets = payoutWebhookSecrets(config);
+  if (payoutSecrets.length)
+    await app.register(payoutWebhookRoutes, { db: deps.pool, secrets: payoutSecrets });
   // The web application (web/, built by `npm run build`) at `/`, after every API route.
   webRoutes(app, { dir: WEB_DIST });
   return app;

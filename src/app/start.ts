@@ -151,6 +151,7 @@ export async function startPlatform(
       govSimulator: gov?.url ?? null,
       smsSimulated: deps.smsSimulator !== null,
       emailSimulated: deps.emailOutbox !== null,
+      payoutsSimulated: deps.payoutSimulator !== null,
     });
 
     let stopping: Promise<void> | null = null;
@@ -188,6 +189,7 @@ function banner(
     govSimulator: string | null;
     smsSimulated: boolean;
     emailSimulated: boolean;
+    payoutsSimulated: boolean;
   },
 ): void {
   print('');
@@ -206,6 +208,9 @@ function banner(
   );
   print(
     `  fines registry:       ${b.govSimulator ? `LOCAL SIMULATOR at ${b.govSimulator} (issues fines and payments by itself)` : 'GOV_REGISTRY_URL'}`,
+  );
+  print(
+    `  reward payouts:       ${b.payoutsSimulated ? 'LOCAL SIMULATOR — nobody is really paid (references kept in the database)' : 'PAYOUT_PROVIDER_URL'}`,
   );
   // An API-only process leaves accounts to `jarima seed --demo` or an administrator.
   if (b.role === 'all' && b.demo.length) {

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, reviewableReport, type TestApp } from '../../test/helpers/app.js';
+import { PayoutSimulator } from '../integrations/payments/simulator.js';
 import { withTransaction } from '../platform/db/pool.js';
 import { newId } from '../platform/ids.js';
 import { citizenAccount, PAYOUTS, postLedger, REWARDS_EXPENSE, rewardFor } from './ledger.js';
-import { PayoutSimulator } from './payout.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -78,10 +78,10 @@ describe('ledger', () => {
   });
 
   it('the payout simulator pays a key once', async () => {
-    const p = new PayoutSimulator();
+    const p = new PayoutSimulator(t.deps.pool);
     const a = await p.pay({ idempotencyKey: 'reward:x', citizenId: 'c', amountSum: 5 });
     const b = await p.pay({ idempotencyKey: 'reward:x', citizenId: 'c', amountSum: 5 });
     expect(a.reference).toBe(b.reference);
-    expect(p.payouts()).toHaveLength(1);
+    expect(await p.payouts()).toHaveLength(1);
   });
 });

@@ -22,3 +22,16 @@ export const PayoutsCsvQuery = T.Object(
   { from: T.Optional(Instant), to: T.Optional(Instant) },
   { additionalProperties: false },
 );
+
+/** Optional to the schema: a missing signature is refused by the signature check, with its own reason. */
+export const PayoutWebhookHeaders = T.Object({
+  'webhook-id': T.Optional(T.String()),
+  'webhook-timestamp': T.Optional(T.String()),
+  'webhook-signature': T.Optional(T.String()),
+});
+
+export const PayoutWebhookResponse = T.Object({
+  eventId: T.String(),
+  outcome: T.Union([T.Literal('applied'), T.Literal('duplicate')]),
+});
+export type PayoutWebhookResponse = Static<typeof PayoutWebhookResponse>;

@@ -155,7 +155,7 @@ describe('citizen → pipeline → inspector → registry → fine → payment �
     );
     expect(balance.rows.reduce((s, r) => s + r.sum, 0)).toBe(0);
     expect(balance.rows.find((r) => r.account === `liability:citizen:${citizen.id}`)?.sum).toBe(0);
-    expect(t.deps.payoutSimulator.payouts()).toHaveLength(1);
+    expect(await t.deps.payoutSimulator!.payouts()).toHaveLength(1);
 
     // Notifications: six citizen-visible steps × three channels, each sent once.
     const told = ['accepted', 'approved', 'forwarded', 'fined', 'paid', 'rewarded'];

@@ -176,9 +176,11 @@ export const ConfigSchema = T.Object({
     default: 'development',
     description: "'production' requires JARIMA_SECRET and refuses simulators",
   }),
-  JARIMA_ALLOW_SIMULATORS: T.Boolean({
-    default: false,
-    description: 'Allow the local SMS simulator (and its public /v1/dev/outbox) when NODE_ENV=production',
+  JARIMA_ALLOW_SIMULATORS: T.String({
+    default: '',
+    pattern: '^\\s*(true|false|((sms|email|registry|payouts)(\\s*,\\s*(sms|email|registry|payouts))*))?\\s*$',
+    description:
+      'Local simulators allowed when NODE_ENV=production: a comma list of sms, email, registry, payouts (true = all); their /v1/dev routes then need an admin',
   }),
   WORKER_DEAD_AFTER_SECONDS: Int(
     30,
@@ -270,6 +272,33 @@ export const ConfigSchema = T.Object({
     description: 'Sender of e-mails',
   }),
   NOTIFY_MAX_ATTEMPTS: Int(8, 1, 100, 'Tries per notification before it is marked failed'),
+  PAYOUT_PROVIDER_URL: T.Optional(
+    T.String({
+      pattern: '^https?://',
+      description:
+        'Payment provider base URL (src/integrations/payments/README.md); unset = the local payout simulator',
+    }),
+  ),
+  PAYOUT_PROVIDER_API_KEY: T.Optional(
+    T.String({
+      minLength: 1,
+      description: 'Bearer key for the payment provider; required with PAYOUT_PROVIDER_URL',
+    }),
+  ),
+  PAYOUT_WEBHOOK_SECRET: T.Optional(
+    T.String({
+      pattern: '^[^,\\s]{24,}(,\\s*[^,\\s]{24,})*$',
+      description:
+        'Verifies the provider’s settled/failed callbacks (whsec_… or 24+ chars; comma-separated during a rotation); required with PAYOUT_PROVIDER_URL',
+    }),
+  ),
+  PAYOUT_PROVIDER_TIMEOUT_MS: Int(5000, 100, 120_000, 'Per payment provider attempt, aborting the request'),
+  PAYOUT_LEASE_SECONDS: Int(
+    120,
+    10,
+    3600,
+    'How long a payout sweep holds a claimed payout; a lapsed lease is claimed again (same idempotency key)',
+  ),
   REWARD_POLICY: T.Union([T.Literal('bhm_share'), T.Literal('fine_percent')], {
     default: 'bhm_share',
     description:
@@ -322,15 +351,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.NODE_ENV === 'production') {
     if (!config.JARIMA_SECRET)
       problems.push({ variable: 'JARIMA_SECRET', message: 'required when NODE_ENV=production' });
-    // Without a real gateway the SMS simulator would publish sign-in codes at /v1/dev/outbox.
-    const simulated = [
-      !config.SMS_GATEWAY_URL && 'SMS_GATEWAY_URL',
-      !config.GOV_REGISTRY_URL && 'GOV_REGISTRY_URL',
-    ].filter(Boolean);
-    if (simulated.length && !config.JARIMA_ALLOW_SIMULATORS) {
+    const allowed = allowedSimulators(config);
+    const refused = runningSimulators(config).filter((s) => !allowed.has(s));
+    if (refused.length) {
       problems.push({
         variable: 'JARIMA_ALLOW_SIMULATORS',
-        message: `without ${simulated.join(' and ')} the local simulators run (the SMS one publishes sign-in codes at /v1/dev/outbox); set real ones, or set this to true only for a demo`,
+        message: `without ${refused.map((s) => SIMULATOR_SETTING[s]).join(', ')} the local ${refused.join(', ')} simulator${refused.length > 1 ? 's' : ''} would run (the SMS and e-mail ones publish sign-in codes and citizens' messages, the payout one pays nobody); configure the real ones, or for a demo only set JARIMA_ALLOW_SIMULATORS=${refused.join(',')}`,
       });
     }
     if (problems.length) throw new ConfigError(problems);
@@ -339,12 +365,46 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ['GOV_REGISTRY_URL', 'GOV_REGISTRY_API_KEY'],
     ['GOV_REGISTRY_URL', 'GOV_WEBHOOK_SECRET'],
     ['SMS_GATEWAY_URL', 'SMS_GATEWAY_API_KEY'],
+    ['PAYOUT_PROVIDER_URL', 'PAYOUT_PROVIDER_API_KEY'],
+    ['PAYOUT_PROVIDER_URL', 'PAYOUT_WEBHOOK_SECRET'],
+    ['PAYOUT_PROVIDER_API_KEY', 'PAYOUT_PROVIDER_URL'],
+    ['PAYOUT_WEBHOOK_SECRET', 'PAYOUT_PROVIDER_URL'],
   ];
   for (const [url, needed] of pairs) {
     if (config[url] && !config[needed]) problems.push({ variable: needed, message: `required with ${url}` });
   }
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+/** The ports that have a local simulator, and the setting whose absence starts it. */
+export const SIMULATOR_SETTING = {
+  sms: 'SMS_GATEWAY_URL',
+  email: 'SMTP_URL',
+  registry: 'GOV_REGISTRY_URL',
+  payouts: 'PAYOUT_PROVIDER_URL',
+} as const satisfies Record<string, keyof Config>;
+export type Simulator = keyof typeof SIMULATOR_SETTING;
+
+/** The simulators this configuration runs: each port whose real system is not configured. */
+export function runningSimulators(config: Pick<Config, (typeof SIMULATOR_SETTING)[Simulator]>): Simulator[] {
+  return (Object.keys(SIMULATOR_SETTING) as Simulator[]).filter((s) => !config[SIMULATOR_SETTING[s]]);
+}
+
+/** JARIMA_ALLOW_SIMULATORS as a set; `true` (the boolean it once was) means every simulator. */
+export function allowedSimulators(config: Pick<Config, 'JARIMA_ALLOW_SIMULATORS'>): Set<Simulator> {
+  const v = config.JARIMA_ALLOW_SIMULATORS.trim();
+  if (v === 'true') return new Set(Object.keys(SIMULATOR_SETTING) as Simulator[]);
+  if (v === 'false' || v === '') return new Set();
+  return new Set(v.split(',').map((s) => s.trim() as Simulator));
+}
+
+/**
+ * Who may read a simulator's /v1/dev routes: anyone in development (that is what they are for), only an admin in
+ * production, where the simulator was opted into and what it "sent" is real citizens' data.
+ */
+export function devRoutesNeedAdmin(config: Pick<Config, 'NODE_ENV'>): boolean {
+  return config.NODE_ENV === 'production';
 }
 
 function dedupeByVariable<T extends { variable: string }>(items: T[]): T[] {

@@ -57,6 +57,12 @@ export const ERRORS = {
       'The callback is not signed with our shared secret, or its timestamp is outside the replay window.',
   },
 
+  PAYOUT_NOT_FOUND: { status: 404, message: 'No payout has this idempotency key.' },
+  PAYOUT_NOT_RECORDED_YET: {
+    status: 409,
+    message: 'The payout’s acceptance is still being recorded; deliver the callback again shortly.',
+  },
+
   DEAD_LETTER_NOT_FOUND: {
     status: 404,
     message: 'No such dead letter (it may have been retried or discarded).',
