@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,9 +23,17 @@ beforeAll(async () => {
   url = await running(jarima);
 }, 120_000);
 
+/** The cluster's directory: in the data directory, or where it moved to (as root: docs/architecture.md). */
+async function clusterDir(): Promise<string> {
+  const marker = path.join(dataDir, 'pg-location');
+  return existsSync(marker) ? (await readFile(marker, 'utf8')).trim() : path.join(dataDir, 'pg');
+}
+
 afterAll(async () => {
   await jarima.stop('SIGKILL');
+  const cluster = await clusterDir();
   await rm(dataDir, { recursive: true, force: true });
+  if (!cluster.startsWith(dataDir)) await rm(path.dirname(cluster), { recursive: true, force: true });
 });
 
 describe('npm start', () => {
@@ -67,7 +75,9 @@ describe('npm start', () => {
   it('stops cleanly on SIGTERM, embedded PostgreSQL included', async () => {
     expect(await jarima.stop('SIGTERM')).toBe(0);
     expect(jarima.output()).toContain('stopped.');
-    expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+    const cluster = await clusterDir();
+    expect(existsSync(path.join(cluster, 'PG_VERSION'))).toBe(true);
+    expect(existsSync(path.join(cluster, 'postmaster.pid'))).toBe(false);
   });
 
   it('loses no accepted report when killed with SIGKILL, and finishes its work after a restart', async () => {
