@@ -4,6 +4,17 @@ import { claimReports, lockReport, peekReports, type ReportRow } from '../../rep
 import type { ReportStatus } from '../../reports/status.js';
 import { applyTransitions, type Transition } from '../../reports/transition.js';
 import { enqueueJobs, type JobName, sweepJob } from '../jobs.js';
+import {
+  claimUnleased,
+  LEASE_FREE,
+  leaseOne,
+  newLease,
+  nextLapse,
+  peekUnleased,
+  releaseLeases,
+  takeBack,
+  takeLeases,
+} from './lease.js';
 
 export type Decision = Omit<Transition, 'actor'>;
 
@@ -11,16 +22,29 @@ export interface ReportStage {
   /** States this stage acts on; a report found in any other state was already handled (a re-run is a no-op). */
   from: readonly ReportStatus[];
   /**
-   * Decides the outcome for each report, in order, reading what it needs in bulk through `db` (the claiming
-   * transaction, so it must be quick).
+   * Decides the outcome for each report, in order, reading what it needs in bulk through `db` (a transaction that
+   * holds the reports' row locks, so it must be quick).
    */
   decide(reports: ReportRow[], db: Queryable): Promise<Decision[]>;
   /**
-   * Optional slow, idempotent preparation (media analysis) of claimed reports. It writes through the pool, not the
-   * claiming transaction, so its results survive even if the claim is rolled back.
+   * Optional slow, idempotent preparation (media analysis) of claimed reports, run outside any transaction: the
+   * claim leases the reports and commits, `prepare` writes through the pool, and a second transaction decides for
+   * the reports still leased to that claim (runner/lease.ts). So a slow preparation holds no row lock and no
+   * connection, and one whose process died is taken up again when its lease lapses.
    */
   prepare?(reports: ReportRow[], db: Queryable): Promise<void>;
+  /**
+   * Which of the claimed reports `prepare` has work for (quick, read through the claiming transaction); the others
+   * are decided in the claim itself, as any stage's are. Without it every claimed report is prepared.
+   */
+  needsPreparing?(reports: ReportRow[], db: Queryable): Promise<string[]>;
 }
+
+/**
+ * How long a claim may prepare its reports before others may claim them again. Past it the work is only done twice
+ * (it is idempotent, and the slower claim records nothing); short of it, a report whose process died waits this long.
+ */
+export const PREPARE_LEASE_MS = 5 * 60_000;
 
 /** What a sweep tells its caller as it goes, whatever mode it runs in. */
 export interface StepCounters {
@@ -35,7 +59,8 @@ export interface StepCounters {
  * Each batch is one transaction: claim up to `batchSize` reports waiting in the stage's first input state (FOR
  * UPDATE SKIP LOCKED, so parallel sweeps share the work), decide them together and apply the decisions with a fixed
  * number of statements. A batch killed midway loses nothing: its claimed rows go back to waiting when its
- * transaction dies.
+ * transaction dies. A stage with slow preparation leases what needs it instead (claimPrepareDecide): what a killed
+ * batch leased waits until the lease lapses.
  */
 export async function drain(
   pool: Pool,
@@ -53,18 +78,17 @@ export async function drain(
     let claimed: number;
     const started = performance.now();
     try {
-      claimed = await withTransaction(
-        pool,
-        async (trx) => {
-          const reports = await claimReports(trx, from, batchSize);
-          // Slow preparation runs on the claimed rows (so parallel sweeps never duplicate it) through other
-          // connections, while this transaction only holds the row locks.
-          await stage.prepare?.(reports, pool);
-          await decideAndApply(trx, stageName, stage, reports);
-          return reports.length;
-        },
-        held,
-      );
+      claimed = stage.prepare
+        ? await claimPrepareDecide(pool, stageName, stage, batchSize, held)
+        : await withTransaction(
+            pool,
+            async (trx) => {
+              const reports = await claimReports(trx, from, batchSize);
+              await decideAndApply(trx, stageName, stage, reports);
+              return reports.length;
+            },
+            held,
+          );
     } catch (err) {
       // The database itself is away: retryable, so the job fails and graphile-worker retries it with backoff.
       if (isDatabaseUnavailable(err)) throw err;
@@ -73,7 +97,7 @@ export async function drain(
         pool,
         stageName,
         stage,
-        await peekReports(pool, from, batchSize),
+        await (stage.prepare ? peekUnleased : peekReports)(pool, from, batchSize),
         counters.onSetAside,
       );
     }
@@ -87,7 +111,7 @@ export async function drain(
 /** Whether any report waits in the stage's input state (one indexed statement). */
 export async function anyWaiting(db: Queryable, stage: ReportStage): Promise<boolean> {
   const { rows } = await db.query<{ waiting: boolean }>(
-    'select exists (select 1 from reports where status = $1) as waiting',
+    `select exists (select 1 from reports where status = $1${stage.prepare ? ` and ${LEASE_FREE}` : ''}) as waiting`,
     [stage.from[0]!],
   );
   return rows[0]?.waiting ?? false;
@@ -103,7 +127,69 @@ export async function recheckSoon(pool: Pool, stageName: JobName, stage: ReportS
     await enqueueJobs(pool, [
       { ...sweepJob(stageName), jobKey: `${stageName}:recheck`, runAt: new Date(Date.now() + 1000) },
     ]);
+    return;
   }
+  // Reports leased to another claim: if that claim's process died, nothing else would sweep them when it lapses.
+  const lapse = stage.prepare ? await nextLapse(pool, stage.from[0]!) : null;
+  if (lapse) {
+    await enqueueJobs(pool, [
+      { ...sweepJob(stageName), jobKey: `${stageName}:lapse:${lapse.owner}`, runAt: lapse.at },
+    ]);
+  }
+}
+
+/**
+ * One claim of a stage with slow preparation, in two short transactions around it: the claim decides the reports
+ * that need no preparation at once and leases the others; they are prepared outside any transaction; a second
+ * transaction decides those still leased to this claim. Returns how many the claim took.
+ */
+async function claimPrepareDecide(
+  pool: Pool,
+  stageName: JobName,
+  stage: ReportStage,
+  batchSize: number,
+  held: PoolClient | undefined,
+): Promise<number> {
+  const from = stage.from[0]!;
+  const lease = newLease(PREPARE_LEASE_MS);
+  const { claimed, pending } = await withTransaction(
+    pool,
+    async (trx) => {
+      const reports = await claimUnleased(trx, from, batchSize);
+      const needing = new Set(
+        stage.needsPreparing ? await stage.needsPreparing(reports, trx) : reports.map((r) => r.id),
+      );
+      await decideAndApply(
+        trx,
+        stageName,
+        stage,
+        reports.filter((r) => !needing.has(r.id)),
+      );
+      const pending = reports.filter((r) => needing.has(r.id));
+      await takeLeases(
+        trx,
+        pending.map((r) => r.id),
+        lease,
+      );
+      return { claimed: reports.length, pending };
+    },
+    held,
+  );
+  if (pending.length === 0) return claimed;
+  const ids = pending.map((r) => r.id);
+  try {
+    await stage.prepare!(pending, pool);
+    await withTransaction(
+      pool,
+      async (trx) => decideAndApply(trx, stageName, stage, await takeBack(trx, ids, from, lease.owner)),
+      held,
+    );
+  } catch (err) {
+    // Given back, so the reports can be taken one by one at once rather than when the lease lapses.
+    await releaseLeases(held ?? pool, ids, lease.owner).catch(() => {});
+    throw err;
+  }
+  return claimed;
 }
 
 async function decideAndApply(trx: Queryable, stageName: string, stage: ReportStage, reports: ReportRow[]) {
@@ -126,20 +212,32 @@ async function oneByOne(
   onSetAside?: (n: number) => void,
 ): Promise<number> {
   for (const report of reports) {
+    let current = report;
+    const lease = stage.prepare ? newLease(PREPARE_LEASE_MS) : null;
     try {
-      await withTransaction(pool, async (trx) => {
-        const [locked] = await lockReport(trx, report.id, report.status);
-        if (!locked) return;
-        await stage.prepare?.([locked], pool);
-        await decideAndApply(trx, stageName, stage, [locked]);
-      });
+      if (lease) {
+        const leased = await leaseOne(pool, report.id, report.status, lease);
+        if (!leased) continue;
+        current = leased;
+        await stage.prepare!([leased], pool);
+        await withTransaction(pool, async (trx) =>
+          decideAndApply(trx, stageName, stage, await takeBack(trx, [report.id], report.status, lease.owner)),
+        );
+      } else {
+        await withTransaction(pool, async (trx) => {
+          const [locked] = await lockReport(trx, report.id, report.status);
+          if (!locked) return;
+          await decideAndApply(trx, stageName, stage, [locked]);
+        });
+      }
     } catch (err) {
       if (isDatabaseUnavailable(err)) throw err;
       const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
-      const moved = await withTransaction(pool, (trx) =>
-        applyTransitions(trx, [
+      const moved = await withTransaction(pool, async (trx) => {
+        if (lease) await releaseLeases(trx, [report.id], lease.owner);
+        return applyTransitions(trx, [
           {
-            report,
+            report: current,
             t: {
               toStatus: 'failed',
               eventType: 'stage_failed',
@@ -148,8 +246,8 @@ async function oneByOne(
               patch: { reasonCode: 'PIPELINE_ERROR' },
             },
           },
-        ]),
-      );
+        ]);
+      });
       if (moved.size) onSetAside?.(moved.size);
     }
   }

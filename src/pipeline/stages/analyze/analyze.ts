@@ -59,6 +59,12 @@ export function analyzeStage(deps: { blobs: BlobStore; config: AnalyzeConfig }):
   return {
     from: ['enriched'],
     prepare,
+    // Most evidence was analysed at upload: only reports with leftovers are leased and prepared outside the claim.
+    needsPreparing: (reports, db) =>
+      withUnanalyzedEvidence(
+        db,
+        reports.map((r) => r.id),
+      ),
     async decide(reports, db) {
       const evidence = await evidenceFacts(
         db,
@@ -82,6 +88,17 @@ export function analyzeStage(deps: { blobs: BlobStore; config: AnalyzeConfig }):
       });
     },
   };
+}
+
+/** The reports with evidence still to analyse (as unanalyzedEvidence finds it). */
+async function withUnanalyzedEvidence(db: Queryable, reportIds: string[]): Promise<string[]> {
+  const { rows } = await db.query<{ report_id: string }>(
+    `select distinct re.report_id
+       from report_evidence re join evidence e on e.id = re.evidence_id
+      where re.report_id = any($1::uuid[]) and e.analyzed_at is null and e.readable`,
+    [reportIds],
+  );
+  return rows.map((r) => r.report_id);
 }
 
 async function evidenceFacts(db: Queryable, reportIds: string[]): Promise<EvidenceFacts[]> {

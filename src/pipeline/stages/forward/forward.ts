@@ -1,92 +1,79 @@
-import {
-  type CaseSubmission,
-  type GovRegistry,
-  RegistryRejectedError,
-  RegistryUnavailableError,
-} from '../../../integrations/gov-registry/port.js';
-import { type Pool, type Queryable, withTransaction } from '../../../platform/db/pool.js';
+import type { GovRegistry } from '../../../integrations/gov-registry/port.js';
+import { type Pool, withTransaction } from '../../../platform/db/pool.js';
 import type { Logger } from '../../../platform/logger.js';
-import { REPORT_COLUMNS, type ReportRow } from '../../../reports/reports.repository.js';
 import { applyTransitions, type Transition } from '../../../reports/transition.js';
 import { enqueueJobs, sweepJob } from '../../jobs.js';
+import { newLease, nextLapse, takeBack } from '../../runner/lease.js';
+import { casesOf, claimForForward } from './forward.repository.js';
+import { callRegistry, MIN_RETRY_MS, type Outcome, registryAway } from './registry-calls.js';
 
-/** Reports per claim; the registry calls of a claim run FORWARD_PARALLEL at a time (the adapter's bulkhead caps it). */
+/** Reports per claim. */
 const FORWARD_BATCH = 20;
-const FORWARD_PARALLEL = 8;
-/** Waits when the registry gives no hint: the first retry, doubling to the cap while it stays away. */
-const MIN_RETRY_MS = 1000;
-const MISCONFIGURED_RETRY_MS = 60_000;
+/**
+ * How long a claim may take over its calls before another sweep may claim its reports again: past the slowest
+ * claim the adapter allows with the defaults (20 reports, 8 at a time, each up to 4 attempts × 5 s plus backoff:
+ * ~80 s), with room for a queue at the bulkhead. A claim that overruns only asks the registry twice (idempotent);
+ * a report whose process died waits this long.
+ */
+export const FORWARD_LEASE_MS = 5 * 60_000;
 
 export interface ForwardDeps {
   pool: Pool;
   registry: GovRegistry;
   logger: Logger;
+  /** Default FORWARD_LEASE_MS. */
+  leaseMs?: number;
 }
-
-type Outcome =
-  | { kind: 'forwarded'; caseNumber: string; duplicate: boolean }
-  | { kind: 'rejected'; code: string; message: string }
-  | { kind: 'unavailable'; retryAfterMs: number; reason: string };
 
 /**
  * approved → forwarded: each approved report becomes a case at the government registry, idempotent by report id
  * (the adapter always sends the report id as the Idempotency-Key, so a retry after a lost answer or a crash finds
- * the same case instead of opening a second). Claimed rows stay locked while their calls run, so two sweeps never
- * forward the same report at once.
+ * the same case instead of opening a second).
+ *
+ * No transaction is open while the registry is called: a claim leases its reports in one statement and commits,
+ * the calls run, and one transaction records the outcomes of the reports still leased to that claim (each
+ * transition guarded by the version the claim read). A slow registry thus holds no row lock and no connection. A
+ * process killed between the call and the record leaves the lease to lapse; the next claim asks the registry
+ * again, gets the case it already opened, and records it once.
  *
  * When the registry is away (breaker open, outage, timeouts) nothing is dropped: the reports stay `approved` and the
  * sweep is rescheduled for when the breaker will let a probe through. A case the registry refuses for good (a 4xx
  * about the case itself) moves the report to `failed` for an operator, with the registry's code.
  */
 export async function forwardSweep(deps: ForwardDeps): Promise<number> {
+  const leaseMs = deps.leaseMs ?? FORWARD_LEASE_MS;
   let forwarded = 0;
   // Reports whose call failed in this sweep (after the adapter's own retries): left for the rescheduled sweep, so
   // a flaky registry does not hold up the rest, nor get hammered with the same report.
   const deferred: string[] = [];
   let retryAfterMs: number | null = null;
   for (;;) {
-    const result = await withTransaction(deps.pool, async (trx) => {
-      const reports = await claimApproved(trx, FORWARD_BATCH, deferred);
-      if (reports.length === 0) return { claimed: 0, breakerOpen: false };
-      const cases = await casesOf(trx, reports);
-      const outcomes = await callRegistry(deps, cases);
-      const moves: { report: ReportRow; t: Transition }[] = [];
-      let breakerOpen = false;
-      reports.forEach((report, i) => {
-        const o = outcomes[i]!;
-        if (o.kind === 'forwarded') {
-          moves.push({
-            report,
-            t: {
-              toStatus: 'forwarded',
-              eventType: 'forwarded',
-              actor: 'system:forward',
-              data: { caseNumber: o.caseNumber, ...(o.duplicate ? { alreadyKnown: true } : {}) },
-              patch: { caseNumber: o.caseNumber, forwardedAt: new Date() },
-            },
-          });
-        } else if (o.kind === 'rejected') {
-          moves.push({
-            report,
-            t: {
-              toStatus: 'failed',
-              eventType: 'stage_failed',
-              actor: 'system:forward',
-              data: { stage: 'forward', from: 'approved', error: `${o.code}: ${o.message}`.slice(0, 500) },
-              patch: { reasonCode: 'PIPELINE_ERROR' },
-            },
-          });
-        } else {
-          deferred.push(report.id);
-          retryAfterMs = Math.max(retryAfterMs ?? 0, o.retryAfterMs);
-          if (o.reason === 'breaker_open' || o.reason === 'misconfigured') breakerOpen = true;
-        }
-      });
-      await applyTransitions(trx, moves);
-      forwarded += moves.filter((m) => m.t.toStatus === 'forwarded').length;
-      return { claimed: reports.length, breakerOpen };
+    const lease = newLease(leaseMs);
+    const reports = await claimForForward(deps.pool, FORWARD_BATCH, deferred, lease);
+    if (reports.length === 0) break;
+    const cases = await casesOf(deps.pool, reports);
+    const outcomes = await callRegistry(deps, cases, AbortSignal.timeout(leaseMs));
+    const byId = new Map(reports.map((r, i) => [r.id, outcomes[i]!]));
+    let breakerOpen = false;
+    for (const o of outcomes) {
+      if (o.kind !== 'unavailable') continue;
+      retryAfterMs = Math.max(retryAfterMs ?? 0, o.retryAfterMs);
+      if (registryAway(o)) breakerOpen = true;
+    }
+    deferred.push(...reports.filter((r) => byId.get(r.id)!.kind === 'unavailable').map((r) => r.id));
+    const moved = await withTransaction(deps.pool, async (trx) => {
+      // Clears the lease of every report still ours, the deferred ones too: the rescheduled sweep claims them.
+      const mine = await takeBack(trx, [...byId.keys()], 'approved', lease.owner);
+      return applyTransitions(
+        trx,
+        mine.flatMap((report) => {
+          const t = transitionOf(byId.get(report.id)!);
+          return t ? [{ report, t }] : [];
+        }),
+      );
     });
-    if (result.breakerOpen || result.claimed < FORWARD_BATCH) break;
+    forwarded += reports.filter((r) => moved.has(r.id) && byId.get(r.id)!.kind === 'forwarded').length;
+    if (breakerOpen || reports.length < FORWARD_BATCH) break;
   }
   if (retryAfterMs !== null) {
     // Some calls failed, or the registry is away: come back when it may be back, one pending retry sweep at most.
@@ -99,82 +86,40 @@ export async function forwardSweep(deps: ForwardDeps): Promise<number> {
       'gov registry calls failed: forwarding rescheduled',
     );
   }
+  await lookWhenLeaseLapses(deps.pool);
   return forwarded;
 }
 
-async function claimApproved(trx: Queryable, limit: number, except: string[]): Promise<ReportRow[]> {
-  const { rows } = await trx.query<ReportRow>(
-    `select ${REPORT_COLUMNS} from reports where status = 'approved' and id <> all($2::uuid[])
-      order by forward_due_at, id limit $1 for update skip locked`,
-    [limit, except],
-  );
-  return rows;
-}
-
-/** The case each report becomes: what the registry needs to fine the vehicle, and nothing about the reporter. */
-async function casesOf(db: Queryable, reports: ReportRow[]): Promise<CaseSubmission[]> {
-  const { rows } = await db.query<{ report_id: string; sha256: string; kind: 'photo' | 'video' }>(
-    `select re.report_id, encode(e.sha256, 'hex') as sha256, e.kind
-       from report_evidence re join evidence e on e.id = re.evidence_id
-      where re.report_id = any($1::uuid[]) order by re.report_id, re.position`,
-    [reports.map((r) => r.id)],
-  );
-  return reports.map((r) => ({
-    reportId: r.id,
-    violationCode: r.violation_code,
-    plate: r.plate,
-    incidentAt: r.incident_at.toISOString(),
-    lat: r.lat,
-    lon: r.lon,
-    regionId: r.region_id,
-    districtId: r.district_id,
-    fineBhm: r.fine_bhm_max ?? r.fine_bhm_min,
-    fineSum: r.fine_sum_max ?? r.fine_sum_min,
-    evidence: rows.filter((e) => e.report_id === r.id).map((e) => ({ sha256: e.sha256, kind: e.kind })),
-  }));
-}
-
-async function callRegistry(deps: ForwardDeps, cases: CaseSubmission[]): Promise<Outcome[]> {
-  const outcomes: Outcome[] = new Array(cases.length);
-  let next = 0;
-  // Once the breaker is open, the rest of the batch is not even tried: it would only fail fast.
-  let away: Outcome | null = null;
-  await Promise.all(
-    Array.from({ length: Math.min(FORWARD_PARALLEL, cases.length) }, async () => {
-      while (next < cases.length) {
-        const i = next++;
-        if (away) {
-          outcomes[i] = away;
-          continue;
-        }
-        const o = await submit(deps, cases[i]!);
-        outcomes[i] = o;
-        if (o.kind === 'unavailable' && (o.reason === 'breaker_open' || o.reason === 'misconfigured'))
-          away = o;
-      }
-    }),
-  );
-  return outcomes;
-}
-
-async function submit(deps: ForwardDeps, c: CaseSubmission): Promise<Outcome> {
-  try {
-    const receipt = await deps.registry.submitCase(c);
-    return { kind: 'forwarded', caseNumber: receipt.caseNumber, duplicate: receipt.duplicate };
-  } catch (err) {
-    if (err instanceof RegistryUnavailableError) {
-      return { kind: 'unavailable', retryAfterMs: err.retryAfterMs, reason: err.reason };
-    }
-    if (err instanceof RegistryRejectedError) {
-      if (err.misconfigured) {
-        // A wrong key or URL is ours to fix, not the report's fault: hold everything and shout.
-        deps.logger.error({ err }, 'gov registry refuses our credentials or address: forwarding on hold');
-        return { kind: 'unavailable', retryAfterMs: MISCONFIGURED_RETRY_MS, reason: 'misconfigured' };
-      }
-      return { kind: 'rejected', code: err.code, message: err.message };
-    }
-    // Anything unexpected: keep the report and try again later rather than lose or fail it.
-    deps.logger.error({ err, reportId: c.reportId }, 'forwarding failed unexpectedly');
-    return { kind: 'unavailable', retryAfterMs: MIN_RETRY_MS, reason: 'unexpected' };
+function transitionOf(o: Outcome): Transition | null {
+  if (o.kind === 'forwarded') {
+    return {
+      toStatus: 'forwarded',
+      eventType: 'forwarded',
+      actor: 'system:forward',
+      data: { caseNumber: o.caseNumber, ...(o.duplicate ? { alreadyKnown: true } : {}) },
+      patch: { caseNumber: o.caseNumber, forwardedAt: new Date() },
+    };
   }
+  if (o.kind === 'rejected') {
+    return {
+      toStatus: 'failed',
+      eventType: 'stage_failed',
+      actor: 'system:forward',
+      data: { stage: 'forward', from: 'approved', error: `${o.code}: ${o.message}`.slice(0, 500) },
+      patch: { reasonCode: 'PIPELINE_ERROR' },
+    };
+  }
+  return null;
+}
+
+/**
+ * Reports leased to another claim are that claim's to record; but if its process died, no approval or retry may
+ * come to sweep them when the lease lapses, so a sweep is scheduled for then (one per lease, by its owner).
+ */
+async function lookWhenLeaseLapses(pool: Pool): Promise<void> {
+  const lapse = await nextLapse(pool, 'approved');
+  if (!lapse) return;
+  await enqueueJobs(pool, [
+    { ...sweepJob('forward'), jobKey: `forward:lapse:${lapse.owner}`, runAt: lapse.at },
+  ]);
 }
