@@ -7,7 +7,7 @@ import {
   startGovRegistrySimulator,
 } from '../integrations/gov-registry/simulator.js';
 import { parseWorkerPools } from '../pipeline/pools.js';
-import type { Config } from '../platform/config/config.js';
+import { type Config, devRoutesNeedAdmin } from '../platform/config/config.js';
 import { type EmbeddedDatabase, locateCluster, startEmbeddedPostgres } from '../platform/db/embedded.js';
 import { createPool } from '../platform/db/pool.js';
 import { createLogger } from '../platform/logger.js';
@@ -152,6 +152,7 @@ export async function startPlatform(
       smsSimulated: deps.smsSimulator !== null,
       emailSimulated: deps.emailOutbox !== null,
       payoutsSimulated: deps.payoutSimulator !== null,
+      devRoutesAdminOnly: devRoutesNeedAdmin(config),
     });
 
     let stopping: Promise<void> | null = null;
@@ -190,6 +191,8 @@ function banner(
     smsSimulated: boolean;
     emailSimulated: boolean;
     payoutsSimulated: boolean;
+    /** Production, simulators opted into: their /v1/dev routes answer only an admin. */
+    devRoutesAdminOnly: boolean;
   },
 ): void {
   print('');
@@ -201,10 +204,12 @@ function banner(
   print(`  pipeline workers:     ${b.workers ? `${b.workers} in this process` : 'none in this process'}`);
   if (b.smsSimulated) {
     print('  SMS gateway:          LOCAL SIMULATOR — nothing is really sent; read codes at');
-    print(`                        ${b.url}/v1/dev/outbox?to=+998901234567`);
+    print(
+      `                        ${b.url}/v1/dev/outbox?to=+998901234567${b.devRoutesAdminOnly ? ' (admins only)' : ''}`,
+    );
   } else print('  SMS gateway:          SMS_GATEWAY_URL');
   print(
-    `  e-mail:               ${b.emailSimulated ? `LOCAL OUTBOX — read at ${b.url}/v1/dev/email-outbox` : 'SMTP_URL'}`,
+    `  e-mail:               ${b.emailSimulated ? `LOCAL OUTBOX — read at ${b.url}/v1/dev/email-outbox${b.devRoutesAdminOnly ? ' (admins only)' : ''}` : 'SMTP_URL'}`,
   );
   print(
     `  fines registry:       ${b.govSimulator ? `LOCAL SIMULATOR at ${b.govSimulator} (issues fines and payments by itself)` : 'GOV_REGISTRY_URL'}`,
