@@ -137,6 +137,16 @@ describe('payout sweep', () => {
     expect(server.stats().requests).toBe(requests);
   }, 60_000);
 
+  it('shares the work between two sweepers without asking the provider twice', async () => {
+    const ids = (await paidReports(30)).map((r) => r.id);
+    const requests = server.stats().requests;
+    const [a, b] = await Promise.all([payoutSweep(sweepDeps()), payoutSweep(sweepDeps())]);
+    expect(a + b).toBe(30);
+    expect(server.stats().requests - requests).toBe(30);
+    expect(await paidOnProviderSide(ids)).toBe(30);
+    expect(await statuses(ids)).toEqual({ rewarded: 30 });
+  });
+
   it('picks a lapsed lease up again and pays nothing twice', async () => {
     const [report] = await paidReports(1);
     await withTransaction(t.deps.pool, (trx) => openPayouts(trx, [report!]));
