@@ -14,7 +14,7 @@ import { makeScene } from '../../test/helpers/media.js';
 import type { BlobStore } from '../evidence/blob-store.js';
 import type { Pool } from '../platform/db/pool.js';
 import { enqueueJobs, sweepJob } from './jobs.js';
-import { newLease } from './runner/lease.js';
+import { LEASE_FREE, newLease } from './runner/lease.js';
 import { runBatchStage } from './runner.js';
 import { analyzeStage } from './stages/analyze/analyze.js';
 import { dedupeStage } from './stages/dedupe/dedupe.js';
@@ -196,6 +196,45 @@ describe('a process killed between the registry call and the record', () => {
     );
     expect(rows[0].n).toBe(N);
   }, 30_000);
+});
+
+describe('the lease queries', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+
+  /** The plan PostgreSQL would use with the index at hand (this file's tables are too small to prefer it). */
+  async function plan(sql: string, params: unknown[]): Promise<string> {
+    const client = await t.deps.pool.connect();
+    try {
+      await client.query('begin');
+      await client.query('set local enable_seqscan = off');
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>(`explain ${sql}`, params);
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    } finally {
+      await client.query('rollback');
+      client.release();
+    }
+  }
+
+  it('claim for forwarding from reports_to_forward, and find the next lapse in reports_stage_leases', async () => {
+    expect(
+      await plan(
+        `select id from reports where status = 'approved' and ${LEASE_FREE} and id <> all($1::uuid[])
+          order by forward_due_at, id limit 20 for update skip locked`,
+        [[]],
+      ),
+    ).toContain('reports_to_forward');
+    expect(
+      await plan(
+        `select stage_lease_owner, stage_lease_expires_at from reports
+          where status = $1 and stage_lease_owner is not null and stage_lease_expires_at > now()
+          order by stage_lease_expires_at limit 1`,
+        ['approved'],
+      ),
+    ).toContain('reports_stage_leases');
+  });
 });
 
 describe('slow media analysis', () => {
