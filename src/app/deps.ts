@@ -199,7 +199,10 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     metrics,
     cache,
     arrivals,
-    breakers: () => ({ gov_registry: BREAKER_VALUE[govRegistry.breakerState()] }),
+    breakers: () => ({
+      gov_registry: BREAKER_VALUE[govRegistry.breakerState()],
+      ...(payouts instanceof HttpPayoutGateway ? { payments: BREAKER_VALUE[payouts.breakerState()] } : {}),
+    }),
     health,
     minuteListeners: [new CapacityRecorder({ pool, metrics, health })],
   });

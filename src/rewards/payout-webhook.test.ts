@@ -82,6 +82,8 @@ describe('payment provider callbacks', () => {
     });
     expect(settled.reference).toMatch(/^PAY-/);
     expect(server.stats()).toMatchObject({ paid: 1, callbacks: 1 });
+    const metrics = await t.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/jarima_circuit_breaker_open\{system="payments"\} 0/);
   });
 
   it('changes nothing on a repeated callback, and records a failed payment', async () => {
