@@ -23,7 +23,9 @@ export async function claimForForward(
       returning ${REPORT_COLUMNS}`,
     [limit, except, lease.owner, lease.ms],
   );
-  return rows;
+  // An UPDATE returns its rows in no particular order: the earliest deadlines are called first.
+  const due = (r: ReportRow) => r.forward_due_at?.getTime() ?? Number.POSITIVE_INFINITY;
+  return rows.sort((a, b) => due(a) - due(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** The case each report becomes: what the registry needs to fine the vehicle, and nothing about the reporter. */
