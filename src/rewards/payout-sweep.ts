@@ -51,8 +51,8 @@ export async function payoutSweep(deps: PayoutSweepDeps): Promise<number> {
   const retry = deps.retry ?? DEFAULT_RETRY;
   let done = 0;
   let nextRetry: Date | null = null;
-  // A payout failed in this sweep may be due again before the sweep ends; it waits for the next sweep, so one sweep
-  // through an outage ends however short the backoff.
+  // A payout that failed earlier in this sweep can come due again before the sweep ends; the sweep stops after the
+  // batch that claims one again, so a sweep through an outage ends however short the backoff.
   const tried = new Set<string>();
   for (;;) {
     const leaseToken = randomUUID();
@@ -70,7 +70,7 @@ export async function payoutSweep(deps: PayoutSweepDeps): Promise<number> {
     }
     if (claimed.length < PAYOUT_BATCH || fresh.length < claimed.length) break;
   }
-  // Retries are due later than this sweep: one job (by key, so only the earliest wait counts) brings a sweep back.
+  // Retries are due after this sweep: one job (by key: one retry sweep waiting, not one per payout) brings it back.
   if (nextRetry)
     await enqueueJobs(deps.pool, [{ ...sweepJob('payout'), jobKey: 'payout:retry', runAt: nextRetry }]);
   return done;
