@@ -5,7 +5,6 @@ import {
   BrokenCircuitError,
   BulkheadRejectedError,
   type CircuitBreakerPolicy,
-  CircuitState,
   ConsecutiveBreaker,
   circuitBreaker,
   ExponentialBackoff,
@@ -23,6 +22,7 @@ import {
 } from 'cockatiel';
 import { BalancedPool } from 'undici';
 import { parseJson } from '../../platform/http/json.js';
+import { BREAKER_STATES } from '../../platform/resilience/breaker.js';
 import {
   type BreakerState,
   type CaseReceipt,
@@ -50,13 +50,6 @@ export interface HttpGovRegistryOptions {
   bulkhead?: { maxConcurrent?: number; maxQueued?: number };
   onBreakerChange?: (state: BreakerState) => void;
 }
-
-const STATE_NAMES: Record<CircuitState, BreakerState> = {
-  [CircuitState.Closed]: 'closed',
-  [CircuitState.Open]: 'open',
-  [CircuitState.HalfOpen]: 'half-open',
-  [CircuitState.Isolated]: 'open',
-};
 
 /** Enough of an error body to show the registry's message; a body past this is not an answer we can use. */
 const MAX_BODY_CHARS = 64 * 1024;
@@ -105,7 +98,7 @@ export class HttpGovRegistry implements GovRegistry {
       this.openedAt = Date.now();
     });
     const onChange = opts.onBreakerChange;
-    if (onChange) this.breaker.onStateChange((s) => onChange(STATE_NAMES[s]));
+    if (onChange) this.breaker.onStateChange((s) => onChange(BREAKER_STATES[s]));
 
     // When the registry asks for a longer wait than we would sleep in place, give the wait back to the caller's
     // queue instead of holding a bulkhead slot.
@@ -160,7 +153,7 @@ export class HttpGovRegistry implements GovRegistry {
   }
 
   breakerState(): BreakerState {
-    return STATE_NAMES[this.breaker.state];
+    return BREAKER_STATES[this.breaker.state];
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 import { type Static, Type as T } from '@sinclair/typebox';
+import type { BreakerState } from '../../platform/resilience/breaker.js';
 
 /**
  * The outbound port to the government fines registry. Adapters: `HttpGovRegistry` (the registry's HTTP API, also
@@ -76,8 +77,6 @@ export const RegistryEventSchema = T.Object({
 });
 export type RegistryEvent = Static<typeof RegistryEventSchema>;
 
-export type BreakerState = 'closed' | 'open' | 'half-open';
-
 export interface GovRegistry {
   readonly name: string;
   submitCase(c: CaseSubmission, signal?: AbortSignal): Promise<CaseReceipt>;
@@ -145,3 +144,5 @@ export class RegistryRejectedError extends Error {
 export function isRegistryRetryable(err: unknown): err is RegistryUnavailableError {
   return err instanceof RegistryUnavailableError;
 }
+
+export type { BreakerState };

@@ -2,7 +2,6 @@ import { Value } from '@sinclair/typebox/value';
 import {
   BrokenCircuitError,
   type CircuitBreakerPolicy,
-  CircuitState,
   ConsecutiveBreaker,
   circuitBreaker,
   ExponentialBackoff,
@@ -16,6 +15,7 @@ import {
 } from 'cockatiel';
 import { Pool } from 'undici';
 import { parseJson } from '../../platform/http/json.js';
+import { BREAKER_STATES } from '../../platform/resilience/breaker.js';
 import {
   PayoutErrorBodySchema,
   type PayoutGateway,
@@ -39,13 +39,6 @@ export interface HttpPayoutGatewayOptions {
   breaker?: { consecutiveFailures?: number; halfOpenAfterMs?: number };
   onBreakerChange?: (state: 'closed' | 'open' | 'half-open') => void;
 }
-
-const STATE_NAMES = {
-  [CircuitState.Closed]: 'closed',
-  [CircuitState.Open]: 'open',
-  [CircuitState.HalfOpen]: 'half-open',
-  [CircuitState.Isolated]: 'open',
-} as const;
 
 const MAX_BODY_CHARS = 16 * 1024;
 
@@ -86,7 +79,7 @@ export class HttpPayoutGateway implements PayoutGateway {
       this.openedAt = Date.now();
     });
     const onChange = opts.onBreakerChange;
-    if (onChange) this.breaker.onStateChange((s) => onChange(STATE_NAMES[s]));
+    if (onChange) this.breaker.onStateChange((s) => onChange(BREAKER_STATES[s]));
     this.policy = wrap(
       this.breaker,
       retry(
@@ -123,7 +116,7 @@ export class HttpPayoutGateway implements PayoutGateway {
   }
 
   breakerState(): 'closed' | 'open' | 'half-open' {
-    return STATE_NAMES[this.breaker.state];
+    return BREAKER_STATES[this.breaker.state];
   }
 
   async close(): Promise<void> {

@@ -4,13 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Value } from '@sinclair/typebox/value';
 import { parseJson } from '../../platform/http/json.js';
-import {
-  type PayoutErrorBody,
-  type PayoutEvent,
-  type PayoutReceipt,
-  PayoutRejectedError,
-  PayoutRequestSchema,
-} from './port.js';
+import { headerValue, readBody, replyJson } from '../../platform/http/raw.js';
+import { type PayoutEvent, type PayoutReceipt, PayoutRejectedError, PayoutRequestSchema } from './port.js';
 import type { PayoutSimulator } from './simulator.js';
 import {
   signPayoutWebhook,
@@ -79,9 +74,9 @@ export async function startPayoutProviderSimulator(
   const deliveries = new Set<Promise<void>>();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method === 'GET' && req.url === '/health') return reply(res, 200, { ok: true });
+    if (req.method === 'GET' && req.url === '/health') return replyJson(res, 200, { ok: true });
     if (req.method !== 'POST' || req.url !== '/payouts')
-      return reply(res, 404, { code: 'NOT_FOUND', message: 'no such endpoint' });
+      return replyJson(res, 404, { code: 'NOT_FOUND', message: 'no such endpoint' });
     counts.requests++;
     if (control.latencyMs > 0) await sleep(control.latencyMs);
     const injected = control.failNext > 0 || Math.random() < control.errorRate;
@@ -89,22 +84,25 @@ export async function startPayoutProviderSimulator(
     if (control.down || injected) {
       counts.refused++;
       if (control.retryAfterSeconds > 0) res.setHeader('retry-after', String(control.retryAfterSeconds));
-      return reply(res, control.down ? 503 : control.errorStatus, {
+      return replyJson(res, control.down ? 503 : control.errorStatus, {
         code: 'UNAVAILABLE',
         message: 'injected failure',
       });
     }
     if (req.headers.authorization !== expectedAuth)
-      return reply(res, 401, { code: 'UNAUTHENTICATED', message: 'missing or wrong API key' });
-    const key = single(req.headers['idempotency-key']);
+      return replyJson(res, 401, { code: 'UNAUTHENTICATED', message: 'missing or wrong API key' });
+    const key = headerValue(req.headers['idempotency-key']);
     if (!key || key.length > 255)
-      return reply(res, 400, { code: 'IDEMPOTENCY_KEY_REQUIRED', message: 'send an Idempotency-Key header' });
-    const raw = await readBody(req);
-    if (raw === null) return reply(res, 413, { code: 'BODY_TOO_LARGE', message: 'body too large' });
+      return replyJson(res, 400, {
+        code: 'IDEMPOTENCY_KEY_REQUIRED',
+        message: 'send an Idempotency-Key header',
+      });
+    const raw = await readBody(req, MAX_BODY_BYTES);
+    if (raw === null) return replyJson(res, 413, { code: 'BODY_TOO_LARGE', message: 'body too large' });
     const body = parseJson(raw);
     if (!Value.Check(PayoutRequestSchema, body)) {
       const first = Value.Errors(PayoutRequestSchema, body).First();
-      return reply(res, 400, {
+      return replyJson(res, 400, {
         code: 'VALIDATION_FAILED',
         message: first?.message ?? 'invalid body',
         ...(first ? { field: first.path } : {}),
@@ -119,14 +117,14 @@ export async function startPayoutProviderSimulator(
       });
     } catch (err) {
       if (err instanceof PayoutRejectedError)
-        return reply(res, err.status, { code: err.code, message: err.message });
+        return replyJson(res, err.status, { code: err.code, message: err.message });
       throw err;
     }
     if (!receipt.duplicate) {
       counts.paid++;
       schedule({ reference: receipt.reference, idempotencyKey: key, amountSum: body.amountSum });
     }
-    reply(res, receipt.duplicate ? 200 : 201, receipt);
+    replyJson(res, receipt.duplicate ? 200 : 201, receipt);
   }
 
   function schedule(p: { reference: string; idempotencyKey: string; amountSum: number }): void {
@@ -180,7 +178,7 @@ export async function startPayoutProviderSimulator(
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) reply(res, 500, { code: 'INTERNAL', message: String(err) });
+      if (!res.headersSent) replyJson(res, 500, { code: 'INTERNAL', message: String(err) });
       else res.destroy();
     });
   });
@@ -207,24 +205,4 @@ export async function startPayoutProviderSimulator(
       return stopped;
     },
   };
-}
-
-function reply(res: ServerResponse, status: number, body: PayoutErrorBody | PayoutReceipt | object): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
-async function readBody(req: IncomingMessage): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function single(h: string | string[] | undefined): string | undefined {
-  const v = Array.isArray(h) ? h[0] : h;
-  return v === undefined || v === '' ? undefined : v;
 }

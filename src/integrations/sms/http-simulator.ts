@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Value } from '@sinclair/typebox/value';
 import { parseJson } from '../../platform/http/json.js';
-import { E164_PATTERN, type GatewayErrorBody, SendMessageRequestSchema } from './http-wire.js';
+import { headerValue, readBody, replyJson } from '../../platform/http/raw.js';
+import { E164_PATTERN, SendMessageRequestSchema } from './http-wire.js';
 
 export interface SmsGatewaySimulatorOptions {
   /** 0 picks a free port. */
@@ -47,37 +48,40 @@ export async function startSmsGatewaySimulator(
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST' || req.url !== '/v1/messages') {
-      return reply(res, 404, { code: 'NOT_FOUND', message: 'no such endpoint' });
+      return replyJson(res, 404, { code: 'NOT_FOUND', message: 'no such endpoint' });
     }
     if (control.latencyMs > 0) await sleep(control.latencyMs);
     if (Math.random() < control.errorRate) {
       res.setHeader('retry-after', '1');
-      return reply(res, control.errorStatus, { code: 'UNAVAILABLE', message: 'injected failure' });
+      return replyJson(res, control.errorStatus, { code: 'UNAVAILABLE', message: 'injected failure' });
     }
     if (req.headers.authorization !== expectedAuth) {
-      return reply(res, 401, { code: 'UNAUTHORIZED', message: 'missing or wrong API key' });
+      return replyJson(res, 401, { code: 'UNAUTHORIZED', message: 'missing or wrong API key' });
     }
-    const raw = await readBody(req);
-    if (raw === null) return reply(res, 413, { code: 'BODY_TOO_LARGE', message: 'body too large' });
+    const raw = await readBody(req, MAX_BODY_BYTES);
+    if (raw === null) return replyJson(res, 413, { code: 'BODY_TOO_LARGE', message: 'body too large' });
     const body = parseJson(raw);
     if (!Value.Check(SendMessageRequestSchema, body)) {
-      return reply(res, 400, { code: 'INVALID_REQUEST', message: 'expected {"to": string, "text": string}' });
+      return replyJson(res, 400, {
+        code: 'INVALID_REQUEST',
+        message: 'expected {"to": string, "text": string}',
+      });
     }
     if (!E164.test(body.to)) {
-      return reply(res, 400, { code: 'INVALID_NUMBER', message: 'to: expected an E.164 number' });
+      return replyJson(res, 400, { code: 'INVALID_NUMBER', message: 'to: expected an E.164 number' });
     }
     const key = headerValue(req.headers['idempotency-key']);
     const earlier = key === undefined ? undefined : byKey.get(key);
-    if (earlier) return reply(res, 200, { messageId: earlier.messageId });
+    if (earlier) return replyJson(res, 200, { messageId: earlier.messageId });
     const message = { messageId: randomUUID(), to: body.to, text: body.text, idempotencyKey: key ?? null };
     stored.push(message);
     if (key !== undefined) byKey.set(key, message);
-    reply(res, 201, { messageId: message.messageId });
+    replyJson(res, 201, { messageId: message.messageId });
   }
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) reply(res, 500, { code: 'INTERNAL', message: String(err) });
+      if (!res.headersSent) replyJson(res, 500, { code: 'INTERNAL', message: String(err) });
       else res.destroy();
     });
   });
@@ -101,25 +105,4 @@ export async function startSmsGatewaySimulator(
       return stopped;
     },
   };
-}
-
-function reply(res: ServerResponse, status: number, body: GatewayErrorBody | { messageId: string }): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
-/** The body as text, or null past MAX_BODY_BYTES. */
-async function readBody(req: IncomingMessage): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function headerValue(h: string | string[] | undefined): string | undefined {
-  const v = Array.isArray(h) ? h[0] : h;
-  return v === undefined || v === '' ? undefined : v;
 }
