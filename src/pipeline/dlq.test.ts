@@ -49,6 +49,14 @@ describe('permanent failures', () => {
       type: 'stage_failed',
       data: { stage: 'validate', from: 'received', error: 'cannot parse this one' },
     });
+    // The citizen learns that a check failed, not the internal error behind it.
+    const timeline = await t.app.inject({
+      method: 'GET',
+      url: `/v1/reports/${poison}/events`,
+      headers: bearer(c.token),
+    });
+    const seen = timeline.json().events.find((e: { type: string }) => e.type === 'stage_failed');
+    expect(seen.data).toEqual({ stage: 'validate', from: 'received' });
 
     const items = (await dlq()).json().items;
     expect(items).toContainEqual(

@@ -89,7 +89,8 @@ export const CITIZEN_EVENT_DATA: Record<string, readonly string[]> = {
   reassigned: ['leaseExpiresAt'],
   reviewed: ['decision', 'note', 'reasonCode'],
   forwarded: ['caseNumber', 'alreadyKnown'],
-  stage_failed: ['stage', 'from', 'error'],
+  // The error text is internal (a stage's exception): staff see it in the console and the dead letters.
+  stage_failed: ['stage', 'from'],
   requeued: [],
   discarded: [],
   fined: ['caseNumber', 'amountSum', 'eventId'],
