@@ -8,17 +8,12 @@ import {
 import type { Config } from '../platform/config/config.js';
 import type { Pool } from '../platform/db/pool.js';
 import { AppError } from '../platform/errors/catalog.js';
+import { keepRawJsonBody } from '../platform/http/raw-body.js';
 import { type App, errorResponses } from '../platform/http/types.js';
 import type { ReferenceData } from '../reference/reference.js';
 import type { RewardPolicy } from '../rewards/ledger.js';
 import { WebhookHeaders, WebhookResponse } from './fines.schema.js';
 import { applyRegistryEvent } from './registry-events.js';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    rawBody?: string;
-  }
-}
 
 export interface WebhookRoutesOptions {
   db: Pool;
@@ -35,14 +30,7 @@ export interface WebhookRoutesOptions {
  */
 export async function webhookRoutes(app: App, opts: WebhookRoutesOptions): Promise<void> {
   const { db, reference, webhookSecrets, config } = opts;
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    (request as FastifyRequest).rawBody = body as string;
-    try {
-      done(null, JSON.parse(body as string));
-    } catch (err) {
-      done(new AppError('MALFORMED_BODY', { cause: err }), undefined);
-    }
-  });
+  keepRawJsonBody(app);
   app.post(
     '/v1/integrations/gov/events',
     {

@@ -1,8 +1,8 @@
-import type { FastifyRequest } from 'fastify';
 import { PayoutEventSchema } from '../integrations/payments/port.js';
 import { verifyPayoutWebhook } from '../integrations/payments/webhook-signature.js';
 import type { Queryable } from '../platform/db/pool.js';
 import { AppError } from '../platform/errors/catalog.js';
+import { keepRawJsonBody } from '../platform/http/raw-body.js';
 import { type App, errorResponses } from '../platform/http/types.js';
 import { applyPayoutOutcome } from './payouts.repository.js';
 import { PayoutWebhookHeaders, PayoutWebhookResponse } from './rewards.schema.js';
@@ -19,14 +19,7 @@ export interface PayoutWebhookRoutesOptions {
  * repeated callback changes nothing). A plugin of its own so its raw-body JSON parser serves this route only.
  */
 export async function payoutWebhookRoutes(app: App, opts: PayoutWebhookRoutesOptions): Promise<void> {
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    (request as FastifyRequest).rawBody = body as string;
-    try {
-      done(null, JSON.parse(body as string));
-    } catch (err) {
-      done(new AppError('MALFORMED_BODY', { cause: err }), undefined);
-    }
-  });
+  keepRawJsonBody(app);
   app.post(
     '/v1/integrations/payments/events',
     {

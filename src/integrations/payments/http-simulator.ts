@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Value } from '@sinclair/typebox/value';
 import { parseJson } from '../../platform/http/json.js';
-import { headerValue, readBody, replyJson } from '../../platform/http/raw.js';
+import { headerValue, readBody, replyJson, serveLocally } from '../../platform/http/raw.js';
 import { type PayoutEvent, type PayoutReceipt, PayoutRejectedError, PayoutRequestSchema } from './port.js';
 import type { PayoutSimulator } from './simulator.js';
 import {
@@ -176,17 +175,7 @@ export async function startPayoutProviderSimulator(
     }
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) replyJson(res, 500, { code: 'INTERNAL', message: String(err) });
-      else res.destroy();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const { server, port } = await serveLocally(handle, opts.port);
   let stopped: Promise<void> | undefined;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 /**
  * Small helpers for the local simulators' plain `node:http` servers (they stand in for outside systems, so they
@@ -26,4 +27,25 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
 export function headerValue(h: string | string[] | undefined): string | undefined {
   const v = Array.isArray(h) ? h[0] : h;
   return v === undefined || v === '' ? undefined : v;
+}
+
+/**
+ * Serves `handle` on 127.0.0.1 (`port` 0: any free one). A handler that throws answers 500, or drops the connection
+ * when the answer had begun.
+ */
+export async function serveLocally(
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  port = 0,
+): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) replyJson(res, 500, { code: 'INTERNAL', message: String(err) });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  return { server, port: (server.address() as AddressInfo).port };
 }
