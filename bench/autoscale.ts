@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { prepareDatabase } from '../src/app/setup.js';
-import { issueToken } from '../src/auth/tokens.js';
+import { issueSessionTokens } from '../src/auth/sessions.js';
 import { BENCHMARK, loadMeasurements, planCapacity } from '../src/ops/capacity.js';
 import { sampleQueues } from '../src/pipeline/queues.js';
 import { backtest, bucketCounts, forecast, mape, update } from '../src/platform/autoscale/forecast.js';
@@ -228,10 +228,14 @@ async function seedCitizensAndPhotos(
     ...NO_SHEDDING,
   });
   try {
-    const citizens: Citizens = Array.from({ length: 20 }, () => {
-      const id = newId();
-      return { id, token: issueToken(tokenKey, { id, role: 'citizen' }, 6 * 3600), photos: [] };
-    });
+    const ids = Array.from({ length: 20 }, () => newId());
+    const tokens = await issueSessionTokens(
+      pool,
+      tokenKey,
+      ids.map((id) => ({ id, role: 'citizen' as const })),
+      6 * 3600,
+    );
+    const citizens: Citizens = ids.map((id, i) => ({ id, token: tokens[i]!, photos: [] }));
     await pool.query(
       `insert into citizens (id, phone_hash, phone_enc)
        select id, decode(md5(id::text) || md5(id::text || 'x'), 'hex'), decode(md5(id::text), 'hex') from unnest($1::uuid[]) id`,

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { prepareDatabase } from '../src/app/setup.js';
-import { issueToken } from '../src/auth/tokens.js';
+import { issueSessionTokens } from '../src/auth/sessions.js';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded.js';
 import { createPool } from '../src/platform/db/pool.js';
 import { newId } from '../src/platform/ids.js';
@@ -60,7 +60,12 @@ export async function intakeBench(o: IntakeBenchOptions): Promise<void> {
       `insert into evidence_uploads (citizen_id, evidence_id) select * from unnest($1::uuid[], $2::uuid[])`,
       [citizens.map((c) => c.id), citizens.map((c) => c.evidence)],
     );
-    const tokens = citizens.map((c) => issueToken(keys.token, { id: c.id, role: 'citizen' }, 3600));
+    const tokens = await issueSessionTokens(
+      pool,
+      keys.token,
+      citizens.map((c) => ({ id: c.id, role: 'citizen' as const })),
+      3600,
+    );
 
     const { url, proc } = await startServer({
       DATABASE_URL: db.url,

@@ -1,9 +1,11 @@
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { WEB_DIST } from '../src/web/static.js';
 import {
   demoAccounts,
@@ -66,6 +68,10 @@ const PAGES: PageSpec[] = [
 export async function webBench(o: { runs: number }): Promise<void> {
   console.log(`web build: ${await ensureWebBuild()}`);
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'jarima-bench-web-'));
+  // The demo staff accounts exist only after `seed --demo`, which must run before the first start.
+  await promisify(execFile)(process.execPath, ['bin/jarima.mjs', 'seed', '--demo'], {
+    env: { ...process.env, JARIMA_DATA_DIR: tmp, LOG_LEVEL: 'warn' },
+  });
   const { url, proc } = await startServer({ JARIMA_DATA_DIR: tmp, PORT: '0', LOG_LEVEL: 'warn' });
   const bare = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });

@@ -1,5 +1,5 @@
 import { v7 } from 'uuid';
-import { issueToken } from '../../src/auth/tokens.js';
+import { issueSessionTokens } from '../../src/auth/sessions.js';
 import { GeoIndex } from '../../src/geo/geo-index.js';
 import type { Pool } from '../../src/platform/db/pool.js';
 import { newId } from '../../src/platform/ids.js';
@@ -78,10 +78,14 @@ export async function seedCitizens(
   tokenKey: Buffer,
   n: number,
 ): Promise<{ id: string; token: string }[]> {
-  const citizens = Array.from({ length: n }, () => {
-    const id = newId();
-    return { id, token: issueToken(tokenKey, { id, role: 'citizen' }, 24 * 3600) };
-  });
+  const ids = Array.from({ length: n }, () => newId());
+  const tokens = await issueSessionTokens(
+    pool,
+    tokenKey,
+    ids.map((id) => ({ id, role: 'citizen' as const })),
+    24 * 3600,
+  );
+  const citizens = ids.map((id, i) => ({ id, token: tokens[i]! }));
   await pool.query(
     `insert into citizens (id, phone_hash, phone_enc)
      select id, sha256(id::text::bytea), '\\x00' from unnest($1::uuid[]) id`,
@@ -237,8 +241,15 @@ export async function seedVolume(
   const { rows: regions } = await pool.query<{ id: number }>('select id from regions order by id');
   return {
     citizens,
-    inspectorTokens: inspectors.map((s) => issueToken(tokenKey, { id: s.id, role: 'inspector' }, ttl)),
-    adminToken: issueToken(tokenKey, { id: staff.at(-1)!.id, role: 'admin' }, ttl),
+    inspectorTokens: await issueSessionTokens(
+      pool,
+      tokenKey,
+      inspectors.map((s) => ({ id: s.id, role: 'inspector' as const })),
+      ttl,
+    ),
+    adminToken: (
+      await issueSessionTokens(pool, tokenKey, [{ id: staff.at(-1)!.id, role: 'admin' }], ttl)
+    )[0]!,
     codes: codeWeights.map(([c]) => c),
     tashkentRegion: tashkent ?? regions[0]!.id,
     regions: regions.map((r) => r.id),

@@ -114,3 +114,11 @@ alter table reports
   add column review_due_at timestamptz;
 create index reports_unit_queue on reports (unit_id, (coalesce(priority, 0)) desc, (coalesce(sla_due_at, 'infinity')), id)
   where status in ('awaiting_review', 'in_review');
+
+-- Deadlines: the escalation raises open reports near the earlier of the two; the breach gauges count reports past
+-- the legal one that have not reached the registry.
+create index reports_review_due on reports ((least(review_due_at, sla_due_at)))
+  where status in ('awaiting_review', 'in_review');
+create index reports_legal_due on reports (sla_due_at)
+  where status in ('received', 'validated', 'deduplicated', 'enriched', 'awaiting_review', 'in_review', 'needs_info',
+    'approved', 'failed');

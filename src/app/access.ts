@@ -51,6 +51,18 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'POST /v1/auth/otp': 'anonymous',
   'POST /v1/auth/otp/verify': 'anonymous',
   'POST /v1/auth/login': 'anonymous',
+  // The second step and two-factor set-up name the person by a sign-in challenge (or a staff bearer token).
+  'POST /v1/auth/login/totp': 'anonymous',
+  'POST /v1/auth/totp/enrol': 'anonymous',
+  'POST /v1/auth/totp/confirm': 'anonymous',
+  'DELETE /v1/me/totp': STAFF,
+  'GET /v1/auth/password-links/:token': 'anonymous',
+  'POST /v1/auth/password': 'anonymous',
+  'POST /v1/me/password': STAFF,
+  'POST /v1/auth/refresh': 'anonymous',
+  'POST /v1/auth/sign-out': ['citizen', ...STAFF],
+  'GET /v1/me/sessions': ['citizen', ...STAFF],
+  'DELETE /v1/me/sessions/:id': ['citizen', ...STAFF],
   'GET /v1/me': ['citizen', ...STAFF],
 
   // Public reference data, statistics and open data.
@@ -89,6 +101,22 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'POST /v1/review/:id/release': REVIEWERS,
   'POST /v1/review/:id/reassign': SUPERVISORS,
 
+  // Staff administration and units.
+  'GET /v1/admin/staff': ADMIN,
+  'POST /v1/admin/staff': ADMIN,
+  'PATCH /v1/admin/staff/:id': ADMIN,
+  'POST /v1/admin/staff/:id/password-link': ADMIN,
+  'POST /v1/admin/staff/:id/unlock': ADMIN,
+  'POST /v1/admin/staff/:id/reset-totp': ADMIN,
+  'GET /v1/units': STAFF,
+  'GET /v1/districts': STAFF,
+  'POST /v1/admin/units': ADMIN,
+  'PATCH /v1/admin/units/:id': ADMIN,
+
+  // Audit.
+  'GET /v1/admin/audit': ADMIN,
+  'GET /v1/admin/audit.csv': ADMIN,
+
   // Callbacks from outside: the fines registry, and the payments provider (registered only when one is configured).
   'POST /v1/integrations/gov/events': 'signed-webhook',
   'POST /v1/integrations/payments/events': 'signed-webhook',
@@ -101,8 +129,8 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'GET /v1/admin/queries': ADMIN,
   'GET /v1/admin/payouts.csv': ADMIN,
   'GET /v1/ops/overview': ADMIN,
-  'GET /v1/ops/alerts': ADMIN,
-  'GET /v1/ops/alerts/history': ADMIN,
+  'GET /v1/ops/alerts': SUPERVISORS,
+  'GET /v1/ops/alerts/history': SUPERVISORS,
 
   // Local simulators' outboxes.
   'GET /v1/dev/outbox': 'simulator-only',

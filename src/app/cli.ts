@@ -1,22 +1,37 @@
 import path from 'node:path';
-import { seedDemoStaff } from '../auth/staff.js';
 import { importBoundaries } from '../geo/boundaries.js';
 import { runGovRegistrySimulatorCli } from '../integrations/gov-registry/simulator.js';
 import { formatPlan, loadMeasurements, machine, planCapacity } from '../ops/capacity.js';
 import { discardDeadLetter, listDeadLetters, retryDeadLetter } from '../pipeline/dlq.js';
 import { type Config, ConfigError, describeConfig, loadConfig } from '../platform/config/config.js';
 import { createPool } from '../platform/db/pool.js';
+import { AppError } from '../platform/errors/catalog.js';
+import { seedDemo } from '../staff/demo.js';
+import {
+  type CliContext,
+  STAFF_USAGE,
+  staffCommand,
+  UNIT_USAGE,
+  UsageError,
+  unitCommand,
+} from '../staff/staff.cli.js';
+import { linkBaseUrl } from '../staff/staff-admin.service.js';
 import { prepareDatabase } from './setup.js';
 import { openDatabase, startPlatform } from './start.js';
 
 const USAGE = `usage: jarima <command>
 
-  start                     run everything in one process (API, workers, simulators; embedded PostgreSQL
-                            unless DATABASE_URL is set)
+  start [--demo]            run everything in one process (API, workers, simulators; embedded PostgreSQL
+                            unless DATABASE_URL is set); --demo also creates the demo staff (npm start)
   api                       the HTTP API only (needs DATABASE_URL; run any number, with workers elsewhere)
   worker                    the pipeline workers only (needs DATABASE_URL; run any number)
   migrate                   apply database migrations and load reference data
-  seed --demo               create the demo staff accounts (prints their passwords)
+  seed --demo               create the demo staff accounts (prints their passwords) in a demo unit
+  staff add|list|disable|enable|reset-password|set-role|set-unit|unlock
+                            staff accounts (\`jarima staff\` for details); add and reset-password print a
+                            one-time set-password link
+  unit add|list|set-districts
+                            police units and the districts they cover (\`jarima unit\` for details)
   import-boundaries FILE    import region (ADM1) or district (ADM2) boundaries from a GeoJSON file
   dlq list                  the pipeline's dead letters (jobs out of attempts, reports a stage failed)
   dlq retry ID              run a dead job again / send a failed report back to its stage
@@ -89,7 +104,16 @@ export async function main(argv: string[]): Promise<number> {
         );
         return 78;
       }
-      const platform = await startPlatform(config, console.log, command === 'start' ? 'all' : command);
+      const demo = command === 'start' && args.includes('--demo');
+      if (demo && config.NODE_ENV === 'production') {
+        console.error(
+          'invalid configuration:\n  --demo: demo staff accounts are never created in production',
+        );
+        return 78;
+      }
+      const platform = await startPlatform(config, console.log, command === 'start' ? 'all' : command, {
+        demo,
+      });
       await new Promise<void>((resolve) => {
         let signals = 0;
         const onSignal = (sig: string) => {
@@ -121,11 +145,45 @@ export async function main(argv: string[]): Promise<number> {
       }
       await withDatabase(config, async (pool) => {
         await prepareDatabase(pool);
-        const created = await seedDemoStaff(pool);
-        if (!created.length) console.log('demo staff accounts already exist');
-        for (const a of created) console.log(`${a.role}\tlogin: ${a.login}\tpassword: ${a.password}`);
+        const demo = await seedDemo(pool, config.JARIMA_DATA_DIR);
+        if (!demo.created.length) console.log('demo staff accounts already exist');
+        for (const a of demo.created) console.log(`${a.role}\tlogin: ${a.login}\tpassword: ${a.password}`);
+        if (demo.file) console.log(`(also saved to ${demo.file})`);
+        console.log(demo.unit);
       });
       return 0;
+    }
+    case 'staff':
+    case 'unit': {
+      const usage = command === 'staff' ? STAFF_USAGE : UNIT_USAGE;
+      if (!args.length || args[0] === 'help' || args[0] === '--help') {
+        console.log(usage);
+        return args.length ? 0 : 2;
+      }
+      try {
+        await withDatabase(config, async (pool) => {
+          await prepareDatabase(pool);
+          const ctx: CliContext = {
+            pool,
+            links: { baseUrl: linkBaseUrl(config), ttlHours: config.PASSWORD_LINK_TTL_HOURS },
+            print: console.log,
+          };
+          await (command === 'staff' ? staffCommand(ctx, args) : unitCommand(ctx, args));
+        });
+        return 0;
+      } catch (err) {
+        if (err instanceof UsageError) {
+          console.error(`${command}: ${err.message}\n\n${usage}`);
+          return 2;
+        }
+        if (err instanceof AppError) {
+          console.error(
+            `${command} ${args[0]}: ${err.code}: ${err.message}${err.field ? ` (${err.field})` : ''}`,
+          );
+          return 1;
+        }
+        throw err;
+      }
     }
     case 'import-boundaries': {
       const file = args[0];
@@ -157,8 +215,8 @@ export async function main(argv: string[]): Promise<number> {
       if ((action === 'retry' || action === 'discard') && id) {
         await withDatabase(config, (pool) =>
           action === 'retry'
-            ? retryDeadLetter(pool, id, 'operator:cli')
-            : discardDeadLetter(pool, id, 'operator:cli'),
+            ? retryDeadLetter(pool, id, 'operator:cli', { actorLogin: 'operator:cli' })
+            : discardDeadLetter(pool, id, 'operator:cli', { actorLogin: 'operator:cli' }),
         );
         console.log(`${action === 'retry' ? 'retried' : 'discarded'} ${id}`);
         return 0;

@@ -4,8 +4,12 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController } from 'fastify';
+import { auditRoutes } from '../audit/audit.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
 import { installAuthentication } from '../auth/guard.js';
+import { SessionGuard } from '../auth/sessions.js';
+import { sessionRoutes } from '../auth/sessions.routes.js';
+import { staffSignInRoutes } from '../auth/staff-sign-in.routes.js';
 import { evidenceRoutes } from '../evidence/evidence.routes.js';
 import { resumableUploadRoutes } from '../evidence/resumable.routes.js';
 import { webhookRoutes } from '../fines/webhook.routes.js';
@@ -33,6 +37,8 @@ import { reviewDecisionRoutes } from '../review/review-decision.routes.js';
 import { reviewQueueRoutes } from '../review/review-queue.routes.js';
 import { payoutWebhookRoutes } from '../rewards/payout-webhook.routes.js';
 import { rewardRoutes } from '../rewards/rewards.routes.js';
+import { staffAdminRoutes } from '../staff/staff-admin.routes.js';
+import { unitRoutes } from '../staff/units.routes.js';
 import { publicDataRoutes } from '../stats/public-data.routes.js';
 import { statsRoutes } from '../stats/stats.routes.js';
 import { WEB_DIST, webRoutes } from '../web/static.js';
@@ -104,7 +110,9 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
-  installAuthentication(app, deps.keys.token);
+  const sessionGuard = new SessionGuard(deps.pool, deps.listener);
+  app.addHook('onClose', async () => sessionGuard.close());
+  installAuthentication(app, deps.keys.token, sessionGuard);
   installAccessTable(app);
   installHttpMetrics(app, deps.metrics);
   await app.register(metricsRoutes, { metrics: deps.metrics, config });
@@ -115,6 +123,19 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
     simulators: runningSimulators(config),
   });
   await app.register(authRoutes, { db: deps.pool, keys: deps.keys, sms: deps.sms, config });
+  await app.register(staffSignInRoutes, {
+    db: deps.pool,
+    keys: deps.keys,
+    config,
+    rateLimitPerMinute: config.RATE_LIMIT_AUTH_PER_MINUTE,
+  });
+  await app.register(sessionRoutes, {
+    db: deps.pool,
+    keys: deps.keys,
+    config,
+    guard: sessionGuard,
+    rateLimitPerMinute: config.RATE_LIMIT_AUTH_PER_MINUTE,
+  });
   const evidence = { db: deps.pool, blobs: deps.blobs, config };
   await app.register(evidenceRoutes, evidence);
   await app.register(resumableUploadRoutes, evidence);
@@ -136,6 +157,9 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   const review = { db: deps.pool, reference: deps.reference, config };
   await app.register(reviewQueueRoutes, review);
   await app.register(reviewDecisionRoutes, { ...review, blobs: deps.blobs });
+  await app.register(staffAdminRoutes, { db: deps.pool, config });
+  await app.register(unitRoutes, { db: deps.pool });
+  await app.register(auditRoutes, { db: deps.pool });
   await app.register(webhookRoutes, {
     db: deps.pool,
     reference: deps.reference,

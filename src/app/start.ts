@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { type DemoAccount, seedDemoStaff } from '../auth/staff.js';
+import type { DemoAccount } from '../auth/staff.js';
 import {
   type GovRegistrySimulator,
   startGovRegistrySimulator,
@@ -12,6 +12,9 @@ import { type EmbeddedDatabase, locateCluster, startEmbeddedPostgres } from '../
 import { createPool } from '../platform/db/pool.js';
 import { createLogger } from '../platform/logger.js';
 import { warmReference } from '../reference/reference.cache.js';
+import { seedDemo } from '../staff/demo.js';
+import type { PasswordLink } from '../staff/staff-admin.schema.js';
+import { bootstrapAdmin } from '../staff/staff-admin.service.js';
 import { closeDeps, createDeps, govWebhookSecretsFor, resolveSecret } from './deps.js';
 import { buildApp } from './http.js';
 import { prepareDatabase } from './setup.js';
@@ -39,12 +42,14 @@ export async function openDatabase(
     // Slow-query visibility (GET /v1/admin/queries) costs a little shared memory.
     settings: { shared_preload_libraries: 'pg_stat_statements' },
   });
+  if (embedded.sharedWith)
+    log(`the database is already served by process ${embedded.sharedWith}: using that server`);
   return { url: embedded.url, embedded };
 }
 
 /**
  * `jarima start`: everything in one process — database (embedded unless DATABASE_URL), migrations, reference data,
- * demo staff, the HTTP API, the pipeline workers and the local simulators. Stops cleanly on SIGINT/SIGTERM.
+ * the first administrator's bootstrap link, the HTTP API, the pipeline workers and the local simulators. Stops cleanly on SIGINT/SIGTERM.
  */
 export type Role = 'all' | 'api' | 'worker';
 
@@ -52,6 +57,7 @@ export async function startPlatform(
   config: Config,
   print: (line: string) => void = console.log,
   role: Role = 'all',
+  opts: { demo?: boolean } = {},
 ): Promise<Platform> {
   const logger = createLogger(config.LOG_LEVEL);
   await mkdir(config.JARIMA_DATA_DIR, { recursive: true });
@@ -61,12 +67,10 @@ export async function startPlatform(
   let gov: (GovRegistrySimulator & { apiKey: string }) | null = null;
   try {
     const setupPool = createPool(db.url, 2);
-    let demo: DemoAccount[];
     try {
       const prepared = await prepareDatabase(setupPool);
       if (prepared.migrations.length) print(`applied migrations: ${prepared.migrations.join(', ')}`);
       if (prepared.boundariesImported) print('imported the bundled region and district boundaries');
-      demo = role === 'all' ? await seedDemoStaff(setupPool) : [];
     } finally {
       await setupPool.end();
     }
@@ -133,20 +137,25 @@ export async function startPlatform(
       config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
     appUrl = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
 
-    const accountsFile = path.join(config.JARIMA_DATA_DIR, 'demo-accounts.txt');
-    if (demo.length) {
-      await writeFile(
-        accountsFile,
-        `${demo.map((a) => `${a.role}\t${a.login}\t${a.password}`).join('\n')}\n`,
-        { mode: 0o600 },
-      );
-    }
+    // `npm start` (--demo): the demo staff, created before the bootstrap so that `admin` is the demo administrator.
+    const demo = opts.demo ? await seedDemo(deps.pool, config.JARIMA_DATA_DIR) : null;
+    // A fresh installation has no administrator: one `admin` account is created, once, with a set-password link.
+    const bootstrap = await bootstrapAdmin(deps.pool, {
+      baseUrl: url,
+      ttlHours: config.PASSWORD_LINK_TTL_HOURS,
+    }).catch((err: unknown) => {
+      logger.error({ err }, 'could not create the first administrator; use `jarima staff add --role admin`');
+      return null;
+    });
     banner(print, {
       url,
       role,
       embedded: db.embedded && embeddedPlace(config, db.embedded.dir),
-      demo,
-      accountsFile,
+      bootstrap,
+      demo: demo && {
+        created: demo.created,
+        file: demo.file ?? path.join(config.JARIMA_DATA_DIR, 'demo-accounts.txt'),
+      },
       workers: describePools(workers),
       govSimulator: gov?.url ?? null,
       smsSimulated: deps.smsSimulator !== null,
@@ -184,8 +193,10 @@ function banner(
     role: Role;
     /** Where the embedded database's files are, or null for DATABASE_URL. */
     embedded: string | null;
-    demo: DemoAccount[];
-    accountsFile: string;
+    /** The first administrator's one-time link, when this start created that account. */
+    bootstrap: PasswordLink | null;
+    /** With --demo: the demo accounts this start created (their passwords are shown once) and where they are kept. */
+    demo: { created: DemoAccount[]; file: string } | null;
     workers: string;
     govSimulator: string | null;
     smsSimulated: boolean;
@@ -217,16 +228,21 @@ function banner(
   print(
     `  reward payouts:       ${b.payoutsSimulated ? 'LOCAL SIMULATOR — nobody is really paid (references kept in the database)' : 'PAYOUT_PROVIDER_URL'}`,
   );
-  // An API-only process leaves accounts to `jarima seed --demo` or an administrator.
-  if (b.role === 'all' && b.demo.length) {
-    print(`  demo staff accounts (shown once; also saved to ${b.accountsFile}):`);
-    for (const a of b.demo)
-      print(`    ${a.role.padEnd(10)} login: ${a.login.padEnd(10)} password: ${a.password}`);
-  } else if (b.role === 'all') {
+  if (b.bootstrap) {
+    print(`  first administrator:  login "admin"; set its password once (until ${b.bootstrap.expiresAt}) at`);
+    print(`                        ${b.bootstrap.url}`);
     print(
-      `  demo staff accounts:  already created; their passwords are in ${b.accountsFile} (if this machine created them)`,
+      '                        (lost it? `jarima staff reset-password admin`; demo accounts: `jarima seed --demo`)',
     );
   }
+  if (b.demo?.created.length) {
+    print(`  demo staff accounts (shown once; also saved to ${b.demo.file}):`);
+    for (const a of b.demo.created)
+      print(`    ${a.role.padEnd(10)} login: ${a.login.padEnd(10)} password: ${a.password}`);
+    print(
+      '    (the supervisor and the admin set up two-factor sign-in with an authenticator app at first sign-in)',
+    );
+  } else if (b.demo) print(`  demo staff accounts:  in ${b.demo.file}`);
   print('Press Ctrl-C to stop.');
   print('');
 }

@@ -1,44 +1,38 @@
+import type { FastifyRequest } from 'fastify';
 import type { SmsGateway } from '../integrations/sms/port.js';
 import type { Config } from '../platform/config/config.js';
 import type { Pool } from '../platform/db/pool.js';
 import { type App, errorResponses } from '../platform/http/types.js';
 import { decrypt, type Keys } from '../platform/security/keys.js';
 import { citizenPhoneEnc, staffNames } from './auth.repository.js';
-import {
-  LoginBody,
-  MeResponse,
-  OtpRequestBody,
-  OtpSentResponse,
-  OtpVerifyBody,
-  TokenResponse,
-} from './auth.schema.js';
+import { MeResponse, OtpRequestBody, OtpSentResponse, OtpVerifyBody, TokenResponse } from './auth.schema.js';
 import { principalOf, requireRole } from './guard.js';
 import { type OtpDeps, requestOtp, verifyOtp } from './otp.service.js';
 import { maskPhone, normalisePhone } from './phone.js';
-import { authenticateStaff } from './staff.js';
-import { issueToken, ROLES } from './tokens.js';
+import { openSession, type SessionContext, type SessionDeps } from './sessions.js';
+import { ROLES } from './tokens.js';
+import { totpRequiredRoles } from './totp.js';
 
 export interface AuthRoutesOptions {
   db: Pool;
   keys: Keys;
   /** Sends the one-time codes. */
   sms: SmsGateway;
-  config: OtpDeps['config'] & Pick<Config, 'RATE_LIMIT_AUTH_PER_MINUTE' | 'TOKEN_TTL_HOURS'>;
+  config: OtpDeps['config'] &
+    Pick<Config, 'RATE_LIMIT_AUTH_PER_MINUTE' | 'TOTP_REQUIRED_ROLES'> &
+    SessionDeps['config'];
 }
 
-/** Citizens sign in with a phone and a one-time code, staff with login and password; both get a bearer token. */
+/** Citizens sign in with a phone and a one-time code (staff: src/auth/staff-sign-in.routes.ts). */
 export async function authRoutes(app: App, opts: AuthRoutesOptions): Promise<void> {
   const { db, keys, sms, config } = opts;
   const otp: OtpDeps = { pool: db, keys, sms, config };
   const authLimit = { rateLimit: { max: config.RATE_LIMIT_AUTH_PER_MINUTE, timeWindow: 60_000 } };
-  const ttl = config.TOKEN_TTL_HOURS * 3600;
-  const tokenFor = (subjectId: string, role: (typeof ROLES)[number]): TokenResponse => ({
-    token: issueToken(keys.token, { id: subjectId, role }, ttl),
-    tokenType: 'Bearer' as const,
-    expiresAt: new Date(Date.now() + ttl * 1000).toISOString(),
-    role,
-    subjectId,
-  });
+  const sessions: SessionDeps = { keys, config };
+  const context = (request: FastifyRequest): SessionContext => {
+    const ua = request.headers['user-agent'];
+    return { ip: request.ip, ...(typeof ua === 'string' ? { userAgent: ua } : {}) };
+  };
 
   app.post(
     '/v1/auth/otp',
@@ -74,24 +68,7 @@ export async function authRoutes(app: App, opts: AuthRoutesOptions): Promise<voi
     async (request) => {
       const phone = normalisePhone(request.body.phone);
       const { citizenId } = await verifyOtp(otp, phone, request.body.code);
-      return tokenFor(citizenId, 'citizen');
-    },
-  );
-
-  app.post(
-    '/v1/auth/login',
-    {
-      config: authLimit,
-      schema: {
-        tags: ['auth'],
-        summary: 'Staff sign-in with login and password',
-        body: LoginBody,
-        response: { 200: TokenResponse, ...errorResponses(400, 401, 429) },
-      },
-    },
-    async (request) => {
-      const member = await authenticateStaff(db, request.body.login, request.body.password);
-      return tokenFor(member.id, member.role);
+      return openSession(db, sessions, { subjectId: citizenId, role: 'citizen' }, context(request));
     },
   );
 
@@ -117,7 +94,14 @@ export async function authRoutes(app: App, opts: AuthRoutesOptions): Promise<voi
         };
       }
       const names = await staffNames(db, me.id);
-      return { id: me.id, role: me.role, login: names?.login, displayName: names?.display_name };
+      return {
+        id: me.id,
+        role: me.role,
+        login: names?.login,
+        displayName: names?.display_name,
+        totpEnrolled: names?.totp_enrolled ?? false,
+        totpRequired: totpRequiredRoles(config).has(me.role),
+      };
     },
   );
 }

@@ -21,18 +21,13 @@ export const OtpVerifyBody = T.Object(
   { additionalProperties: false },
 );
 
-export const LoginBody = T.Object(
-  {
-    login: T.String({ minLength: 1, maxLength: 64, pattern: '^[^\\u0000-\\u001f]+$' }),
-    password: T.String({ minLength: 1, maxLength: 256 }),
-  },
-  { additionalProperties: false },
-);
-
 export const TokenResponse = T.Object({
-  token: T.String(),
+  token: T.String({ description: 'Access token: send as `Authorization: Bearer …`' }),
   tokenType: T.Literal('Bearer'),
-  expiresAt: T.String({ format: 'date-time' }),
+  expiresAt: T.String({ format: 'date-time', description: 'When the access token stops working (≤ 15 min)' }),
+  refreshToken: T.String({ description: 'Single use: POST /v1/auth/refresh returns a new pair' }),
+  refreshExpiresAt: T.String({ format: 'date-time', description: 'When the session ends, refreshed or not' }),
+  sessionId: T.String({ format: 'uuid' }),
   role: T.Union(ROLES.map((r) => T.Literal(r))),
   subjectId: T.String({ format: 'uuid' }),
 });
@@ -44,4 +39,6 @@ export const MeResponse = T.Object({
   phone: T.Optional(T.String({ description: 'Masked; citizens only' })),
   login: T.Optional(T.String()),
   displayName: T.Optional(T.String()),
+  totpEnrolled: T.Optional(T.Boolean({ description: 'Staff only: two-factor sign-in is set up' })),
+  totpRequired: T.Optional(T.Boolean({ description: 'Staff only: the role must use two-factor sign-in' })),
 });

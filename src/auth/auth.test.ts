@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   bearer,
@@ -8,6 +9,7 @@ import {
   staffToken,
   type TestApp,
 } from '../../test/helpers/app.js';
+import { hmac } from '../platform/security/keys.js';
 import { createStaff } from './staff.js';
 import { issueToken } from './tokens.js';
 
@@ -202,12 +204,16 @@ describe('citizen sign-in — security', () => {
     const { token } = await signInCitizen(t);
     const [payload] = token.split('.');
     const forged = `${Buffer.from(JSON.stringify({ s: 'x', r: 'admin', e: 9e9 })).toString('base64url')}.${token.split('.')[1]}`;
-    const expired = issueToken(t.deps.keys.token, { id: 'x', role: 'citizen' }, -10);
-    for (const bad of [forged, expired, `${payload}.`, 'garbage']) {
+    const expired = issueToken(t.deps.keys.token, { id: 'x', role: 'citizen', sid: randomUUID() }, -10);
+    const sessionless = `${Buffer.from(JSON.stringify({ s: 'x', r: 'citizen', e: 9e9 })).toString('base64url')}`;
+    const noSession = `${sessionless}.${hmac(t.deps.keys.token, sessionless).toString('base64url')}`;
+    for (const bad of [forged, `${payload}.`, 'garbage', noSession]) {
       const res = await t.app.inject({ method: 'GET', url: '/v1/me', headers: bearer(bad) });
       expect(res.statusCode).toBe(401);
       expect(res.json().code).toBe('TOKEN_INVALID');
     }
+    const late = await t.app.inject({ method: 'GET', url: '/v1/me', headers: bearer(expired) });
+    expect([late.statusCode, late.json().code]).toEqual([401, 'TOKEN_EXPIRED']);
     expect((await t.app.inject({ method: 'GET', url: '/v1/me' })).json().code).toBe('UNAUTHENTICATED');
   });
 

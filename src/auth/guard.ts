@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../platform/db/unavailable.js';
 import { AppError } from '../platform/errors/catalog.js';
 import type { App } from '../platform/http/types.js';
+import type { SessionGuard } from './sessions.js';
 import { type Principal, type Role, verifyToken } from './tokens.js';
 
 declare module 'fastify' {
@@ -14,8 +16,15 @@ declare module 'fastify' {
   }
 }
 
-/** Reads the bearer token on every request (one HMAC, no I/O); routes decide what they require. */
-export function installAuthentication(app: App, tokenKey: Buffer): void {
+/**
+ * Reads the bearer token on every request: its signature and expiry (one HMAC), then whether its session is still
+ * live (SessionGuard). Routes decide what they require.
+ */
+export function installAuthentication(
+  app: App,
+  tokenKey: Buffer,
+  sessions: Pick<SessionGuard, 'check'>,
+): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
@@ -23,7 +32,17 @@ export function installAuthentication(app: App, tokenKey: Buffer): void {
     if (!header || request.routeOptions.config.ownBearer) return;
     const [scheme, token] = header.split(' ');
     if (scheme?.toLowerCase() !== 'bearer' || !token) throw new AppError('TOKEN_INVALID');
-    request.principal = verifyToken(tokenKey, token);
+    const principal = verifyToken(tokenKey, token);
+    try {
+      await sessions.check(principal);
+    } catch (e) {
+      // A database that is down is a 503 (the error handler knows it). Any other failure to read the session is
+      // logged here and answered 503 too: the client may retry; it is never a 500.
+      if (e instanceof AppError || isDatabaseUnavailable(e)) throw e;
+      request.log.error({ err: e }, 'session check failed');
+      throw new AppError('SERVICE_UNAVAILABLE', { cause: e });
+    }
+    request.principal = principal;
   });
 }
 

@@ -50,11 +50,13 @@ export const SamplerParts = T.Partial(
     points: SamplerPartState,
     capacity: SamplerPartState,
     installation_cpu: SamplerPartState,
+    deadlines: SamplerPartState,
   }),
   {
     description:
       'The background readings this process has attempted: queues (depth and age), points (the series), ' +
-      'capacity (measurements for `jarima capacity`), installation_cpu (PostgreSQL’s CPU)',
+      'capacity (measurements for `jarima capacity`), installation_cpu (PostgreSQL’s CPU), deadlines (review ' +
+      'deadline breaches and dead-letter reports)',
   },
 );
 export type SamplerParts = Static<typeof SamplerParts>;

@@ -107,7 +107,12 @@ describe('the ops sampler’s failures', () => {
     expect(await s.errors('installation_cpu')).toBe(2);
     expect(await s.errors('capacity')).toBe(1);
     // One line per part within the minute.
-    expect(s.lines.map((l) => l.fields.kind).sort()).toEqual(['capacity', 'installation_cpu', 'queues']);
+    expect(s.lines.map((l) => l.fields.kind).sort()).toEqual([
+      'capacity',
+      'deadlines',
+      'installation_cpu',
+      'queues',
+    ]);
 
     s.clock.now += 160_000;
     const sampling = (await s.ops.overview()).sampling;

@@ -4,6 +4,7 @@ import type { Cache } from '../platform/cache/cache.js';
 import type { Queryable } from '../platform/db/pool.js';
 import type { Metrics } from '../platform/metrics/metrics.js';
 import { bucketQuantile, upperBoundOf } from '../platform/metrics/quantile.js';
+import { deadLetterReportCount, deadlineBreachCounts } from '../review/deadlines.repository.js';
 import { machineCpuSeconds } from './cpu.js';
 import type { OpsOverview, OpsPoint, OpsStagePoint } from './overview.schema.js';
 import type { SamplerHealth } from './sampler-health.js';
@@ -28,6 +29,8 @@ export interface OpsSamplerOptions {
     | 'stageWorkers'
     | 'stageDesiredWorkers'
     | 'stageBatching'
+    | 'reviewDeadlineBreaches'
+    | 'deadLetterReports'
   >;
   cache: Pick<Cache, 'stats'>;
   arrivals: Pick<StageArrivals, 'total'>;
@@ -114,6 +117,20 @@ export class OpsSampler {
         this.opts.metrics.stageDepth.set({ stage }, q.depth);
         this.opts.metrics.stageOldest.set({ stage }, q.oldestAgeSeconds);
       }
+    });
+    await this.sampleDeadlines();
+  }
+
+  /** Reads the deadline breaches and the dead-letter reports into their gauges (the alerts on them). */
+  async sampleDeadlines(): Promise<void> {
+    await this.opts.health.attempt('deadlines', this.sampleMs, async () => {
+      const [breaches, dead] = await Promise.all([
+        deadlineBreachCounts(this.opts.pool),
+        deadLetterReportCount(this.opts.pool),
+      ]);
+      this.opts.metrics.reviewDeadlineBreaches.set({ kind: 'review' }, breaches.review);
+      this.opts.metrics.reviewDeadlineBreaches.set({ kind: 'legal' }, breaches.legal);
+      this.opts.metrics.deadLetterReports.set(dead);
     });
   }
 

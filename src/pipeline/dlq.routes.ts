@@ -1,4 +1,5 @@
 import { Type as T } from '@sinclair/typebox';
+import { auditContext } from '../audit/audit.js';
 import { principalOf, requireRole } from '../auth/guard.js';
 import type { Pool } from '../platform/db/pool.js';
 import { type App, errorResponses } from '../platform/http/types.js';
@@ -45,8 +46,9 @@ export async function dlqRoutes(app: App, opts: DlqRoutesOptions): Promise<void>
       },
       async (request, reply) => {
         const actor = `admin:${principalOf(request).id}`;
-        if (action === 'retry') await retryDeadLetter(db, request.params.id, actor);
-        else await discardDeadLetter(db, request.params.id, actor);
+        const who = auditContext(request);
+        if (action === 'retry') await retryDeadLetter(db, request.params.id, actor, who);
+        else await discardDeadLetter(db, request.params.id, actor, who);
         return reply.status(204).send(null);
       },
     );

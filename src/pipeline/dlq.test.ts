@@ -95,6 +95,15 @@ describe('permanent failures', () => {
     });
     expect(again.statusCode).toBe(404);
     expect(again.json().code).toBe('DEAD_LETTER_NOT_FOUND');
+    // Both actions are in the audit log (the refused one is not: nothing happened).
+    const { rows: audited } = await t.deps.pool.query(
+      `select action, detail from audit_log where target_kind = 'report' and target_id = $1 order by id`,
+      [poison],
+    );
+    expect(audited).toEqual([
+      { action: 'dead_letter_retried', detail: { stage: 'validate' } },
+      { action: 'dead_letter_discarded', detail: { stage: 'validate' } },
+    ]);
   });
 });
 
@@ -144,6 +153,11 @@ describe('dead jobs', () => {
     expect(
       (await t.deps.pool.query('select 1 from graphile_worker.jobs where id = $1', [jobId])).rowCount,
     ).toBe(0);
+    const { rows: audited } = await t.deps.pool.query(
+      `select action from audit_log where target_kind = 'job' and target_id = $1 order by id`,
+      [jobId],
+    );
+    expect(audited.map((a) => a.action)).toEqual(['dead_letter_retried', 'dead_letter_discarded']);
   });
 
   it('is for admins only and refuses malformed ids', async () => {

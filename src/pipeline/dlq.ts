@@ -1,4 +1,5 @@
-import { type Pool, withTransaction } from '../platform/db/pool.js';
+import { audit } from '../audit/audit.js';
+import { type Pool, type Queryable, withTransaction } from '../platform/db/pool.js';
 import { AppError } from '../platform/errors/catalog.js';
 import { lockReport } from '../reports/reports.repository.js';
 import type { ReportStatus } from '../reports/status.js';
@@ -47,43 +48,89 @@ export async function listDeadLetters(pool: Pool, limit = 100): Promise<DeadLett
   ];
 }
 
+/** Who acted, for the audit log (src/audit/audit.ts `auditContext`). */
+export interface DeadLetterActor {
+  actorId?: string;
+  actorLogin?: string;
+  ip?: string;
+  userAgent?: string;
+}
+
+function auditDeadLetter(
+  trx: Queryable,
+  action: 'dead_letter_retried' | 'dead_letter_discarded',
+  target: { kind: 'job' | 'report'; id: string },
+  who: DeadLetterActor,
+  detail: Record<string, unknown> = {},
+): Promise<void> {
+  return audit(trx, { ...who, action, targetKind: target.kind, targetId: target.id, detail });
+}
+
 /** Sends a dead letter back: a job runs again from attempt 0; a failed report returns to the stage that failed it. */
-export async function retryDeadLetter(pool: Pool, id: string, actor: string): Promise<void> {
+export async function retryDeadLetter(
+  pool: Pool,
+  id: string,
+  actor: string,
+  who: DeadLetterActor = {},
+): Promise<void> {
   const target = parseId(id);
   if (target.kind === 'job') {
-    const { rows } = await pool.query<{ n: number }>(
-      `select count(*)::int as n from graphile_worker.reschedule_jobs(array(
-         select id from graphile_worker.jobs where id = $1::bigint and attempts >= max_attempts),
-         run_at := now(), attempts := 0)`,
-      [target.id],
-    );
-    if (!rows[0]?.n) throw new AppError('DEAD_LETTER_NOT_FOUND');
+    await withTransaction(pool, async (trx) => {
+      const { rows } = await trx.query<{ n: number }>(
+        `select count(*)::int as n from graphile_worker.reschedule_jobs(array(
+           select id from graphile_worker.jobs where id = $1::bigint and attempts >= max_attempts),
+           run_at := now(), attempts := 0)`,
+        [target.id],
+      );
+      if (!rows[0]?.n) throw new AppError('DEAD_LETTER_NOT_FOUND');
+      await auditDeadLetter(trx, 'dead_letter_retried', target, who);
+    });
     return;
   }
-  await moveFailedReport(pool, target.id, actor, (stage, from) => ({
-    toStatus: from,
-    eventType: 'requeued',
-    next: [sweepJob(stage)],
-  }));
+  await moveFailedReport(
+    pool,
+    target.id,
+    actor,
+    (stage, from) => ({
+      toStatus: from,
+      eventType: 'requeued',
+      next: [sweepJob(stage)],
+    }),
+    (trx, stage) => auditDeadLetter(trx, 'dead_letter_retried', target, who, { stage }),
+  );
 }
 
 /** Gives up for good: a job is deleted; a failed report is rejected with the pipeline-error reason. */
-export async function discardDeadLetter(pool: Pool, id: string, actor: string): Promise<void> {
+export async function discardDeadLetter(
+  pool: Pool,
+  id: string,
+  actor: string,
+  who: DeadLetterActor = {},
+): Promise<void> {
   const target = parseId(id);
   if (target.kind === 'job') {
-    const { rows } = await pool.query<{ n: number }>(
-      `select count(*)::int as n from graphile_worker.complete_jobs(array(
-         select id from graphile_worker.jobs where id = $1::bigint and attempts >= max_attempts))`,
-      [target.id],
-    );
-    if (!rows[0]?.n) throw new AppError('DEAD_LETTER_NOT_FOUND');
+    await withTransaction(pool, async (trx) => {
+      const { rows } = await trx.query<{ n: number }>(
+        `select count(*)::int as n from graphile_worker.complete_jobs(array(
+           select id from graphile_worker.jobs where id = $1::bigint and attempts >= max_attempts))`,
+        [target.id],
+      );
+      if (!rows[0]?.n) throw new AppError('DEAD_LETTER_NOT_FOUND');
+      await auditDeadLetter(trx, 'dead_letter_discarded', target, who);
+    });
     return;
   }
-  await moveFailedReport(pool, target.id, actor, () => ({
-    toStatus: 'rejected',
-    eventType: 'discarded',
-    patch: { reasonCode: 'PIPELINE_ERROR' },
-  }));
+  await moveFailedReport(
+    pool,
+    target.id,
+    actor,
+    () => ({
+      toStatus: 'rejected',
+      eventType: 'discarded',
+      patch: { reasonCode: 'PIPELINE_ERROR' },
+    }),
+    (trx, stage) => auditDeadLetter(trx, 'dead_letter_discarded', target, who, { stage }),
+  );
 }
 
 async function moveFailedReport(
@@ -91,6 +138,7 @@ async function moveFailedReport(
   reportId: string,
   actor: string,
   next: (stage: JobName, from: ReportStatus) => Omit<Transition, 'actor'>,
+  record: (trx: Queryable, stage: JobName) => Promise<void>,
 ): Promise<void> {
   await withTransaction(pool, async (trx) => {
     const [report] = await lockReport(trx, reportId, 'failed');
@@ -103,6 +151,7 @@ async function moveFailedReport(
     if (!JOB_NAMES.includes(stage)) throw new AppError('DEAD_LETTER_NOT_FOUND');
     const t = next(stage, rows[0]!.from);
     await applyTransitions(trx, [{ report, t: { ...t, actor, patch: t.patch ?? { reasonCode: null } } }]);
+    await record(trx, stage);
   });
 }
 

@@ -46,13 +46,19 @@ export interface ReportRow {
   paid_at: Date | null;
   reward_sum: number | null;
   rewarded_at: Date | null;
+  /** The police unit the report is routed to (its district's), null for none. */
+  unit_id: number | null;
+  /** When it first entered the review queue, and the review deadline that starts then (REVIEW_SLA_HOURS). */
+  reviewable_at: Date | null;
+  review_due_at: Date | null;
 }
 
 export const REPORT_COLUMNS = `id, citizen_id, violation_code, plate, plate_input, lat, lon, incident_at, description, status,
   reason_code, region_id, district_id, version, last_event_hash, received_at, updated_at, duplicate_of,
   plate_region_code, fine_bhm_min, fine_bhm_max, bhm_rate, fine_sum_min, fine_sum_max, sla_due_at, reporter_trust,
   findings, priority, lease_owner, lease_expires_at, reviewed_by, decided_at, review_decision, review_note, approved_at, forward_due_at,
-  forwarded_at, case_number, fine_amount_sum, fined_at, paid_at, reward_sum, rewarded_at`;
+  forwarded_at, case_number, fine_amount_sum, fined_at, paid_at, reward_sum, rewarded_at, unit_id,
+  reviewable_at, review_due_at`;
 
 export async function findReport(db: Queryable, id: string): Promise<ReportRow | null> {
   const { rows } = await db.query<ReportRow>(`select ${REPORT_COLUMNS} from reports where id = $1`, [id]);

@@ -13,6 +13,7 @@ const PATCHABLE = {
   reasonCode: 'reason_code',
   regionId: 'region_id',
   districtId: 'district_id',
+  unitId: 'unit_id',
   duplicateOf: 'duplicate_of',
   plateRegionCode: 'plate_region_code',
   fineBhmMin: 'fine_bhm_min',
@@ -62,6 +63,11 @@ export interface Transition {
   patch?: ReportPatch;
   /** Jobs to enqueue in the same transaction. */
   next?: JobSpec[];
+  /**
+   * On entering awaiting_review for the first time, the review deadline (review_due_at) is this many hours after
+   * reviewable_at. A report re-entering the queue keeps its first reviewable_at and deadline.
+   */
+  reviewSlaHours?: number;
 }
 
 /**
@@ -93,8 +99,12 @@ export async function applyTransitions(
   const { rows } = await trx.query<{ id: string }>(
     `update reports r set
         status = v.status, version = r.version + 1, last_event_hash = v.hash, updated_at = $6,
-        (${PATCH_COLUMNS}) = (select ${PATCH_COLUMNS} from jsonb_populate_record(r, v.patch))
-       from unnest($1::uuid[], $2::int[], $3::text[], $4::bytea[], $5::jsonb[]) as v(id, version, status, hash, patch)
+        (${PATCH_COLUMNS}) = (select ${PATCH_COLUMNS} from jsonb_populate_record(r, v.patch)),
+        reviewable_at = coalesce(r.reviewable_at, case when v.status = 'awaiting_review' then $6::timestamptz end),
+        review_due_at = coalesce(r.review_due_at, case when v.status = 'awaiting_review'
+          then coalesce(r.reviewable_at, $6::timestamptz) + make_interval(hours => v.sla_hours) end)
+       from unnest($1::uuid[], $2::int[], $3::text[], $4::bytea[], $5::jsonb[], $7::int[])
+         as v(id, version, status, hash, patch, sla_hours)
       where r.id = v.id and r.version = v.version
       returning r.id`,
     [
@@ -104,6 +114,7 @@ export async function applyTransitions(
       events.map((e) => e.hash),
       items.map(({ t }) => patchJson(t.patch)),
       at,
+      items.map(({ t }) => t.reviewSlaHours ?? null),
     ],
   );
   const moved = new Set(rows.map((r) => r.id));

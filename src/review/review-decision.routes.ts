@@ -1,7 +1,9 @@
+import { audit, auditContext } from '../audit/audit.js';
+import { listAudit } from '../audit/audit.repository.js';
 import { principalOf, requireRole } from '../auth/guard.js';
 import type { BlobStore } from '../evidence/blob-store.js';
 import { thumbnailOf } from '../evidence/evidence.repository.js';
-import type { Pool } from '../platform/db/pool.js';
+import { type Pool, withTransaction } from '../platform/db/pool.js';
 import { AppError } from '../platform/errors/catalog.js';
 import { parseRange } from '../platform/http/range.js';
 import { type App, errorResponses } from '../platform/http/types.js';
@@ -18,6 +20,7 @@ import {
   ReviewDetail,
   ReviewIdParams,
 } from './review.schema.js';
+import { assertReportInUnit } from './review.scope.js';
 import { decide, loadReviewCase, type ReviewConfig } from './review.service.js';
 import { toAudit, toReviewDetail } from './review.view.js';
 
@@ -50,8 +53,10 @@ export async function reviewDecisionRoutes(app: App, opts: ReviewDecisionRoutesO
         response: { 200: ReviewDetail, ...errorResponses(400, 401, 403, 404) },
       },
     },
-    async (request) =>
-      toReviewDetail(await loadReviewCase(db, request.params.id), reference, principalOf(request).id),
+    async (request) => {
+      await assertReportInUnit(db, principalOf(request), request.params.id);
+      return toReviewDetail(await loadReviewCase(db, request.params.id), reference, principalOf(request).id);
+    },
   );
 
   app.get(
@@ -71,6 +76,7 @@ export async function reviewDecisionRoutes(app: App, opts: ReviewDecisionRoutesO
     async (request, reply) => {
       const { id, evidenceId } = request.params;
       const variant = request.query.variant;
+      await assertReportInUnit(db, principalOf(request), id);
       const e = await evidenceOfReport(db, id, evidenceId);
       const sha = !e
         ? null
@@ -80,12 +86,21 @@ export async function reviewDecisionRoutes(app: App, opts: ReviewDecisionRoutesO
             ? e.thumb_sha256
             : e.poster_sha256;
       if (!e || !sha) throw new AppError('EVIDENCE_FILE_NOT_FOUND');
-      await recordEvidenceView(db, {
-        staffId: principalOf(request).id,
-        reportId: id,
-        evidenceId,
-        variant,
-        ip: request.ip ?? null,
+      await withTransaction(db, async (trx) => {
+        await recordEvidenceView(trx, {
+          staffId: principalOf(request).id,
+          reportId: id,
+          evidenceId,
+          variant,
+          ip: request.ip ?? null,
+        });
+        await audit(trx, {
+          ...auditContext(request),
+          action: 'evidence_viewed',
+          targetKind: 'report',
+          targetId: id,
+          detail: { evidenceId, variant },
+        });
       });
       reply.header('cache-control', 'private, no-store').header('x-content-type-options', 'nosniff');
       if (variant === 'thumbnail') {
@@ -115,7 +130,7 @@ export async function reviewDecisionRoutes(app: App, opts: ReviewDecisionRoutesO
       ...supervisors,
       schema: {
         tags: ['review'],
-        summary: "Supervisors: who opened this report's evidence, and when",
+        summary: "Supervisors: who opened this report's evidence, and every staff action on it (audit log)",
         security: [{ bearer: [] }],
         params: ReviewIdParams,
         response: { 200: AuditResponse, ...errorResponses(400, 401, 403, 404) },
@@ -123,7 +138,11 @@ export async function reviewDecisionRoutes(app: App, opts: ReviewDecisionRoutesO
     },
     async (request) => {
       if (!(await findReport(db, request.params.id))) throw new AppError('REPORT_NOT_FOUND');
-      return toAudit(await evidenceViewsOf(db, request.params.id));
+      const [views, entries] = await Promise.all([
+        evidenceViewsOf(db, request.params.id),
+        listAudit(db, { targetKind: 'report', targetId: request.params.id }, { limit: 200 }),
+      ]);
+      return toAudit(views, entries);
     },
   );
 
@@ -144,6 +163,7 @@ export async function reviewDecisionRoutes(app: App, opts: ReviewDecisionRoutesO
     async (request) => {
       const b = request.body;
       const me = principalOf(request).id;
+      await assertReportInUnit(db, principalOf(request), request.params.id);
       if (b.decision === 'reject' && !b.reasonCode)
         throw new AppError('VALIDATION_FAILED', {
           field: 'reasonCode',
@@ -164,6 +184,7 @@ export async function reviewDecisionRoutes(app: App, opts: ReviewDecisionRoutesO
             ? { decision: 'needs_info', note: b.note! }
             : { decision: 'approve', note: b.note },
         config,
+        auditContext(request),
       );
       return { id: request.params.id, status };
     },

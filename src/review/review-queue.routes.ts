@@ -1,3 +1,4 @@
+import { auditContext } from '../audit/audit.js';
 import { principalOf, requireRole } from '../auth/guard.js';
 import type { Pool } from '../platform/db/pool.js';
 import { AppError } from '../platform/errors/catalog.js';
@@ -5,6 +6,8 @@ import { type App, errorResponses } from '../platform/http/types.js';
 import type { ReferenceData } from '../reference/reference.js';
 import { REJECTION_REASONS, REVIEW_REJECTION_REASONS } from '../reports/reasons.js';
 import { evidenceOfReports, type ReportRow } from '../reports/reports.repository.js';
+import { staffUnitOf } from '../staff/units.repository.js';
+import { deadlineEscalator } from './deadlines.js';
 import { type QueueCursor, queueCounts, reviewQueue, slaBreaches, workload } from './review.repository.js';
 import { REVIEWERS, SUPERVISORS } from './review.roles.js';
 import {
@@ -16,8 +19,10 @@ import {
   ReassignBody,
   ReviewDetail,
   ReviewIdParams,
+  WorkloadQuery,
   WorkloadResponse,
 } from './review.schema.js';
+import { assertReportInUnit, inUnit, queueScope } from './review.scope.js';
 import {
   claimNext,
   loadReviewCase,
@@ -42,6 +47,7 @@ export async function reviewQueueRoutes(app: App, opts: ReviewQueueRoutesOptions
   const { db, reference, config } = opts;
   const reviewers = { preHandler: requireRole(...REVIEWERS) };
   const supervisors = { preHandler: requireRole(...SUPERVISORS) };
+  const escalate = deadlineEscalator(db, config);
 
   app.get(
     '/v1/review/queue',
@@ -59,8 +65,10 @@ export async function reviewQueueRoutes(app: App, opts: ReviewQueueRoutesOptions
     async (request) => {
       const q = request.query;
       const me = principalOf(request).id;
+      const scope = await queueScope(db, principalOf(request), q.unit);
       // Reads are frequent, so lapsed leases return to the queue here rather than on a timer.
       await releaseLapsedLeases(db);
+      await escalate();
       const rows = await reviewQueue(
         db,
         {
@@ -69,6 +77,7 @@ export async function reviewQueueRoutes(app: App, opts: ReviewQueueRoutesOptions
           violationCode: q.violation,
           status: q.status,
           overdue: q.overdue,
+          scope,
         },
         { after: decodeCursor(q.cursor), limit: q.limit + 1 },
       );
@@ -104,12 +113,15 @@ export async function reviewQueueRoutes(app: App, opts: ReviewQueueRoutesOptions
     async (request, reply) => {
       const me = principalOf(request).id;
       const f = request.body ?? {};
+      const scope = await queueScope(db, principalOf(request), f.unit);
       await releaseLapsedLeases(db);
+      await escalate();
       const id = await claimNext(
         db,
         me,
-        { regionId: f.region, districtId: f.district, violationCode: f.violation },
+        { regionId: f.region, districtId: f.district, violationCode: f.violation, scope },
         config,
+        auditContext(request),
       );
       if (!id) return reply.status(204).send(null);
       return toReviewDetail(await loadReviewCase(db, id), reference, me);
@@ -140,14 +152,17 @@ export async function reviewQueueRoutes(app: App, opts: ReviewQueueRoutesOptions
         tags: ['review'],
         summary: 'Supervisors: what each inspector holds and decided in 24 h, the queue, and SLA breaches',
         security: [{ bearer: [] }],
-        response: { 200: WorkloadResponse, ...errorResponses(401, 403) },
+        querystring: WorkloadQuery,
+        response: { 200: WorkloadResponse, ...errorResponses(400, 401, 403) },
       },
     },
-    async () => {
+    async (request) => {
+      // A supervisor of a unit sees that unit's people and reports; an administrator all, or `?unit=`.
+      const scope = await queueScope(db, principalOf(request), request.query.unit);
       const [people, breaches, counts] = await Promise.all([
-        workload(db),
-        slaBreaches(db, 100),
-        queueCounts(db),
+        workload(db, scope),
+        slaBreaches(db, 100, scope),
+        queueCounts(db, scope),
       ]);
       return toWorkload(people, breaches, counts);
     },
@@ -166,7 +181,8 @@ export async function reviewQueueRoutes(app: App, opts: ReviewQueueRoutesOptions
       },
     },
     async (request, reply) => {
-      await release(db, principalOf(request).id, request.params.id);
+      await assertReportInUnit(db, principalOf(request), request.params.id);
+      await release(db, principalOf(request).id, request.params.id, auditContext(request));
       return reply.status(204).send(null);
     },
   );
@@ -185,7 +201,22 @@ export async function reviewQueueRoutes(app: App, opts: ReviewQueueRoutesOptions
       },
     },
     async (request, reply) => {
-      await reassign(db, principalOf(request).id, request.params.id, request.body.inspectorId, config);
+      const reportUnit = await assertReportInUnit(db, principalOf(request), request.params.id);
+      // Only to someone who may review it: of the report's unit, or of none (headquarters).
+      if (reportUnit != null && !inUnit(await staffUnitOf(db, request.body.inspectorId), reportUnit))
+        throw new AppError('STAFF_NOT_FOUND', {
+          field: 'inspectorId',
+          message: "This inspector belongs to another police unit than the report's.",
+          details: { reason: 'outside_unit' },
+        });
+      await reassign(
+        db,
+        principalOf(request).id,
+        request.params.id,
+        request.body.inspectorId,
+        config,
+        auditContext(request),
+      );
       return reply.status(204).send(null);
     },
   );

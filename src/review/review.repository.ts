@@ -1,5 +1,7 @@
 import type { Queryable } from '../platform/db/pool.js';
 import { REPORT_COLUMNS, type ReportRow } from '../reports/reports.repository.js';
+import { LEGAL_OPEN } from './deadlines.repository.js';
+import { scopeSql, type UnitScope } from './review.scope.js';
 
 export interface QueueFilter {
   regionId?: number;
@@ -9,6 +11,8 @@ export interface QueueFilter {
   status?: 'awaiting_review' | 'in_review';
   /** Only reports past their review deadline. */
   overdue?: boolean;
+  /** The police unit(s) whose reports these are (see review.scope.ts); absent or null: every unit's. */
+  scope?: UnitScope;
 }
 
 /** Position in the queue's order: priority (high first), deadline (soonest first), id. */
@@ -34,8 +38,8 @@ function filterSql(f: QueueFilter, params: unknown[]): string {
   if (f.violationCode !== undefined) add('violation_code = ?', f.violationCode);
   if (f.status === 'awaiting_review') where.push(CLAIMABLE);
   if (f.status === 'in_review') where.push(`(status = 'in_review' and lease_expires_at >= now())`);
-  if (f.overdue) where.push('sla_due_at < now()');
-  return where.map((w) => ` and ${w}`).join('');
+  if (f.overdue) where.push('least(review_due_at, sla_due_at) < now()');
+  return where.map((w) => ` and ${w}`).join('') + scopeSql(f.scope ?? null, params);
 }
 
 /**
@@ -228,8 +232,10 @@ export interface InspectorWorkload {
   needs_info_24h: number;
 }
 
-/** Per inspector: reports held now and decisions in the last 24 hours by kind. */
-export async function workload(db: Queryable): Promise<InspectorWorkload[]> {
+/** Per inspector (of the scope's unit): reports held now and decisions in the last 24 hours by kind. */
+export async function workload(db: Queryable, scope: UnitScope = null): Promise<InspectorWorkload[]> {
+  const params: unknown[] = [];
+  const unit = scope ? scopeSql({ ...scope, withUnrouted: false }, params, 's.unit_id') : '';
   const { rows } = await db.query(
     `select s.id as staff_id, s.login, s.display_name, s.role,
             (select count(*)::int from reports r
@@ -239,8 +245,9 @@ export async function workload(db: Queryable): Promise<InspectorWorkload[]> {
             count(d.*) filter (where d.review_decision = 'needs_info')::int as needs_info_24h
        from staff s
        left join reports d on d.reviewed_by = s.id and d.decided_at > now() - interval '24 hours'
-      where s.active and s.role in ('inspector', 'supervisor')
+      where s.active and s.role in ('inspector', 'supervisor')${unit}
       group by s.id order by s.login`,
+    params,
   );
   return rows;
 }
@@ -252,12 +259,15 @@ export interface QueueCounts {
 }
 
 /** The open queue at a glance: free to claim (lapsed leases included), held under a live lease, past deadline. */
-export async function queueCounts(db: Queryable): Promise<QueueCounts> {
+export async function queueCounts(db: Queryable, scope: UnitScope = null): Promise<QueueCounts> {
+  const params: unknown[] = [];
+  const unit = scopeSql(scope, params);
   const { rows } = await db.query<QueueCounts>(
     `select count(*) filter (where status = 'awaiting_review' or lease_expires_at < now())::int as waiting,
             count(*) filter (where status = 'in_review' and lease_expires_at >= now())::int as in_review,
-            count(*) filter (where sla_due_at < now())::int as overdue
-       from reports where status in ('awaiting_review', 'in_review')`,
+            count(*) filter (where least(review_due_at, sla_due_at) < now())::int as overdue
+       from reports where status in ('awaiting_review', 'in_review')${unit}`,
+    params,
   );
   return rows[0]!;
 }
@@ -266,21 +276,32 @@ export interface SlaBreach {
   id: string;
   status: string;
   due: Date;
-  kind: 'review_overdue' | 'forward_overdue';
+  kind: 'review_overdue' | 'legal_overdue' | 'forward_overdue';
 }
 
 /**
- * Deadlines missed: reports still waiting for review past their review deadline, and approved reports that have not
- * reached the registry within the forwarding SLA.
+ * Deadlines missed: reports still waiting for review past their review deadline (review_due_at), reports not yet at
+ * the registry past the legal deadline from the incident (sla_due_at), and approved reports that have not reached
+ * the registry within the forwarding SLA.
  */
-export async function slaBreaches(db: Queryable, limit: number): Promise<SlaBreach[]> {
+export async function slaBreaches(
+  db: Queryable,
+  limit: number,
+  scope: UnitScope = null,
+): Promise<SlaBreach[]> {
+  const params: unknown[] = [limit];
+  const unit = scopeSql(scope, params);
   const { rows } = await db.query(
-    `(select id, status, sla_due_at as due, 'review_overdue' as kind from reports
-       where status in ('awaiting_review', 'in_review') and sla_due_at < now() order by sla_due_at limit $1)
+    `(select id, status, review_due_at as due, 'review_overdue' as kind from reports
+       where status in ('awaiting_review', 'in_review') and review_due_at < now()${unit}
+       order by review_due_at limit $1)
+     union all
+     (select id, status, sla_due_at as due, 'legal_overdue' as kind from reports
+       where ${LEGAL_OPEN} and sla_due_at < now()${unit} order by sla_due_at limit $1)
      union all
      (select id, status, forward_due_at as due, 'forward_overdue' as kind from reports
-       where status = 'approved' and forward_due_at < now() order by forward_due_at limit $1)`,
-    [limit],
+       where status = 'approved' and forward_due_at < now()${unit} order by forward_due_at limit $1)`,
+    params,
   );
   return rows;
 }

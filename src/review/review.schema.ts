@@ -1,4 +1,5 @@
 import { type Static, Type as T } from '@sinclair/typebox';
+import { AuditItem } from '../audit/audit.schema.js';
 import { ViolationName } from '../reference/reference.schema.js';
 import { REVIEW_REJECTION_REASONS } from '../reports/reasons.js';
 import { ReportView } from '../reports/reports.schema.js';
@@ -9,6 +10,14 @@ const Nullable = <S extends ReturnType<typeof T.String>>(s: S) => T.Union([s, T.
 
 export const ReviewIdParams = T.Object({ id: Id });
 
+const UnitFilter = T.Optional(
+  T.Integer({
+    minimum: 1,
+    maximum: 2_147_483_647,
+    description: "Police unit id: only that unit's reports (staff of a unit: their own unit only)",
+  }),
+);
+
 /** The answer of a route that has nothing to say (204). */
 export const NoContent = T.Null();
 
@@ -16,13 +25,18 @@ export const QueueQuery = T.Object(
   {
     region: T.Optional(T.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'Region id' })),
     district: T.Optional(T.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'District id' })),
+    unit: UnitFilter,
     violation: T.Optional(T.String({ pattern: '^[0-9]{1,4}(-[0-9]{1,2})?\\.[0-9]{1,2}$' })),
     status: T.Optional(
       T.Union([T.Literal('awaiting_review'), T.Literal('in_review')], {
         description: 'awaiting_review: free to claim (including lapsed leases); in_review: held now',
       }),
     ),
-    overdue: T.Optional(T.Boolean({ description: 'Only reports past their review deadline' })),
+    overdue: T.Optional(
+      T.Boolean({
+        description: 'Only reports past their review deadline or the legal deadline, whichever is earlier',
+      }),
+    ),
     limit: T.Integer({ minimum: 1, maximum: 100, default: 20 }),
     cursor: T.Optional(T.String({ maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' })),
   },
@@ -41,8 +55,13 @@ export const QueueItem = T.Object({
   regionId: T.Union([T.Integer(), T.Null()]),
   districtId: T.Union([T.Integer(), T.Null()]),
   priority: T.Integer(),
-  slaDueAt: T.Union([Time, T.Null()]),
-  overdue: T.Boolean(),
+  slaDueAt: T.Union([Time, T.Null()], {
+    description: 'The legal deadline: incident + FORWARD_DEADLINE_HOURS',
+  }),
+  reviewDueAt: T.Union([Time, T.Null()], {
+    description: 'The review deadline: REVIEW_SLA_HOURS after the report entered the queue',
+  }),
+  overdue: T.Boolean({ description: 'Past either deadline' }),
   lease: Lease,
   findings: T.Array(T.String(), { description: 'Types of the automated findings, e.g. time_mismatch' }),
   thumbnailUrl: T.Union([T.String(), T.Null()]),
@@ -60,7 +79,15 @@ export const NextBody = T.Object(
   {
     region: T.Optional(T.Integer({ minimum: 1, maximum: 2_147_483_647 })),
     district: T.Optional(T.Integer({ minimum: 1, maximum: 2_147_483_647 })),
+    unit: UnitFilter,
     violation: T.Optional(T.String({ pattern: '^[0-9]{1,4}(-[0-9]{1,2})?\\.[0-9]{1,2}$' })),
+  },
+  { additionalProperties: false },
+);
+
+export const WorkloadQuery = T.Object(
+  {
+    unit: UnitFilter,
   },
   { additionalProperties: false },
 );
@@ -166,7 +193,12 @@ export const WorkloadResponse = T.Object({
     T.Object({
       reportId: Id,
       status: T.String(),
-      kind: T.Union([T.Literal('review_overdue'), T.Literal('forward_overdue')]),
+      kind: T.Union([T.Literal('review_overdue'), T.Literal('legal_overdue'), T.Literal('forward_overdue')], {
+        description:
+          'review_overdue: not reviewed by review_due_at (REVIEW_SLA_HOURS after it became reviewable); ' +
+          'legal_overdue: not at the registry by the legal deadline from the incident (FORWARD_DEADLINE_HOURS); ' +
+          'forward_overdue: approved but not forwarded in time',
+      }),
       dueAt: Time,
     }),
   ),
@@ -176,5 +208,6 @@ export type WorkloadResponse = Static<typeof WorkloadResponse>;
 
 export const AuditResponse = T.Object({
   views: T.Array(T.Object({ staffId: Id, login: T.String(), evidenceId: Id, variant: T.String(), at: Time })),
+  entries: T.Array(AuditItem, { description: 'Audit log entries about this report, newest first' }),
 });
 export type AuditResponse = Static<typeof AuditResponse>;

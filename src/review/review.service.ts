@@ -1,3 +1,4 @@
+import { audit } from '../audit/audit.js';
 import { sweepJob } from '../pipeline/jobs.js';
 import type { Config } from '../platform/config/config.js';
 import { type Pool, type Queryable, withTransaction } from '../platform/db/pool.js';
@@ -22,11 +23,20 @@ export type Decision =
   | { decision: 'reject'; reasonCode: string; note?: string }
   | { decision: 'needs_info'; note: string };
 
-export type ReviewConfig = Pick<Config, 'REVIEW_LEASE_MINUTES' | 'FORWARD_DEADLINE_HOURS'>;
+export type ReviewConfig = Pick<
+  Config,
+  'REVIEW_LEASE_MINUTES' | 'FORWARD_DEADLINE_HOURS' | 'REVIEW_ESCALATE_HOURS'
+>;
 
 const actorOf = (staffId: string) => `staff:${staffId}`;
 const leaseUntil = (config: ReviewConfig) => new Date(Date.now() + config.REVIEW_LEASE_MINUTES * 60_000);
 const noLease = { leaseOwner: null, leaseExpiresAt: null };
+
+/** Where a staff action came from, for the audit log (src/audit/audit.ts `auditContext`). */
+export interface ActionContext {
+  ip?: string;
+  userAgent?: string;
+}
 
 async function move(trx: Queryable, report: ReportRow, t: Transition): Promise<void> {
   const moved = await applyTransitions(trx, [{ report, t }]);
@@ -43,6 +53,7 @@ export async function claimNext(
   staffId: string,
   filter: QueueFilter,
   config: ReviewConfig,
+  ctx: ActionContext = {},
 ): Promise<string | null> {
   return withTransaction(pool, async (trx) => {
     // One claim at a time per inspector, so two tabs asking at once still end up with one report.
@@ -61,6 +72,14 @@ export async function claimNext(
         ...(report.status === 'in_review' ? { lapsedLeaseOf: report.lease_owner } : {}),
       },
       patch: { leaseOwner: staffId, leaseExpiresAt: expiresAt },
+    });
+    await audit(trx, {
+      ...ctx,
+      actorId: staffId,
+      action: 'review_claimed',
+      targetKind: 'report',
+      targetId: report.id,
+      ...(report.status === 'in_review' ? { detail: { lapsedLeaseOf: report.lease_owner } } : {}),
     });
     return report.id;
   });
@@ -103,6 +122,7 @@ export async function decide(
   id: string,
   d: Decision,
   config: ReviewConfig,
+  ctx: ActionContext = {},
 ): Promise<ReportRow['status']> {
   if (d.decision === 'reject' && !(REVIEW_REJECTION_REASONS as readonly string[]).includes(d.reasonCode))
     throw new AppError('VALIDATION_FAILED', {
@@ -144,12 +164,25 @@ export async function decide(
             }
           : { toStatus: 'needs_info', eventType: 'reviewed', actor: actorOf(staffId), data, patch: common };
     await move(trx, report, t);
+    await audit(trx, {
+      ...ctx,
+      actorId: staffId,
+      action: 'review_decision',
+      targetKind: 'report',
+      targetId: id,
+      detail: { decision: d.decision, ...(d.decision === 'reject' ? { reasonCode: d.reasonCode } : {}) },
+    });
     return t.toStatus;
   });
 }
 
 /** The inspector hands a report back to the queue unreviewed. */
-export async function release(pool: Pool, staffId: string, id: string): Promise<void> {
+export async function release(
+  pool: Pool,
+  staffId: string,
+  id: string,
+  ctx: ActionContext = {},
+): Promise<void> {
   await withTransaction(pool, async (trx) => {
     const report = await lockHeld(trx, id, staffId);
     await move(trx, report, {
@@ -157,6 +190,13 @@ export async function release(pool: Pool, staffId: string, id: string): Promise<
       eventType: 'released',
       actor: actorOf(staffId),
       patch: noLease,
+    });
+    await audit(trx, {
+      ...ctx,
+      actorId: staffId,
+      action: 'review_released',
+      targetKind: 'report',
+      targetId: id,
     });
   });
 }
@@ -168,6 +208,7 @@ export async function reassign(
   id: string,
   inspectorId: string,
   config: ReviewConfig,
+  ctx: ActionContext = {},
 ): Promise<void> {
   const inspector = await findActiveStaff(pool, inspectorId);
   if (!inspector || !['inspector', 'supervisor'].includes(inspector.role))
@@ -184,6 +225,14 @@ export async function reassign(
       actor: actorOf(supervisorId),
       data: { from: report.lease_owner, to: inspectorId, leaseExpiresAt: expiresAt.toISOString() },
       patch: { leaseOwner: inspectorId, leaseExpiresAt: expiresAt },
+    });
+    await audit(trx, {
+      ...ctx,
+      actorId: supervisorId,
+      action: 'review_reassigned',
+      targetKind: 'report',
+      targetId: id,
+      detail: { from: report.lease_owner, to: inspectorId },
     });
   });
 }

@@ -1,3 +1,4 @@
+import { type AuditRow, toAuditItem } from '../audit/audit.repository.js';
 import type { ReferenceData } from '../reference/reference.js';
 import { REVIEW_REJECTION_REASONS } from '../reports/reasons.js';
 import type { EvidenceRef, ReportRow } from '../reports/reports.repository.js';
@@ -53,7 +54,8 @@ export function toQueueItem(
     districtId: r.district_id,
     priority: r.priority ?? 0,
     slaDueAt: r.sla_due_at?.toISOString() ?? null,
-    overdue: r.sla_due_at !== null && r.sla_due_at.getTime() < now,
+    reviewDueAt: r.review_due_at?.toISOString() ?? null,
+    overdue: [r.sla_due_at, r.review_due_at].some((d) => d !== null && d.getTime() < now),
     lease: leaseOf(r, me),
     findings: r.findings.map((f) => f.type),
     thumbnailUrl: first ? evidenceUrl(r.id, first.id, 'thumbnail') : null,
@@ -120,8 +122,9 @@ export function toWorkload(
   };
 }
 
-export function toAudit(views: EvidenceViewRow[]): AuditResponse {
+export function toAudit(views: EvidenceViewRow[], entries: AuditRow[] = []): AuditResponse {
   return {
+    entries: entries.map(toAuditItem),
     views: views.map((v) => ({
       staffId: v.staff_id,
       login: v.login,

@@ -1,3 +1,4 @@
+import { audit, auditContext } from '../audit/audit.js';
 import { principalOf, requireRole } from '../auth/guard.js';
 import { maskPhone } from '../auth/phone.js';
 import type { Queryable } from '../platform/db/pool.js';
@@ -60,6 +61,12 @@ export async function rewardRoutes(app: App, opts: RewardRoutesOptions): Promise
     async (request, reply) => {
       const from = request.query.from ?? '-infinity';
       const to = request.query.to ?? 'infinity';
+      await audit(db, {
+        ...auditContext(request),
+        action: 'export',
+        targetKind: 'payouts',
+        detail: { format: 'csv', from: request.query.from ?? null, to: request.query.to ?? null },
+      });
       return sendCsv<PayoutRow, { at: Date; id: string }>(reply, {
         filename: 'payouts.csv',
         header: [

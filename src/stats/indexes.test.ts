@@ -83,6 +83,35 @@ describe('named queries use their indexes at 100k reports', () => {
     expect(await indexesOf(captured[0]!, [21])).toContain('reports_review_queue');
   });
 
+  it("a unit's review queue (partial reports_unit_queue), and its default view with unrouted reports", async () => {
+    await t.deps.pool.query(
+      `insert into units (name) select 'unit ' || i from generate_series(1, 20) i on conflict do nothing`,
+    );
+    // Nine in ten open reports are routed to one of 20 units.
+    await t.deps.pool.query(
+      `update reports set unit_id = (select min(id) from units) + district_id % 20
+        where status in ('awaiting_review', 'in_review') and district_id % 10 <> 0`,
+    );
+    await t.deps.pool.query('analyze reports');
+    const unitId = (await t.deps.pool.query('select min(id) + 3 as id from units')).rows[0].id;
+    const plan = async (withUnrouted: boolean) => {
+      const captured: { sql: string; params: unknown[] }[] = [];
+      const spy = {
+        query: async (sql: string, params: unknown[]) => {
+          captured.push({ sql, params });
+          return t.deps.pool.query(sql, params);
+        },
+      };
+      await reviewQueue(spy as never, { scope: { unitId, withUnrouted } }, { limit: 21 });
+      return indexesOf(captured[0]!.sql, captured[0]!.params);
+    };
+    expect(await plan(false)).toContain('reports_unit_queue');
+    // Its own unit's and the unrouted: an index either way, never a scan of the table.
+    expect((await plan(true)).some((i) => i === 'reports_unit_queue' || i === 'reports_review_queue')).toBe(
+      true,
+    );
+  });
+
   it('dedupe by plate, type and time (reports_plate_time)', async () => {
     const batch = (
       await t.deps.pool.query('select id, plate, violation_code, incident_at from reports limit 10')

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { closeDeps, createDeps } from '../../src/app/deps.js';
 import { buildApp } from '../../src/app/http.js';
-import { issueToken } from '../../src/auth/tokens.js';
+import { issueSessionTokens } from '../../src/auth/sessions.js';
 import { importBoundaries } from '../../src/geo/boundaries.js';
 import { loadConfig } from '../../src/platform/config/config.js';
 import { createPool, withTransaction } from '../../src/platform/db/pool.js';
@@ -166,7 +166,9 @@ describe('report caches, invalidated on write', () => {
       try {
         const c = await citizenWithEvidence(a);
         const id = (await submitReport(a, c.token, reportBody([c.evidenceId]))).json().id as string;
-        const token = issueToken(bDeps.keys.token, { id: c.id, role: 'citizen' }, 600);
+        const token = (
+          await issueSessionTokens(bDeps.pool, bDeps.keys.token, [{ id: c.id, role: 'citizen' }], 600)
+        )[0]!;
         const getB = async () => {
           const res = await b.inject({ method: 'GET', url: `/v1/reports/${id}`, headers: bearer(token) });
           if (res.statusCode !== 200) throw new Error(`B: ${res.statusCode} ${res.body.slice(0, 200)}`);

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -37,11 +38,12 @@ afterAll(async () => {
 });
 
 describe('npm start', () => {
-  it('prints the URL, the docs, the simulator and the demo accounts', async () => {
+  it("prints the URL, the docs, the simulator and the first administrator's one-time link", async () => {
     const out = jarima.output();
     expect(out).toContain('/docs');
     expect(out).toMatch(/SMS gateway:\s+LOCAL SIMULATOR/);
-    expect(out).toMatch(/inspector\s+login: inspector\s+password: \S+/);
+    expect(out).toMatch(/first administrator:\s+login "admin".*\n\s+http\S+\/staff\/set-password#token=\S+/);
+    expect(out).not.toContain('password: ');
     const api = client(url);
     expect((await api.call('GET', '/readyz')).body.ok).toBe(true);
     const docs = await fetch(`${url}/docs/json`);
@@ -72,6 +74,23 @@ describe('npm start', () => {
     expect(mine.body.items.map((r: { id: string }) => r.id)).toEqual([abroad.body.id, good.body.id]);
   });
 
+  it('lets an administrator run `jarima staff add` while it serves, on the same embedded database', async () => {
+    const cli = spawnJarima(
+      ['staff', 'add', '--login', 'aziz.k', '--name', 'Aziz K', '--role', 'inspector'],
+      {
+        JARIMA_DATA_DIR: dataDir,
+      },
+    );
+    await cli.waitFor(/set-password#token=/, 60_000);
+    const [code] = cli.child.exitCode !== null ? [cli.child.exitCode] : await once(cli.child, 'exit');
+    expect(code).toBe(0);
+    expect(cli.output()).toContain('already served by process');
+    // The server's database is still up: the command used it rather than taking it over.
+    const api = client(url);
+    expect((await api.call('GET', '/readyz')).body.ok).toBe(true);
+    expect((await api.call('GET', '/v1/me/reports', undefined, token)).status).toBe(200);
+  }, 90_000);
+
   it('stops cleanly on SIGTERM, embedded PostgreSQL included', async () => {
     expect(await jarima.stop('SIGTERM')).toBe(0);
     expect(jarima.output()).toContain('stopped.');
@@ -81,10 +100,10 @@ describe('npm start', () => {
   });
 
   it('loses no accepted report when killed with SIGKILL, and finishes its work after a restart', async () => {
-    // Restart on the same data: earlier reports are still there, and the demo passwords are not printed again.
+    // Restart on the same data: earlier reports are still there, and no second bootstrap link is printed.
     jarima = spawnJarima(['start'], { JARIMA_DATA_DIR: dataDir, PORT: '0' });
     url = await running(jarima);
-    expect(jarima.output()).toMatch(/demo staff accounts:\s+already created/);
+    expect(jarima.output()).not.toContain('first administrator');
     let api = client(url);
     expect((await api.call('GET', `/v1/reports/${accepted[0]}`, undefined, token)).body.status).toBe(
       'awaiting_review',

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { generate as generateTotp } from 'otplib';
 import { afterAll } from 'vitest';
 import { closeDeps, createDeps, type Deps, govWebhookSecretsFor } from '../../src/app/deps.js';
 import { buildApp } from '../../src/app/http.js';
@@ -126,12 +127,34 @@ export function latestCode(t: TestApp, phone: string): string {
   return code;
 }
 
-export async function staffToken(t: TestApp, role: StaffRole): Promise<string> {
+/**
+ * A new staff member of `role` signed in the way a person would: login and password, and where the role requires
+ * two-factor sign-in, setting it up with a code computed here from the secret the server returned.
+ */
+export async function signInStaff(
+  t: TestApp,
+  role: StaffRole,
+): Promise<{ token: string; id: string; login: string; password: string; totpSecret: string | null }> {
   const login = `${role}-${randomBytes(4).toString('hex')}`;
   const password = randomBytes(12).toString('hex');
   await createStaff(t.deps.pool, { login, role, displayName: role, password });
-  const res = await t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { login, password } });
-  return res.json().token;
+  const post = async (url: string, payload: object) => {
+    const res = await t.app.inject({ method: 'POST', url, payload });
+    if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body}`);
+    return res.json();
+  };
+  const first = await post('/v1/auth/login', { login, password });
+  if (first.status === 'signed_in')
+    return { token: first.token, id: first.subjectId, login, password, totpSecret: null };
+  if (first.status !== 'totp_enrolment_required') throw new Error(`login: ${JSON.stringify(first)}`);
+  const { secret } = await post('/v1/auth/totp/enrol', { challenge: first.challenge });
+  const code = await generateTotp({ secret });
+  const { session } = await post('/v1/auth/totp/confirm', { challenge: first.challenge, code });
+  return { token: session.token, id: session.subjectId, login, password, totpSecret: secret };
+}
+
+export async function staffToken(t: TestApp, role: StaffRole): Promise<string> {
+  return (await signInStaff(t, role)).token;
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -224,9 +247,8 @@ export async function settledReport(t: TestApp, id: string, token: string): Prom
 
 /** A staff member of `role` signed in: their token and id. */
 export async function staffMember(t: TestApp, role: StaffRole): Promise<{ token: string; id: string }> {
-  const token = await staffToken(t, role);
-  const me = await t.app.inject({ method: 'GET', url: '/v1/me', headers: bearer(token) });
-  return { token, id: me.json().id };
+  const { token, id } = await signInStaff(t, role);
+  return { token, id };
 }
 
 /**

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { generate } from 'otplib';
 import {
   type Browser,
   type BrowserContext,
@@ -108,9 +109,72 @@ async function buildIfStale(): Promise<'built' | 'up to date'> {
 export interface StaffAccount {
   login: string;
   password: string;
+  /** The account's authenticator secret once enrolled (`enrolStaff`): its codes are computed from it. */
+  totpSecret?: string;
 }
 
-/** The demo staff accounts `jarima start` created, from the file it writes into its data directory: role → account. */
+/** The last 30 s step each secret's code was made for: the server refuses a step it has seen (replay). */
+const lastStep = new Map<string, number>();
+
+/**
+ * A TOTP code for `secret` whose time step was not used before: the current step, else the next one (the server
+ * accepts one step either side), waiting for the clock when both are spent.
+ */
+export async function totpCode(secret: string): Promise<string> {
+  const now = () => Math.floor(Date.now() / 30_000);
+  const step = Math.max(now(), (lastStep.get(secret) ?? -1) + 1);
+  while (step > now() + 1) await new Promise((r) => setTimeout(r, 500));
+  lastStep.set(secret, step);
+  return generate({ secret, epoch: step * 30 });
+}
+
+const post = async (url: string, path: string, body: unknown) => {
+  const res = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+};
+
+export interface StaffTokens {
+  token: string;
+  subjectId: string;
+  expiresAt: string;
+  refreshToken?: string;
+  refreshExpiresAt?: string;
+  sessionId?: string;
+}
+
+/**
+ * Signs in through the API as a person with an authenticator app would: password, then enrolment (a role that
+ * requires two-factor sign-in and has none: the secret is kept on `account`) or a code. Returns the tokens.
+ */
+export async function staffLogin(url: string, account: StaffAccount): Promise<StaffTokens> {
+  const r = await post(url, '/v1/auth/login', { login: account.login, password: account.password });
+  if (r.status === 'totp_enrolment_required') {
+    const challenge = r.challenge as string;
+    const enrol = await post(url, '/v1/auth/totp/enrol', { challenge });
+    account.totpSecret = enrol.secret as string;
+    const done = await post(url, '/v1/auth/totp/confirm', {
+      challenge,
+      code: await totpCode(account.totpSecret),
+    });
+    return done.session as StaffTokens;
+  }
+  if (r.status === 'totp_required') {
+    if (!account.totpSecret) throw new Error(`${account.login} needs a TOTP code and no secret is known`);
+    return (await post(url, '/v1/auth/login/totp', {
+      challenge: r.challenge,
+      code: await totpCode(account.totpSecret),
+    })) as unknown as StaffTokens;
+  }
+  return r as unknown as StaffTokens;
+}
+
+/** The demo staff accounts `jarima seed --demo` created, from the file it writes into its data directory: role → account. */
 export async function demoAccounts(dataDir: string): Promise<Map<string, StaffAccount>> {
   const accounts = new Map<string, StaffAccount>();
   for (const line of (await readFile(path.join(dataDir, 'demo-accounts.txt'), 'utf8')).trim().split('\n')) {
@@ -147,6 +211,10 @@ export async function startWebStack(o: {
   console.log(`web build: ${build}`);
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `jarima-web-${o.name}-`));
   await mkdir(ARTIFACTS, { recursive: true });
+  // The demo staff accounts (and a demo unit covering every district) exist only after `seed --demo`.
+  const seed = spawnJarima(['seed', '--demo'], { DATABASE_URL: db.url, JARIMA_DATA_DIR: dataDir, ...o.env });
+  const seeded = await new Promise<number | null>((r) => seed.child.on('exit', r));
+  if (seeded !== 0) throw new Error(`jarima seed --demo failed (${seeded}):\n${seed.output()}`);
   const jarima = spawnJarima(['start'], {
     DATABASE_URL: db.url,
     JARIMA_DATA_DIR: dataDir,
@@ -166,7 +234,10 @@ export async function startWebStack(o: {
       !(await home.text()).includes('id="root"')
     )
       throw new Error(`${url}/ does not serve the web app (${home.status}); is webRoutes registered?`);
-    return { jarima, db, url, dataDir, accounts: await demoAccounts(dataDir), stop };
+    const accounts = await demoAccounts(dataDir);
+    // Roles that must use a second factor enrol now, through the API, so the browser signs in with a code.
+    for (const account of accounts.values()) await staffLogin(url, account);
+    return { jarima, db, url, dataDir, accounts, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -216,23 +287,27 @@ export async function signInStaff(page: Page, account: StaffAccount, submit: 'cl
   await page.getByLabel('Password').fill(account.password);
   if (submit === 'enter') await page.keyboard.press('Enter');
   else await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  if (!account.totpSecret) return;
+  // The second step: a code from the authenticator app.
+  const code = page.getByLabel('Code from the app');
+  await code.waitFor();
+  await code.fill(await totpCode(account.totpSecret));
+  if (submit === 'enter') await page.keyboard.press('Enter');
+  else await page.getByRole('button', { name: 'Continue', exact: true }).click();
 }
 
 /** A staff member's sign-in as the app keeps it (sessionStorage `jarima.staff`), from `POST /v1/auth/login`. */
 export async function staffSession(url: string, account: StaffAccount, role: string) {
-  const res = (await (
-    await fetch(`${url}/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(account),
-    })
-  ).json()) as { token: string; subjectId: string; expiresAt?: string };
+  const res = await staffLogin(url, account);
   return {
     token: res.token,
     subjectId: res.subjectId,
     role,
     login: account.login,
-    expiresAt: res.expiresAt ?? new Date(Date.now() + 3600_000).toISOString(),
+    expiresAt: res.expiresAt,
+    refreshToken: res.refreshToken,
+    refreshExpiresAt: res.refreshExpiresAt,
+    sessionId: res.sessionId,
   };
 }
 

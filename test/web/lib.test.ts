@@ -128,6 +128,38 @@ describe('event-stream client', () => {
     server.close();
     expect(refused).toBe(401);
   });
+
+  it('reconnects at once with a fresh token when the refusal is TOKEN_EXPIRED and the token was refreshed', async () => {
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(String(req.headers.authorization));
+      if (req.headers.authorization !== 'Bearer fresh') {
+        res.writeHead(401, { 'content-type': 'application/json' }).end('{"code":"TOKEN_EXPIRED"}');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('id: 1\nevent: report\ndata: {"n":1}\n\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    let token = 'stale';
+    const codes: string[] = [];
+    const abort = new AbortController();
+    await runEventStream({
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+      headers: () => ({ authorization: `Bearer ${token}` }),
+      signal: abort.signal,
+      onRefused: async (_status, code) => {
+        codes.push(code);
+        token = 'fresh';
+        return true;
+      },
+      onMessage: () => abort.abort(),
+    });
+    server.closeAllConnections();
+    server.close();
+    expect(codes).toEqual(['TOKEN_EXPIRED']);
+    expect(seen).toEqual(['Bearer stale', 'Bearer fresh']);
+  });
 });
 
 describe('reads started before the page asks (prefetch)', () => {

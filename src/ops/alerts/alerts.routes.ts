@@ -10,14 +10,18 @@ export interface AlertRoutesOptions {
   db: Queryable;
 }
 
-/** The operator's alert views: what is pending or firing now with every rule's last value, and the history. */
+/**
+ * The alert views of operators and supervisors: what is pending or firing now with every rule's last value, and
+ * the history.
+ */
 export async function alertRoutes(app: App, opts: AlertRoutesOptions): Promise<void> {
   const { manager, db } = opts;
-  const admin = { preHandler: requireRole('admin') };
+  // Supervisors see them too: a review deadline breach is theirs to act on.
+  const supervisors = { preHandler: requireRole('supervisor', 'admin') };
   app.get(
     '/v1/ops/alerts',
     {
-      ...admin,
+      ...supervisors,
       schema: {
         tags: ['ops'],
         summary: "Alerts pending or firing in this process, and each rule's last value",
@@ -46,7 +50,7 @@ export async function alertRoutes(app: App, opts: AlertRoutesOptions): Promise<v
   app.get(
     '/v1/ops/alerts/history',
     {
-      ...admin,
+      ...supervisors,
       schema: {
         tags: ['ops'],
         summary: 'Alerts that started firing or resolved, newest first',

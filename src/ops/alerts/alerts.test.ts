@@ -36,11 +36,12 @@ async function routesApp(manager: AlertManager, pool: Queryable) {
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
   installErrorHandler(app);
   app.addSchema(ErrorBody);
-  installAuthentication(app, key);
+  // Signature and role only: these tests are about the alert routes, not sessions (src/auth/sessions.test.ts).
+  installAuthentication(app, key, { check: async () => {} });
   await app.register(alertRoutes, { manager, db: pool });
   await app.ready();
   const as = (role: Role) => ({
-    authorization: `Bearer ${issueToken(key, { id: randomUUID(), role }, 3600)}`,
+    authorization: `Bearer ${issueToken(key, { id: randomUUID(), role, sid: randomUUID() }, 3600)}`,
   });
   return { app, as };
 }

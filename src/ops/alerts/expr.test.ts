@@ -314,6 +314,8 @@ describe('the rules file', () => {
       'EventLoopLagHigh',
       'DbPoolWaiting',
       'SamplerStale',
+      'ReviewDeadlineBreached',
+      'DeadLetterReports',
     ]);
     await expect(loadAlertRules('config/none.json')).rejects.toThrow(
       /invalid alert rules in config\/none.json/,

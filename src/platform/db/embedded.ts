@@ -28,6 +28,8 @@ export interface EmbeddedDatabase {
   port: number;
   /** The cluster's directory. */
   dir: string;
+  /** The pid of the live jarima process whose server this is, when this process only connected to it. */
+  sharedWith?: number;
   stop(): Promise<void>;
 }
 
@@ -83,6 +85,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     await initdb(bin.initdb, dir, passwordFile, owner, log);
   } else {
     password = (await readFile(passwordFile, 'utf8')).trim();
+    const shared = await attachToLive(dir, password, opts.database ?? 'jarima');
+    if (shared) return shared.db;
     await stopOrphan(dir);
   }
 
@@ -117,6 +121,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     await admin.end();
   }
 
+  // Who serves this cluster: another jarima command on the same data directory uses this server, not a new one.
+  await writeFile(`${dir}.owner`, `${process.pid}\n`);
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   // If this process exits without stop() (an uncaught error), still ask the server to shut down.
   const onExit = () => server.kill('SIGINT');
@@ -217,7 +223,8 @@ async function ownedDirectory(dir: string): Promise<void> {
 }
 
 async function removeCluster(dir: string): Promise<void> {
-  for (const p of [dir, `${dir}.password`, `${dir}.sock`]) await rm(p, { recursive: true, force: true });
+  for (const p of [dir, `${dir}.password`, `${dir}.sock`, `${dir}.owner`])
+    await rm(p, { recursive: true, force: true });
 }
 
 /** Moved clusters of temporary data directories that are gone (a test's, say) go with them. */
@@ -395,6 +402,38 @@ function launch(
     child.once('exit', onExit);
     child.once('error', reject);
   });
+}
+
+/**
+ * A cluster already served by another live jarima process (a `jarima staff add` while `jarima start` runs): its
+ * connection strings, read from postmaster.pid, and a stop() that leaves the server to its owner. Null when the
+ * server's owner is gone (an orphan, stopped by the caller) or there is no server.
+ */
+async function attachToLive(
+  dir: string,
+  password: string,
+  database: string,
+): Promise<{ db: EmbeddedDatabase } | null> {
+  if (!(await running(dir))) return null;
+  const ownerPid = Number.parseInt(await readFile(`${dir}.owner`, 'utf8').catch(() => ''), 10);
+  if (!Number.isInteger(ownerPid) || ownerPid <= 0 || ownerPid === process.pid || !alive(ownerPid))
+    return null;
+  const lines = (await readFile(path.join(dir, 'postmaster.pid'), 'utf8')).split('\n');
+  const port = Number.parseInt(lines[3] ?? '', 10);
+  if (!Number.isInteger(port) || port <= 0) return null;
+  const socketDir = lines[4]?.trim() ?? '';
+  const auth = `postgres://jarima:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+  const viaSocket = socketDir ? `?host=${encodeURIComponent(socketDir)}` : '';
+  return {
+    db: {
+      url: `${auth}/${database}${viaSocket}`,
+      adminUrl: `${auth}/postgres${viaSocket}`,
+      port,
+      dir,
+      sharedWith: ownerPid,
+      stop: async () => {},
+    },
+  };
 }
 
 /**

@@ -19,7 +19,10 @@ export const ERRORS = {
   OTP_LIMIT_REACHED: { status: 429, message: 'Too many codes sent to this phone; try again later.' },
   LOGIN_INVALID: { status: 401, message: 'Wrong login or password.' },
   TOKEN_EXPIRED: { status: 401, message: 'The sign-in token has expired; refresh it or sign in again.' },
-  SESSION_REVOKED: { status: 401, message: 'This session has ended (signed out, revoked or the account changed).' },
+  SESSION_REVOKED: {
+    status: 401,
+    message: 'This session has ended (signed out, revoked or the account changed).',
+  },
   REFRESH_INVALID: { status: 401, message: 'The refresh token is unknown or expired; sign in again.' },
   REFRESH_REUSED: {
     status: 401,

@@ -82,6 +82,23 @@ export class Metrics {
     '1 while a stage runs in batches in this process: no standing worker, workers only while a batch runs',
   );
 
+  readonly reviewDeadlineBreaches = new Gauge({
+    name: 'jarima_review_deadline_breaches',
+    help:
+      'Reports past a deadline now (all processes; sampled from the database): kind "review" — open for review past ' +
+      'review_due_at (REVIEW_SLA_HOURS after entering the queue); kind "legal" — not yet at the registry past ' +
+      'sla_due_at (FORWARD_DEADLINE_HOURS after the incident). The ReviewDeadlineBreached alert',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly deadLetterReports = new Gauge({
+    name: 'jarima_dead_letter_reports',
+    help:
+      'Reports an automated stage gave up on (status failed), waiting for an operator (jarima dlq; sampled). ' +
+      'The DeadLetterReports alert',
+    registers: [this.registry],
+  });
+
   readonly queryDuration = new Histogram({
     name: 'jarima_db_query_duration_seconds',
     help: 'Statement time by statement (text cut to 80 characters; at most 300 distinct, then "(other)")',

@@ -13,6 +13,10 @@ export interface Keys {
   phoneHash: Buffer;
   phoneEnc: Buffer;
   otp: Buffer;
+  /** Signs the short-lived sign-in challenge between the password and the second factor. */
+  challenge: Buffer;
+  /** Encrypts staff TOTP secrets at rest. */
+  totpEnc: Buffer;
 }
 
 export function deriveKeys(secret: string): Keys {
@@ -22,6 +26,8 @@ export function deriveKeys(secret: string): Keys {
     phoneHash: derive('phone-hash'),
     phoneEnc: derive('phone-enc'),
     otp: derive('otp'),
+    challenge: derive('sign-in-challenge'),
+    totpEnc: derive('totp-enc'),
   };
 }
 

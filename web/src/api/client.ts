@@ -1,4 +1,5 @@
-import { getSession, setSession } from './session.js';
+import { makeRefresher, type Refresher, SESSION_OVER_CODES } from './refresh.js';
+import { citizenStore, getSession, setSession } from './session.js';
 
 /** An API error as the server states it: `{code, message, field?}`; `NETWORK` when no answer came. */
 export class ApiError extends Error {
@@ -53,11 +54,22 @@ export async function errorOf(res: Response): Promise<ApiError> {
   return err;
 }
 
+/**
+ * Whether a refusal ends the session: the token or its session is no longer good, or the access token expired and
+ * no refresh could replace it (a session stored without a refresh token).
+ */
+export function endsSession(err: ApiError, hasRefreshToken: boolean): boolean {
+  if (err.status !== 401) return false;
+  return SESSION_OVER_CODES.has(err.code) || (err.code === 'TOKEN_EXPIRED' && !hasRefreshToken);
+}
+
 /** The signed-in token was refused: the session is over, the app sends the citizen to sign in again. */
 export function sessionRefused(err: ApiError): void {
-  if (err.status === 401 && (err.code === 'TOKEN_INVALID' || err.code === 'UNAUTHENTICATED'))
-    setSession(null);
+  if (endsSession(err, Boolean(getSession()?.refreshToken))) setSession(null);
 }
+
+/** The citizen's access token kept fresh (POST /v1/auth/refresh). */
+export const citizenRefresher: Refresher = makeRefresher(citizenStore);
 
 /**
  * A call to the API on the same origin with a session's bearer header; a refused token is reported to that
@@ -67,6 +79,8 @@ export interface CallSession {
   accept: string;
   header: () => Record<string, string>;
   onRefused: (err: ApiError) => void;
+  /** Refreshes the session's access token before a call and after TOKEN_EXPIRED (then the call is made again). */
+  refresher?: Refresher;
 }
 
 /** A read started before its page asked for it: by path and the session's token, taken once, for a few seconds. */
@@ -100,30 +114,42 @@ function takeEarly(path: string, opts: CallOptions, session: CallSession): Promi
 }
 
 export async function request(path: string, opts: CallOptions, session: CallSession): Promise<Response> {
-  let res: Response;
-  try {
-    res =
-      (await takeEarly(path, opts, session)) ??
-      (await fetch(path, {
-        method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'),
-        headers: {
-          accept: session.accept,
-          ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...session.header(),
-          ...opts.headers,
-        },
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-        signal: opts.signal,
-      }));
-  } catch (err) {
-    throw asApiError(err);
+  await session.refresher?.ensureFresh();
+  const attempt = async (early: boolean): Promise<{ res: Response; token: string }> => {
+    const header = session.header();
+    const token = header.authorization?.replace(/^Bearer /, '') ?? '';
+    try {
+      const res =
+        (early ? await takeEarly(path, opts, session) : null) ??
+        (await fetch(path, {
+          method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'),
+          headers: {
+            accept: session.accept,
+            ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...header,
+            ...opts.headers,
+          },
+          body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+          signal: opts.signal,
+        }));
+      return { res, token };
+    } catch (err) {
+      throw asApiError(err);
+    }
+  };
+  let { res, token } = await attempt(true);
+  if (res.ok) return res;
+  let err = await errorOf(res);
+  // The access token lapsed: one refresh (shared with any other call that met the same) and one more try.
+  if (err.status === 401 && err.code === 'TOKEN_EXPIRED' && token && session.refresher) {
+    if (await session.refresher.refreshAfterExpiry(token)) {
+      ({ res } = await attempt(false));
+      if (res.ok) return res;
+      err = await errorOf(res);
+    }
   }
-  if (!res.ok) {
-    const err = await errorOf(res);
-    session.onRefused(err);
-    throw err;
-  }
-  return res;
+  session.onRefused(err);
+  throw err;
 }
 
 /** JSON call to the API on the same origin, as the signed-in citizen. */
@@ -131,6 +157,7 @@ export const CITIZEN_JSON: CallSession = {
   accept: 'application/json',
   header: authHeader,
   onRefused: sessionRefused,
+  refresher: citizenRefresher,
 };
 
 export async function api<T>(path: string, opts: CallOptions = {}): Promise<T> {

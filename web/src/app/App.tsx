@@ -20,6 +20,10 @@ const Stats = PAGES.stats.Component;
 const Inspector = PAGES.inspector.Component;
 const Ops = PAGES.ops.Component;
 const StaffSignIn = PAGES.staffSignIn.Component;
+const SetPassword = PAGES.setPassword.Component;
+const Account = PAGES.account.Component;
+const Admin = PAGES.admin.Component;
+const Supervisor = PAGES.supervisor.Component;
 
 interface Route {
   path: string;
@@ -39,6 +43,10 @@ const ROUTES: Route[] = [
   { path: '/stats', render: () => <Stats /> },
   // The staff consoles: their own sign-in (login and password) and session, apart from the citizen's.
   { path: '/staff/sign-in', render: () => <StaffSignIn /> },
+  { path: '/staff/set-password', render: () => <SetPassword /> },
+  { path: '/staff/account', render: () => <Account /> },
+  { path: '/staff/admin', render: () => <Admin /> },
+  { path: '/staff/supervisor', render: () => <Supervisor /> },
   { path: '/inspector/*', render: () => <Inspector /> },
   { path: '/ops/*', render: () => <Ops /> },
 ];

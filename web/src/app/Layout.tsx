@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { signOutOnServer } from '../api/refresh';
 import { setSession } from '../api/session';
 import { LANGS, type Lang, useI18n } from '../i18n';
 import { forgetLiveCursor, useLive } from './live';
@@ -11,6 +12,7 @@ export function Layout({ children }: { children: ReactNode }) {
   const session = useSession();
   const live = useLive();
   const signOut = () => {
+    void signOutOnServer(session?.token);
     setSession(null);
     forgetLiveCursor();
     navigate('/');

@@ -1,6 +1,6 @@
 import { createContext, type ReactNode, useContext, useEffect, useRef, useState } from 'react';
 import type { ReportChangeMessage } from '../../../src/notifications/notifications.schema.js';
-import { ApiError, authHeader, sessionRefused } from '../api/client';
+import { ApiError, authHeader, citizenRefresher, sessionRefused } from '../api/client';
 import { runEventStream, type StreamState } from '../lib/sse';
 import { useSession } from './session';
 
@@ -30,7 +30,8 @@ export function LiveProvider({ children }: { children: ReactNode }) {
   const session = useSession();
   const [state, setState] = useState<StreamState>('closed');
   const subscribers = useRef(new Set<(c: ReportChange | null) => void>());
-  const token = session?.token;
+  // One stream per session, not per access token: a refreshed token is used at the next reconnect.
+  const token = session ? (session.sessionId ?? session.token) : undefined;
 
   useEffect(() => {
     if (!token) return;
@@ -45,7 +46,15 @@ export function LiveProvider({ children }: { children: ReactNode }) {
         setState(s);
         if (s === 'open' && opened++ > 0) for (const fn of subscribers.current) fn(null);
       },
-      onRefused: (status) => sessionRefused(new ApiError(status, 'TOKEN_INVALID', 'event stream refused')),
+      beforeConnect: () => citizenRefresher.ensureFresh(),
+      // The stream is authenticated when it connects; a lapsed token is refreshed and the stream reconnects.
+      onRefused: async (status, code) => {
+        const used = authHeader().authorization?.replace(/^Bearer /, '') ?? '';
+        if (status === 401 && code === 'TOKEN_EXPIRED' && (await citizenRefresher.refreshAfterExpiry(used)))
+          return true;
+        sessionRefused(new ApiError(status, code || 'TOKEN_INVALID', 'event stream refused'));
+        return false;
+      },
       onMessage: (msg) => {
         if (msg.id) sessionStorage.setItem(LAST_ID_KEY, msg.id);
         if (msg.event !== 'report') return;

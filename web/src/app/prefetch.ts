@@ -30,6 +30,10 @@ export const PAGES = {
   inspector: preloadable(() => import('../staff/Inspector')),
   ops: preloadable(() => import('../staff/Ops')),
   staffSignIn: preloadable(() => import('../staff/StaffSignIn')),
+  setPassword: preloadable(() => import('../staff/SetPassword')),
+  account: preloadable(() => import('../staff/Account')),
+  admin: preloadable(() => import('../staff/Admin')),
+  supervisor: preloadable(() => import('../staff/Supervisor')),
 };
 
 const DAY_MS = 86_400_000;
@@ -104,6 +108,10 @@ const ROUTES: Prefetch[] = [
   { path: '/ops', page: PAGES.ops, staff: () => [OPS_OVERVIEW, OPS_ALERTS], roles: OPERATOR_ROLES },
   { path: '/ops/*', page: PAGES.ops },
   { path: '/staff/sign-in', page: PAGES.staffSignIn },
+  { path: '/staff/set-password', page: PAGES.setPassword },
+  { path: '/staff/account', page: PAGES.account },
+  { path: '/staff/admin', page: PAGES.admin },
+  { path: '/staff/supervisor', page: PAGES.supervisor },
 ];
 
 /**

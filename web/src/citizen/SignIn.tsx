@@ -1,6 +1,6 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api } from '../api/client';
-import { getSession, setSession } from '../api/session';
+import { getSession, setSession, tokensOf } from '../api/session';
 import type { OtpSent, TokenResponse } from '../api/types';
 import { ErrorNote, Page } from '../app/common';
 import { navigate, useLocation } from '../app/router';
@@ -58,7 +58,7 @@ export function SignIn() {
     setError(null);
     try {
       const r = await api<TokenResponse>('/v1/auth/otp/verify', { body: { phone, code } });
-      setSession({ token: r.token, subjectId: r.subjectId, expiresAt: r.expiresAt });
+      setSession({ ...tokensOf(r), subjectId: r.subjectId });
       // SMS about the citizen's reports in the language they use here.
       api('/v1/me/notification-settings', { method: 'PUT', body: { language: lang } }).catch(() => {});
       navigate(next, { replace: true });

@@ -71,8 +71,13 @@ export interface StreamOptions {
   lastEventId?: string | null;
   onMessage(msg: SseMessage): void;
   onState?(state: StreamState): void;
-  /** A 4xx answer (the token was refused): the stream stops for good. */
-  onRefused?(status: number): void;
+  /**
+   * A 4xx answer (the token was refused), with the error's code: the stream stops for good, unless this returns
+   * true (the token was refreshed), when it connects again at once with the headers read anew.
+   */
+  onRefused?(status: number, code: string): unknown;
+  /** Before each connection (e.g. to refresh a token about to expire). */
+  beforeConnect?(): Promise<void>;
   signal: AbortSignal;
 }
 
@@ -86,6 +91,7 @@ export async function runEventStream(opts: StreamOptions): Promise<void> {
   while (!opts.signal.aborted) {
     opts.onState?.('connecting');
     try {
+      await opts.beforeConnect?.();
       const res = await fetch(opts.url, {
         headers: {
           accept: 'text/event-stream',
@@ -96,8 +102,14 @@ export async function runEventStream(opts: StreamOptions): Promise<void> {
         signal: opts.signal,
       });
       if (res.status >= 400 && res.status < 500 && res.status !== 429) {
+        let code = '';
+        try {
+          code = ((await res.json()) as { code?: string }).code ?? '';
+        } catch {
+          // Not JSON.
+        }
+        if ((await opts.onRefused?.(res.status, code)) === true) continue;
         opts.onState?.('closed');
-        opts.onRefused?.(res.status);
         return;
       }
       if (!res.ok || !res.body) throw new Error(`event stream: HTTP ${res.status}`);

@@ -1,6 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { UploadState as UploadStateSchema } from '../../../src/evidence/evidence.schema.js';
-import { ApiError, api, authHeader, sessionRefused } from '../api/client';
+import { ApiError, api, authHeader, citizenRefresher, sessionRefused } from '../api/client';
 import type { Evidence } from '../api/types';
 
 /** Bytes per request: on a mobile connection a drop loses at most this much. */
@@ -29,6 +29,9 @@ export async function uploadEvidence(
   let failures = 0;
   for (;;) {
     const end = Math.min(file.size, offset + CHUNK);
+    // A long upload outlives an access token: each chunk leaves with a fresh one.
+    await citizenRefresher.ensureFresh();
+    const used = authHeader().authorization?.replace(/^Bearer /, '') ?? '';
     try {
       const answer = await sendChunk(state.id, offset, file.slice(offset, end), signal, (loaded) =>
         onProgress((offset + loaded) / file.size),
@@ -42,6 +45,7 @@ export async function uploadEvidence(
     } catch (err) {
       const e = err as ApiError;
       if (e.code === 'ABORTED') throw e;
+      if (e.code === 'TOKEN_EXPIRED' && (await citizenRefresher.refreshAfterExpiry(used))) continue;
       if (e.code === 'UPLOAD_OFFSET_MISMATCH' && typeof e.details?.offset === 'number') {
         offset = e.details.offset;
         continue;

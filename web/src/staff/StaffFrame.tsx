@@ -3,11 +3,19 @@ import { Loading, Page } from '../app/common';
 import { Link, navigate } from '../app/router';
 import { useStaffText } from './i18n';
 import { forgetEvidence } from './media';
-import { OPERATOR_ROLES, REVIEWER_ROLES, type StaffRole, setStaffSession, useStaffSession } from './session';
+import {
+  ADMIN_ROLES,
+  endStaffSession,
+  OPERATOR_ROLES,
+  REVIEWER_ROLES,
+  type StaffRole,
+  SUPERVISOR_ROLES,
+  useStaffSession,
+} from './session';
 import './staff.css';
 
 export function signOutStaff(): void {
-  setStaffSession(null);
+  endStaffSession();
   forgetEvidence();
   navigate('/staff/sign-in');
 }
@@ -58,11 +66,24 @@ export function StaffBar() {
             <Link to="/inspector">{s.bar.queue}</Link>
           </li>
         ) : null}
+        {SUPERVISOR_ROLES.includes(session.role) ? (
+          <li>
+            <Link to="/staff/supervisor">{s.bar.supervisor}</Link>
+          </li>
+        ) : null}
         {OPERATOR_ROLES.includes(session.role) ? (
           <li>
             <Link to="/ops">{s.bar.ops}</Link>
           </li>
         ) : null}
+        {ADMIN_ROLES.includes(session.role) ? (
+          <li>
+            <Link to="/staff/admin">{s.bar.admin}</Link>
+          </li>
+        ) : null}
+        <li>
+          <Link to="/staff/account">{s.bar.account}</Link>
+        </li>
       </ul>
       <p className="staff-who" data-testid="staff-who">
         {s.bar.signedInAs(session.login, s.roles[session.role])}

@@ -1,6 +1,14 @@
 import { useSyncExternalStore } from 'react';
-import { ApiError, asApiError, type CallOptions, type CallSession, request } from '../api/client';
-import { sessionStore } from '../api/session';
+import {
+  ApiError,
+  asApiError,
+  type CallOptions,
+  type CallSession,
+  endsSession,
+  request,
+} from '../api/client';
+import { makeRefresher, signOutOnServer } from '../api/refresh';
+import { sessionStore, type Tokens } from '../api/session';
 
 /**
  * A staff member's sign-in, kept apart from the citizen's (src/api/session.ts) under its own key: a staff token must
@@ -10,11 +18,9 @@ import { sessionStore } from '../api/session';
  */
 export type StaffRole = 'inspector' | 'supervisor' | 'admin';
 
-export interface StaffSession {
-  token: string;
+export interface StaffSession extends Tokens {
   subjectId: string;
   role: StaffRole;
-  expiresAt: string;
   login: string;
 }
 
@@ -22,6 +28,14 @@ const store = sessionStore<StaffSession>('jarima.staff');
 export const getStaffSession = store.get;
 export const setStaffSession = store.set;
 const subscribe = store.subscribe;
+/** The staff access token kept fresh, apart from the citizen's (its own refresh token and single flight). */
+const refresher = makeRefresher(store);
+
+/** Ends the staff session on the server (POST /v1/auth/sign-out) and here. */
+export function endStaffSession(): void {
+  void signOutOnServer(getStaffSession()?.token);
+  setStaffSession(null);
+}
 
 export function useStaffSession(): StaffSession | null {
   return useSyncExternalStore(subscribe, getStaffSession);
@@ -31,6 +45,10 @@ export function useStaffSession(): StaffSession | null {
 export const REVIEWER_ROLES: readonly StaffRole[] = ['inspector', 'supervisor', 'admin'];
 /** The operator dashboard's endpoints (/v1/ops/*, /v1/admin/*) are for admins only. */
 export const OPERATOR_ROLES: readonly StaffRole[] = ['admin'];
+/** Staff accounts, units and the audit log (/v1/admin/staff, /v1/admin/units, /v1/admin/audit). */
+export const ADMIN_ROLES: readonly StaffRole[] = ['admin'];
+/** The unit's workload, deadline breaches, reassignment, alert history. */
+export const SUPERVISOR_ROLES: readonly StaffRole[] = ['supervisor', 'admin'];
 
 function staffHeader(): Record<string, string> {
   const s = getStaffSession();
@@ -39,11 +57,15 @@ function staffHeader(): Record<string, string> {
 
 /** A refused staff token ends the staff session (the guard then sends the page to sign-in), not the citizen's. */
 function refused(err: ApiError): void {
-  if (err.status === 401 && (err.code === 'TOKEN_INVALID' || err.code === 'UNAUTHENTICATED'))
-    setStaffSession(null);
+  if (endsSession(err, Boolean(getStaffSession()?.refreshToken))) setStaffSession(null);
 }
 
-const staffCall = (accept: string): CallSession => ({ accept, header: staffHeader, onRefused: refused });
+const staffCall = (accept: string): CallSession => ({
+  accept,
+  header: staffHeader,
+  onRefused: refused,
+  refresher,
+});
 /** How staffApi calls: for app/prefetch.ts, which starts a console's first reads early. */
 export const STAFF_JSON = staffCall('application/json');
 

@@ -18,6 +18,7 @@ export type AnalyzeConfig = Pick<
   | 'NEAR_IDENTICAL_MINUTES'
   | 'NEAR_IDENTICAL_OWN_DAYS'
   | 'FORWARD_DEADLINE_HOURS'
+  | 'REVIEW_SLA_HOURS'
 >;
 
 interface EvidenceFacts {
@@ -84,6 +85,7 @@ export function analyzeStage(deps: { blobs: BlobStore; config: AnalyzeConfig }):
           eventType: 'analyzed',
           data: { findings: findings.map((f) => f.type), priority },
           patch: { findings, priority },
+          reviewSlaHours: config.REVIEW_SLA_HOURS,
         };
       });
     },

@@ -3,6 +3,7 @@ import type { Config } from '../../../platform/config/config.js';
 import type { Queryable } from '../../../platform/db/pool.js';
 import { matchPlate } from '../../../reference/plates.js';
 import type { ReferenceData } from '../../../reference/reference.js';
+import { unitsOfDistricts } from '../../../staff/units.repository.js';
 import { sweepJob } from '../../jobs.js';
 import type { Decision, ReportStage } from '../../runner.js';
 
@@ -27,8 +28,14 @@ export function enrichStage(deps: EnrichDeps): ReportStage {
         reports.map((r) => r.citizen_id),
       );
       const geo = await deps.boundaries.fresh(db);
-      return reports.map((r): Decision => {
-        const place = geo.locate(r.lat, r.lon);
+      const places = reports.map((r) => geo.locate(r.lat, r.lon));
+      // The police unit that reviews a report is the one covering its district.
+      const units = await unitsOfDistricts(
+        db,
+        places.flatMap((p) => (p.district ? [p.district.id] : [])),
+      );
+      return reports.map((r, i): Decision => {
+        const place = places[i]!;
         const plate = matchPlate(r.plate);
         const fine = deps.reference.fineFor(r.violation_code, r.incident_at);
         const slaDueAt = new Date(r.incident_at.getTime() + deps.config.FORWARD_DEADLINE_HOURS * 3600_000);
@@ -47,6 +54,7 @@ export function enrichStage(deps: EnrichDeps): ReportStage {
           patch: {
             regionId: place.region?.id ?? null,
             districtId: place.district?.id ?? null,
+            unitId: (place.district && units.get(place.district.id)) ?? null,
             plateRegionCode: plate?.regionCode ?? null,
             fineBhmMin: fine?.bhmMin ?? null,
             fineBhmMax: fine?.bhmMax ?? null,
