@@ -1,42 +1,11 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
+// The server's own list (a module free of Node imports), for the filter.
+import { AUDIT_ACTIONS } from '../../../../src/audit/actions.js';
 import { Loading } from '../../app/common';
 import { StaffError, useStaffText } from '../i18n';
 import { ScrollRegion } from '../ScrollRegion';
 import { staffApi, staffBlob } from '../session';
 import type { AuditItem, AuditPage } from '../types';
-
-/** The actions the audit log records (src/audit/audit.ts AUDIT_ACTIONS), for the filter. */
-export const AUDIT_ACTIONS = [
-  'sign_in',
-  'sign_in_failed',
-  'sign_out',
-  'session_revoked',
-  'refresh_reused',
-  'totp_enrolled',
-  'totp_failed',
-  'totp_removed',
-  'recovery_code_used',
-  'password_set',
-  'password_changed',
-  'password_link_created',
-  'staff_created',
-  'staff_updated',
-  'staff_disabled',
-  'staff_enabled',
-  'role_changed',
-  'sign_in_unlocked',
-  'totp_reset',
-  'unit_created',
-  'unit_updated',
-  'review_claimed',
-  'review_decision',
-  'review_released',
-  'review_reassigned',
-  'evidence_viewed',
-  'export',
-  'dead_letter_retried',
-  'dead_letter_discarded',
-] as const;
 
 interface Filters {
   actor: string;

@@ -279,27 +279,53 @@ function CreateStaff({ units, onCreated }: { units: Unit[]; onCreated: (c: Creat
             onChange={(e) => setLogin(e.target.value)}
           />
         </label>
-        <label>
-          {s.admin.name}
-          <input required maxLength={120} value={name} onChange={(e) => setName(e.target.value)} />
-        </label>
-        <label>
-          {s.admin.role}
-          <select value={role} onChange={(e) => setRole(e.target.value as StaffRole)}>
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {s.roles[r]}
-              </option>
-            ))}
-          </select>
-        </label>
-        <UnitSelect units={units} value={unit} onChange={setUnit} />
+        <NameRoleUnit
+          name={name}
+          setName={setName}
+          role={role}
+          setRole={setRole}
+          units={units}
+          unit={unit}
+          setUnit={setUnit}
+        />
       </div>
       {error ? <StaffError error={error} /> : null}
       <button type="submit" className="primary" disabled={busy || !login.trim() || !name.trim()}>
         {s.admin.createSubmit}
       </button>
     </form>
+  );
+}
+
+/** An account's name, role and unit: the fields creating and editing share. */
+function NameRoleUnit(p: {
+  name: string;
+  setName: (v: string) => void;
+  role: StaffRole;
+  setRole: (v: StaffRole) => void;
+  units: Unit[];
+  unit: string;
+  setUnit: (v: string) => void;
+}) {
+  const { s } = useStaffText();
+  return (
+    <>
+      <label>
+        {s.admin.name}
+        <input required maxLength={120} value={p.name} onChange={(e) => p.setName(e.target.value)} />
+      </label>
+      <label>
+        {s.admin.role}
+        <select value={p.role} onChange={(e) => p.setRole(e.target.value as StaffRole)}>
+          {ROLES.map((r) => (
+            <option key={r} value={r}>
+              {s.roles[r]}
+            </option>
+          ))}
+        </select>
+      </label>
+      <UnitSelect units={p.units} value={p.unit} onChange={p.setUnit} />
+    </>
   );
 }
 
@@ -361,21 +387,15 @@ function EditStaff({
   return (
     <form onSubmit={submit} className="form" aria-label={s.admin.editLabel(account.login)}>
       <div className="row field-row">
-        <label>
-          {s.admin.name}
-          <input required maxLength={120} value={name} onChange={(e) => setName(e.target.value)} />
-        </label>
-        <label>
-          {s.admin.role}
-          <select value={role} onChange={(e) => setRole(e.target.value as StaffRole)}>
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {s.roles[r]}
-              </option>
-            ))}
-          </select>
-        </label>
-        <UnitSelect units={units} value={unit} onChange={setUnit} />
+        <NameRoleUnit
+          name={name}
+          setName={setName}
+          role={role}
+          setRole={setRole}
+          units={units}
+          unit={unit}
+          setUnit={setUnit}
+        />
       </div>
       {role !== account.role ? <p className="hint">{s.admin.roleChangeEnds}</p> : null}
       {error ? <StaffError error={error} /> : null}
