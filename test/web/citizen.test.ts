@@ -288,7 +288,7 @@ describe.skipIf(!run)('the web app in Chromium: a citizen and the public', () =>
     await expect.poll(() => page.getByTestId('timeline').locator('li').count()).toBeGreaterThanOrEqual(8);
     await page.getByText('The timeline is intact').waitFor();
     await shot('report-rewarded');
-  });
+  }, 120_000);
 
   it('lists the report and the reward', async () => {
     await page.getByRole('link', { name: 'My reports', exact: true }).click();
