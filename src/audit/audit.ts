@@ -53,12 +53,13 @@ export async function audit(db: Queryable, e: AuditEntry): Promise<void> {
   );
 }
 
+/** Where a request came from: its address and browser (for the audit log and a session's record). */
+export function requestOrigin(request: FastifyRequest): { ip: string; userAgent?: string } {
+  const ua = request.headers['user-agent'];
+  return { ip: request.ip, ...(typeof ua === 'string' && ua ? { userAgent: ua.slice(0, 512) } : {}) };
+}
+
 /** Who did it and from where, for a request: spread into an AuditEntry. */
 export function auditContext(request: FastifyRequest): { actorId?: string; ip: string; userAgent?: string } {
-  const ua = request.headers['user-agent'];
-  return {
-    ...(request.principal ? { actorId: request.principal.id } : {}),
-    ip: request.ip,
-    ...(typeof ua === 'string' && ua ? { userAgent: ua.slice(0, 512) } : {}),
-  };
+  return { ...(request.principal ? { actorId: request.principal.id } : {}), ...requestOrigin(request) };
 }

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import { requestOrigin } from '../audit/audit.js';
 import type { SmsGateway } from '../integrations/sms/port.js';
 import type { Config } from '../platform/config/config.js';
 import type { Pool } from '../platform/db/pool.js';
@@ -9,7 +9,7 @@ import { MeResponse, OtpRequestBody, OtpSentResponse, OtpVerifyBody, TokenRespon
 import { principalOf, requireRole } from './guard.js';
 import { type OtpDeps, requestOtp, verifyOtp } from './otp.service.js';
 import { maskPhone, normalisePhone } from './phone.js';
-import { openSession, type SessionContext, type SessionDeps } from './sessions.js';
+import { openSession, type SessionDeps } from './sessions.js';
 import { ROLES } from './tokens.js';
 import { totpRequiredRoles } from './totp.js';
 
@@ -29,10 +29,6 @@ export async function authRoutes(app: App, opts: AuthRoutesOptions): Promise<voi
   const otp: OtpDeps = { pool: db, keys, sms, config };
   const authLimit = { rateLimit: { max: config.RATE_LIMIT_AUTH_PER_MINUTE, timeWindow: 60_000 } };
   const sessions: SessionDeps = { keys, config };
-  const context = (request: FastifyRequest): SessionContext => {
-    const ua = request.headers['user-agent'];
-    return { ip: request.ip, ...(typeof ua === 'string' ? { userAgent: ua } : {}) };
-  };
 
   app.post(
     '/v1/auth/otp',
@@ -68,7 +64,7 @@ export async function authRoutes(app: App, opts: AuthRoutesOptions): Promise<voi
     async (request) => {
       const phone = normalisePhone(request.body.phone);
       const { citizenId } = await verifyOtp(otp, phone, request.body.code);
-      return openSession(db, sessions, { subjectId: citizenId, role: 'citizen' }, context(request));
+      return openSession(db, sessions, { subjectId: citizenId, role: 'citizen' }, requestOrigin(request));
     },
   );
 

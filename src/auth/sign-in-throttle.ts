@@ -2,14 +2,12 @@ import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Config } from '../platform/config/config.js';
 import type { Queryable } from '../platform/db/pool.js';
 import { AppError } from '../platform/errors/catalog.js';
+import { normaliseLogin } from './staff.js';
 
 export type ThrottleConfig = Pick<
   Config,
   'SIGN_IN_FREE_FAILURES' | 'SIGN_IN_LOCK_FAILURES' | 'SIGN_IN_LOCK_MINUTES' | 'SIGN_IN_MAX_DELAY_MS'
 >;
-
-/** Logins are compared lower-case and trimmed, whether or not an account has them. */
-export const normaliseLogin = (login: string) => login.trim().toLowerCase();
 
 /** The wait before answering an attempt that follows `failures` failures: 0 for the free ones, then 1 s, 2 s, 4 s … */
 export function signInDelayMs(failures: number, config: ThrottleConfig): number {

@@ -1,5 +1,5 @@
 import { Type as T } from '@sinclair/typebox';
-import type { FastifyRequest } from 'fastify';
+import { requestOrigin } from '../audit/audit.js';
 import { AppError } from '../platform/errors/catalog.js';
 import { type App, errorResponses } from '../platform/http/types.js';
 import { staffNames } from './auth.repository.js';
@@ -19,16 +19,11 @@ import {
   TotpLoginBody,
   TotpRemoveBody,
 } from './staff-sign-in.schema.js';
-import { type RequestContext, StaffSignIn, type StaffSignInDeps } from './staff-sign-in.service.js';
+import { StaffSignIn, type StaffSignInDeps } from './staff-sign-in.service.js';
 
 export interface StaffSignInRoutesOptions extends StaffSignInDeps {
   rateLimitPerMinute: number;
 }
-
-const contextOf = (request: FastifyRequest): RequestContext => {
-  const ua = request.headers['user-agent'];
-  return { ip: request.ip, ...(typeof ua === 'string' && ua ? { userAgent: ua.slice(0, 512) } : {}) };
-};
 
 /** Staff sign-in (password, then an authenticator code), two-factor set-up, and setting a password. */
 export async function staffSignInRoutes(app: App, opts: StaffSignInRoutesOptions): Promise<void> {
@@ -52,7 +47,7 @@ export async function staffSignInRoutes(app: App, opts: StaffSignInRoutesOptions
         response: { 200: LoginResponse, ...errorResponses(400, 401, 429) },
       },
     },
-    async (request) => signIn.login(request.body.login, request.body.password, contextOf(request)),
+    async (request) => signIn.login(request.body.login, request.body.password, requestOrigin(request)),
   );
 
   app.post(
@@ -76,7 +71,7 @@ export async function staffSignInRoutes(app: App, opts: StaffSignInRoutesOptions
       return signIn.loginWithCode(
         challenge,
         code !== undefined ? { code } : { recoveryCode: recoveryCode! },
-        contextOf(request),
+        requestOrigin(request),
       );
     },
   );
@@ -112,7 +107,7 @@ export async function staffSignInRoutes(app: App, opts: StaffSignInRoutesOptions
       signIn.confirm(
         { challenge: request.body.challenge, principal: request.principal },
         request.body.code,
-        contextOf(request),
+        requestOrigin(request),
       ),
   );
 
@@ -129,7 +124,7 @@ export async function staffSignInRoutes(app: App, opts: StaffSignInRoutesOptions
       },
     },
     async (request, reply) => {
-      await signIn.remove(principalOf(request), request.body.code, contextOf(request));
+      await signIn.remove(principalOf(request), request.body.code, requestOrigin(request));
       return reply.status(204).send(null);
     },
   );
@@ -168,7 +163,7 @@ export async function staffSignInRoutes(app: App, opts: StaffSignInRoutesOptions
       },
     },
     async (request, reply) => {
-      await setPasswordWithLink(db, request.body.token, request.body.password, contextOf(request));
+      await setPasswordWithLink(db, request.body.token, request.body.password, requestOrigin(request));
       return reply.status(204).send(null);
     },
   );
@@ -195,7 +190,7 @@ export async function staffSignInRoutes(app: App, opts: StaffSignInRoutesOptions
         { staffId: me.id, sessionId: me.sid, login: names.login, displayName: names.display_name },
         request.body.currentPassword,
         request.body.newPassword,
-        contextOf(request),
+        requestOrigin(request),
         opts.config,
       );
       return reply.status(204).send(null);

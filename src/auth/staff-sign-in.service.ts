@@ -10,7 +10,6 @@ import { type ChallengeKind, issueChallenge, readChallenge } from './sign-in-cha
 import {
   beginSignInAttempt,
   clearSignInFailures,
-  normaliseLogin,
   type SignInAttempt,
   type ThrottleConfig,
 } from './sign-in-throttle.js';
@@ -18,6 +17,7 @@ import {
   activeSignInAccount,
   checkStaffPassword,
   markSignedIn,
+  normaliseLogin,
   type SignInAccount,
   staffIdByLogin,
 } from './staff.js';

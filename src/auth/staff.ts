@@ -5,6 +5,9 @@ import { AppError } from '../platform/errors/catalog.js';
 import { newId } from '../platform/ids.js';
 import type { StaffRole } from './tokens.js';
 
+/** Logins are compared and kept trimmed and lower-case: `Inspector.One` and `inspector.one` are one account. */
+export const normaliseLogin = (login: string) => login.trim().toLowerCase();
+
 // OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane). 2 = Algorithm.Argon2id (a const enum we cannot import).
 const ARGON2 = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
@@ -53,7 +56,7 @@ export async function checkStaffPassword(
   }>(
     `select id, login, role, display_name, password_hash, active, totp_enrolled_at
        from staff where login = $1`,
-    [login.trim().toLowerCase()],
+    [normaliseLogin(login)],
   );
   const row = rows[0];
   dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
@@ -194,7 +197,7 @@ export async function activeSignInAccount(db: Queryable, staffId: string): Promi
 /** The id of the account a login names, active or not (null: no such login). */
 export async function staffIdByLogin(db: Queryable, login: string): Promise<string | null> {
   const { rows } = await db.query<{ id: string }>('select id from staff where login = $1', [
-    login.trim().toLowerCase(),
+    normaliseLogin(login),
   ]);
   return rows[0]?.id ?? null;
 }

@@ -2,6 +2,7 @@ import { audit } from '../audit/audit.js';
 import { createPasswordLink } from '../auth/password-links.js';
 import { revokeSubjectSessions } from '../auth/sessions.js';
 import { unlockSignIn } from '../auth/sign-in-throttle.js';
+import { normaliseLogin } from '../auth/staff.js';
 import type { StaffRole } from '../auth/tokens.js';
 import { resetTotp } from '../auth/totp.js';
 import type { Config } from '../platform/config/config.js';
@@ -36,8 +37,6 @@ export interface Actor {
 }
 export const CLI_ACTOR: Actor = { actorId: null, actorLogin: 'operator:cli' };
 
-/** Logins are compared and kept lower-case: `Inspector.One` and `inspector.one` are one account. */
-export const normaliseLogin = (login: string) => login.trim().toLowerCase();
 const LOGIN = /^[a-z0-9._-]{3,64}$/;
 
 /**

@@ -287,7 +287,7 @@ describe.skipIf(!run)('staff administration in Chromium', () => {
 
   it('refreshes and retries once when a call meets TOKEN_EXPIRED', async () => {
     const session = await staffSession(stack.url, stack.accounts.get('inspector')!, 'inspector');
-    // An access token of this session that has lapsed, signed with the server's own key (from its data directory);
+    // A lapsed access token of that sign-in, signed with the server's own key (from its data directory);
     // the stored expiry claims it has not, as a client clock running late would.
     const keys = deriveKeys((await readFile(path.join(stack.dataDir, 'secret'), 'utf8')).trim());
     const lapsed = issueToken(

@@ -21,7 +21,7 @@ export const ERRORS = {
   TOKEN_EXPIRED: { status: 401, message: 'The sign-in token has expired; refresh it or sign in again.' },
   SESSION_REVOKED: {
     status: 401,
-    message: 'This session has ended (signed out, revoked or the account changed).',
+    message: 'This sign-in has ended (signed out, revoked, or the account changed); sign in again.',
   },
   REFRESH_INVALID: { status: 401, message: 'The refresh token is unknown or expired; sign in again.' },
   REFRESH_REUSED: {
