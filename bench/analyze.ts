@@ -4,6 +4,9 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { analyzeMedia, dHashOf, lumaOf, pictureMeasures, rendering } from '../src/evidence/analysis.js';
 import { LocalBlobStore } from '../src/evidence/blob-store.js';
+import { Media } from '../src/evidence/media.js';
+import { resolveMediaTools } from '../src/evidence/media-tools.js';
+import { loadConfig } from '../src/platform/config/config.js';
 import { table } from './lib/open-loop.js';
 
 /**
@@ -14,6 +17,7 @@ export async function analyzeBench(o: { photos: number; width: number; height: n
   const dir = await mkdtemp(path.join(os.tmpdir(), 'jarima-bench-analyze-'));
   try {
     const blobs = new LocalBlobStore(dir);
+    const media = new Media(await resolveMediaTools('auto'), loadConfig({}));
     const photos: Buffer[] = [];
     const r = () => Math.floor(Math.random() * 255);
     for (let i = 0; i < o.photos; i++) {
@@ -21,7 +25,7 @@ export async function analyzeBench(o: { photos: number; width: number; height: n
       photos.push(await sharp(Buffer.from(svg)).jpeg({ quality: 80 }).toBuffer());
     }
     const shas = await Promise.all(photos.map((p) => blobs.putBuffer(p)));
-    const small = await rendering(photos[0]!);
+    const small = await rendering(photos[0]!, media.limits.maxPixels);
 
     const rows: (string | number)[][] = [];
     const time = async (name: string, fn: (i: number) => Promise<unknown> | unknown) => {
@@ -38,7 +42,9 @@ export async function analyzeBench(o: { photos: number; width: number; height: n
     };
     await time('read the file', (i) => readFile(blobs.pathOf(shas[i]!)));
     await time('  for comparison: plain decode at full size', (i) => sharp(photos[i]!).raw().toBuffer());
-    await time('rendering: decode scaled to ≤ 320 px (sharp, bilinear)', (i) => rendering(photos[i]!));
+    await time('rendering: decode scaled to ≤ 320 px (sharp, bilinear)', (i) =>
+      rendering(photos[i]!, media.limits.maxPixels),
+    );
     await time('  of which luma (JavaScript)', () => lumaOf(small.rgb));
     await time('brightness + Laplacian variance', () =>
       pictureMeasures(small.grey, small.width, small.height),
@@ -60,7 +66,7 @@ export async function analyzeBench(o: { photos: number; width: number; height: n
     );
 
     await time('whole analysis (analyzeMedia, thumbnail kept for the row)', (i) =>
-      analyzeMedia(blobs, { sha256: shas[i]!, kind: 'photo', duration_ms: null }),
+      analyzeMedia(media, blobs, { sha256: shas[i]!, kind: 'photo', duration_ms: null }),
     );
 
     console.log(

@@ -111,9 +111,15 @@ export async function main(argv: string[]): Promise<number> {
         );
         return 78;
       }
-      const platform = await startPlatform(config, console.log, command === 'start' ? 'all' : command, {
-        demo,
-      });
+      let platform: Awaited<ReturnType<typeof startPlatform>>;
+      try {
+        platform = await startPlatform(config, console.log, command === 'start' ? 'all' : command, { demo });
+      } catch (err) {
+        // A setting found wrong only at start (MEDIA_TOOLS: what the host has): said like any other, no stack.
+        if (!(err instanceof ConfigError)) throw err;
+        console.error(err.message);
+        return 78;
+      }
       await new Promise<void>((resolve) => {
         let signals = 0;
         const onSignal = (sig: string) => {

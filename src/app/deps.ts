@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { maskPhone } from '../auth/phone.js';
 import { type BlobStore, LocalBlobStore } from '../evidence/blob-store.js';
+import { Media } from '../evidence/media.js';
+import { type MediaTools, mediaToolsFor } from '../evidence/media-tools.js';
 import { BoundariesCache } from '../geo/boundaries-cache.js';
 import { EmailOutbox } from '../integrations/email/outbox.js';
 import type { EmailSender } from '../integrations/email/port.js';
@@ -58,6 +60,8 @@ export interface Deps {
   /** The SMS simulator when it is the gateway (no real one configured); null otherwise. */
   smsSimulator: SmsSimulator | null;
   blobs: BlobStore;
+  /** ffmpeg/ffprobe and the bounded decoding of evidence (src/evidence/media.ts). */
+  media: Media;
   reference: ReferenceData;
   /** Region and district boundaries as an in-memory spatial index. */
   boundaries: BoundariesCache;
@@ -101,6 +105,8 @@ export interface DepsOptions {
   logger: Logger;
   /** Where the registry is when GOV_REGISTRY_URL is unset: the local simulator this process started. */
   govSimulator?: { url: string; apiKey: string };
+  /** ffmpeg/ffprobe, when already found (startPlatform checks them before the database starts). */
+  mediaTools?: MediaTools;
 }
 
 export async function createDeps(config: Config, opts: DepsOptions): Promise<Deps> {
@@ -229,6 +235,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     listener,
     arrivals,
     wakeups,
+    media: new Media(opts.mediaTools ?? (await mediaToolsFor(config)), config),
     blobs: new LocalBlobStore(path.join(config.JARIMA_DATA_DIR, 'blobs'), {
       memoryPerUpload: config.EVIDENCE_MEMORY_PER_UPLOAD_BYTES,
       memoryBudget: config.EVIDENCE_MEMORY_BUDGET_BYTES,

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { describeMediaTools, type MediaTools } from '../evidence/media-tools.js';
 import type { Simulator } from '../platform/config/config.js';
 import { migrationsCurrent } from '../platform/db/migrate.js';
 import type { Pool } from '../platform/db/pool.js';
@@ -13,6 +14,8 @@ export interface HealthRoutesOptions {
   workersRunning: (() => boolean) | null;
   /** The ports a local simulator stands in for (runningSimulators). */
   simulators: readonly Simulator[];
+  /** ffmpeg/ffprobe this process decodes evidence with. */
+  mediaTools: MediaTools;
 }
 
 export async function healthRoutes(app: App, opts: HealthRoutesOptions): Promise<void> {
@@ -55,6 +58,8 @@ export async function healthRoutes(app: App, opts: HealthRoutesOptions): Promise
             ? { ok: true }
             : { ok: false, detail: 'not running' };
       const ok = Object.values(checks).every((c) => c.ok);
+      // Reported, not failed on: the bundled build works, but is not the one to decode untrusted video with.
+      checks.media = { ok: opts.mediaTools.source === 'system', detail: describeMediaTools(opts.mediaTools) };
       // Reported, not required: without Redis the process serves from its memory tier and the database, and the
       // rate limiter lets requests through — taking every API process out of rotation would be the bigger outage.
       if (opts.redis) {

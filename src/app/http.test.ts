@@ -52,5 +52,9 @@ describe('HTTP basics', () => {
     const res = await t.app.inject({ method: 'GET', url: '/readyz' });
     expect(res.statusCode).toBe(200);
     expect(res.json().checks).toMatchObject({ database: { ok: true }, migrations: { ok: true } });
+    // ffmpeg's version and source, reported (the bundled build is not ok, but does not take the process out).
+    const { media } = res.json().checks;
+    expect(media.detail).toContain(`ffmpeg ${t.deps.media.tools.version}`);
+    expect(media.ok).toBe(t.deps.media.tools.source === 'system');
   });
 });

@@ -121,6 +121,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
     redis: deps.redis,
     workersRunning: opts.workersRunning,
     simulators: runningSimulators(config),
+    mediaTools: deps.media.tools,
   });
   await app.register(authRoutes, { db: deps.pool, keys: deps.keys, sms: deps.sms, config });
   await app.register(staffSignInRoutes, {
@@ -136,7 +137,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
     guard: sessionGuard,
     rateLimitPerMinute: config.RATE_LIMIT_AUTH_PER_MINUTE,
   });
-  const evidence = { db: deps.pool, blobs: deps.blobs, config };
+  const evidence = { db: deps.pool, blobs: deps.blobs, media: deps.media, config };
   await app.register(evidenceRoutes, evidence);
   await app.register(resumableUploadRoutes, evidence);
   await app.register(reportRoutes, {

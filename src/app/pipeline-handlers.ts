@@ -16,14 +16,14 @@ export const SWEEP_BATCH = 100;
 
 /** The automated stages before review: each a sweep over the reports waiting in its input state. */
 export function automatedStages(deps: Deps): Map<JobName, ReportStage> {
-  const { reference, boundaries, config, blobs } = deps;
+  const { reference, boundaries, config, blobs, media } = deps;
   return new Map<JobName, ReportStage>([
     ['validate', validateStage({ reference, boundaries, config })],
     ['dedupe', dedupeStage(config)],
     ['enrich', enrichStage({ reference, boundaries, config })],
-    // The picture work runs at upload, so analyze claims as many as the others; only leftovers (evidence an upload
-    // could not analyse) make a claim slow, and they are rare.
-    ['analyze', analyzeStage({ blobs, config })],
+    // A photo's picture work runs at upload, so analyze claims as many as the others; only leftovers (a video's
+    // poster frame, a photo an upload could not analyse) make a claim slow.
+    ['analyze', analyzeStage({ blobs, media, config })],
   ]);
 }
 

@@ -39,4 +39,24 @@ describe('production start-up', () => {
     expect(out).toContain('JARIMA_ALLOW_SIMULATORS=payouts');
     expect(out).not.toMatch(/^\s+at /m);
   }, 60_000);
+
+  it('refuses to fall back to the bundled 2018 ffmpeg unless MEDIA_TOOLS=bundled asks for it', async () => {
+    const jarima = spawnJarima(['start'], {
+      ...REAL_SYSTEMS,
+      NODE_ENV: 'production',
+      JARIMA_SECRET: 'x'.repeat(40),
+      JARIMA_ALLOW_SIMULATORS: 'payouts',
+      JARIMA_DATA_DIR: dataDir,
+      PORT: '0',
+      // A host with no ffmpeg on its PATH.
+      PATH: '/nonexistent',
+    });
+    const code = await new Promise<number | null>((resolve) => {
+      if (jarima.child.exitCode !== null) resolve(jarima.child.exitCode);
+      else jarima.child.on('exit', resolve);
+    });
+    expect(code).toBe(78);
+    expect(jarima.output()).toMatch(/MEDIA_TOOLS: no ffmpeg and ffprobe on PATH/);
+    expect(jarima.output()).toContain('apt-get install ffmpeg');
+  }, 60_000);
 });

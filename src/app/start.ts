@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { DemoAccount } from '../auth/staff.js';
+import { describeMediaTools, mediaToolsFor } from '../evidence/media-tools.js';
 import {
   type GovRegistrySimulator,
   startGovRegistrySimulator,
@@ -62,6 +63,8 @@ export async function startPlatform(
   const logger = createLogger(config.LOG_LEVEL);
   await mkdir(config.JARIMA_DATA_DIR, { recursive: true });
   const secret = await resolveSecret(config);
+  // Before the database starts: a production host without a maintained ffmpeg stops here, naming MEDIA_TOOLS.
+  const mediaTools = await mediaToolsFor(config);
   const db = await openDatabase(config, print);
   let workers: Workers | null = null;
   let gov: (GovRegistrySimulator & { apiKey: string }) | null = null;
@@ -91,6 +94,7 @@ export async function startPlatform(
       databaseUrl: db.url,
       secret,
       logger,
+      mediaTools,
       ...(gov ? { govSimulator: { url: gov.url, apiKey: gov.apiKey } } : {}),
     });
     deps.ops.start({ wholePath: role === 'all', pointMs: config.OPS_POINT_SECONDS * 1000 });
@@ -100,6 +104,7 @@ export async function startPlatform(
       workers = await startWorkers(deps, { apiInProcess: role === 'all' });
     if (role === 'worker') {
       print(`Jarima worker running: ${describePools(workers) || 'no stages'} (pipeline only, no HTTP)`);
+      print(`  media decoding:       ${describeMediaTools(mediaTools)}`);
       return {
         url: '',
         stop: async () => {
@@ -157,6 +162,7 @@ export async function startPlatform(
         file: demo.file ?? path.join(config.JARIMA_DATA_DIR, 'demo-accounts.txt'),
       },
       workers: describePools(workers),
+      media: describeMediaTools(mediaTools),
       govSimulator: gov?.url ?? null,
       smsSimulated: deps.smsSimulator !== null,
       emailSimulated: deps.emailOutbox !== null,
@@ -198,6 +204,8 @@ function banner(
     /** With --demo: the demo accounts this start created (their passwords are shown once) and where they are kept. */
     demo: { created: DemoAccount[]; file: string } | null;
     workers: string;
+    /** ffmpeg's version and where it comes from. */
+    media: string;
     govSimulator: string | null;
     smsSimulated: boolean;
     emailSimulated: boolean;
@@ -213,6 +221,7 @@ function banner(
     `  database:             ${b.embedded ? `embedded PostgreSQL (data in ${b.embedded})` : 'DATABASE_URL'}`,
   );
   print(`  pipeline workers:     ${b.workers ? `${b.workers} in this process` : 'none in this process'}`);
+  print(`  media decoding:       ${b.media}`);
   if (b.smsSimulated) {
     print('  SMS gateway:          LOCAL SIMULATOR — nothing is really sent; read codes at');
     print(

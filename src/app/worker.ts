@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Runner, run, type TaskList, type WorkerEvents, Logger as WorkerLogger } from 'graphile-worker';
 import type { Logger } from 'pino';
+import { scheduleEvidenceCleanup } from '../evidence/cleanup.js';
 import { Autoscaler } from '../pipeline/autoscaler.js';
 import { batchesAllowed } from '../pipeline/duty.js';
 import { HeartbeatRegistry } from '../pipeline/heartbeat.js';
@@ -77,6 +78,7 @@ class StageWorkers implements Workers {
   private readonly pools = new Map<JobName, StagePool>();
   private readonly batches = new Map<JobName, StageBatches>();
   private stopped = false;
+  private cleanup: { stop(): Promise<void> } | null = null;
 
   constructor(private readonly deps: Deps) {
     const { config } = deps;
@@ -115,6 +117,8 @@ class StageWorkers implements Workers {
       else await this.startPool(stage, this.wanted[stage]);
     }
     this.heartbeats.start();
+    // Evidence no report refers to, and expired uploads: deleted where the pipeline runs, once an hour.
+    this.cleanup = scheduleEvidenceCleanup(this.deps);
   }
 
   startAutoscaler(apiInProcess: boolean): void {
@@ -168,6 +172,7 @@ class StageWorkers implements Workers {
     for (const stage of this.pools.keys()) this.deps.metrics.setStageWorkers(stage, 0);
     this.pools.clear();
     await this.heartbeats.stop();
+    await this.cleanup?.stop();
   }
 
   /**

@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { makeScene } from '../../test/helpers/media.js';
 import { dHashOf, lumaOf, pictureMeasures, rendering } from './analysis.js';
 
+/** The default EVIDENCE_MAX_PIXELS. */
+const MAX_PIXELS = 50_000_000;
+
 const distance = (a: string, b: string) => [...a].filter((bit, i) => bit !== b[i]).length;
 
 describe('picture measures', () => {
@@ -28,27 +31,30 @@ describe('picture measures', () => {
       [small, 100, 50], // never enlarged
     ];
     for (const [file, width, height] of cases) {
-      const r = await rendering(file);
+      const r = await rendering(file, MAX_PIXELS);
       expect([r.width, r.height]).toEqual([width, height]);
       expect(r.rgb.length).toBe(width * height * 3);
       expect([...r.grey.subarray(0, 4)]).toEqual([...lumaOf(r.rgb.subarray(0, 12))]);
     }
-    const g = await rendering(grey);
+    const g = await rendering(grey, MAX_PIXELS);
     expect([...g.rgb.subarray(0, 3)]).toEqual([g.grey[0], g.grey[0], g.grey[0]]);
   });
 
   it('scores a blurred copy less sharp and a darkened copy darker, and hashes re-encodings alike', async () => {
     const scene = await makeScene(1280, 720);
-    const original = await rendering(scene);
-    const blurred = await rendering(await sharp(scene).blur(6).jpeg().toBuffer());
-    const darker = await rendering(await sharp(scene).linear(0.3, 0).jpeg().toBuffer());
+    const original = await rendering(scene, MAX_PIXELS);
+    const blurred = await rendering(await sharp(scene).blur(6).jpeg().toBuffer(), MAX_PIXELS);
+    const darker = await rendering(await sharp(scene).linear(0.3, 0).jpeg().toBuffer(), MAX_PIXELS);
     const m = (r: typeof original) => pictureMeasures(r.grey, r.width, r.height);
     expect(m(blurred).sharpness).toBeLessThan(m(original).sharpness / 4);
     expect(m(darker).brightness).toBeLessThan(m(original).brightness * 0.4);
 
     const hash = (r: typeof original) => dHashOf(r.grey, r.width, r.height);
-    const reencoded = await rendering(await sharp(scene).resize(1000).jpeg({ quality: 50 }).toBuffer());
-    const other = await rendering(await makeScene(1280, 720));
+    const reencoded = await rendering(
+      await sharp(scene).resize(1000).jpeg({ quality: 50 }).toBuffer(),
+      MAX_PIXELS,
+    );
+    const other = await rendering(await makeScene(1280, 720), MAX_PIXELS);
     expect(distance(hash(original), hash(reencoded))).toBeLessThanOrEqual(6);
     expect(distance(hash(original), hash(other))).toBeGreaterThan(6);
   });

@@ -1,15 +1,12 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
+import { readFile } from 'node:fs/promises';
 import type { Queryable } from '../platform/db/pool.js';
 import type { BlobStore } from './blob-store.js';
-import { FFMPEG } from './probe.js';
+import { GateTimeout } from './gate.js';
+import type { Media } from './media.js';
+import { runTool, SAFE_INPUT_OPTIONS } from './media-tools.js';
+import { UNSAFE } from './probe.js';
 import sharp from './sharp.js';
-
-const run = promisify(execFile);
 
 /** What the picture itself says: measures, perceptual hash and the thumbnail. */
 export interface PictureAnalysis {
@@ -27,27 +24,39 @@ export interface MediaAnalysis extends PictureAnalysis {
 }
 
 /**
- * Looks at the picture: a video's poster frame (ffmpeg, 1 s in or the middle of a shorter clip), then
+ * Looks at the picture: a video's poster frame (ffmpeg, 1 s in, or the first frame of a shorter clip), then
  * `analyzePicture`.
  */
 export async function analyzeMedia(
+  media: Media,
   blobs: BlobStore,
   e: { sha256: string; kind: 'photo' | 'video'; duration_ms: number | null },
+  opts: { deadlineMs?: number } = {},
 ): Promise<MediaAnalysis> {
   const source =
     e.kind === 'video'
-      ? await blobs.withLocalFile(e.sha256, (file) => posterFrame(file, e.duration_ms))
+      ? await blobs.withLocalFile(e.sha256, (file) => posterFrame(media, file, e.duration_ms))
       : await blobs.withLocalFile(e.sha256, (file) => readFile(file));
-  const picture = await analyzePicture(source);
+  const picture = await analyzePicture(media, source, opts);
   return { ...picture, posterSha256: e.kind === 'video' ? await blobs.putBuffer(source) : null };
 }
 
 /**
  * A 320 px thumbnail, sharpness (variance of the Laplacian — blur flattens edges), brightness (mean luma) and a
- * perceptual hash (dHash) of an encoded picture (a photo, or a video's poster frame).
+ * perceptual hash (dHash) of an encoded picture (a photo, or a video's poster frame), decoded in its turn
+ * (media.images: DECODE_CONCURRENCY at once). With `deadlineMs`, gives up with a GateTimeout when no slot frees in
+ * time.
  */
-export async function analyzePicture(source: Buffer): Promise<PictureAnalysis> {
-  const small = await rendering(source);
+export async function analyzePicture(
+  media: Media,
+  source: Buffer,
+  opts: { deadlineMs?: number } = {},
+): Promise<PictureAnalysis> {
+  return media.images.run(() => pictureOf(media, source), opts);
+}
+
+async function pictureOf(media: Media, source: Buffer): Promise<PictureAnalysis> {
+  const small = await rendering(source, media.limits.maxPixels);
   // Huffman tables are not optimised: a thumbnail a few per cent larger, ~0.3 ms less per photo (bench, "analyze").
   const thumb = await sharp(small.rgb, { raw: { width: small.width, height: small.height, channels: 3 } })
     .jpeg({ quality: 70, optimiseCoding: false })
@@ -74,8 +83,9 @@ const MEASURE_SIZE = 320;
  */
 export async function rendering(
   source: Buffer,
+  maxPixels: number,
 ): Promise<{ rgb: Buffer; grey: Buffer; width: number; height: number }> {
-  const { data, info } = await sharp(source)
+  const { data, info } = await sharp(source, { limitInputPixels: maxPixels })
     .rotate()
     .resize({
       width: MEASURE_SIZE,
@@ -171,23 +181,57 @@ export function dHashOf(px: Uint8Array, width: number, height: number): string {
   return bits;
 }
 
-async function posterFrame(file: string, durationMs: number | null): Promise<Buffer> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'jarima-poster-'));
-  const out = path.join(dir, 'poster.jpg');
-  const at = Math.min(1, (durationMs ?? 0) / 2000);
-  try {
-    await run(
-      FFMPEG,
-      ['-v', 'error', '-ss', at.toFixed(2), '-i', file, '-frames:v', '1', '-q:v', '3', '-y', out],
-      {
-        timeout: 60_000,
-      },
+/**
+ * One frame of the first video stream as a JPEG, scaled down to at most POSTER_SIDE while decoding, written to a
+ * pipe (no temporary file), by an ffmpeg held to the media limits: a decode that is killed for time or memory
+ * fails with UNSAFE, which analysis records as the evidence's problem (a finding for the inspector).
+ */
+async function posterFrame(media: Media, file: string, durationMs: number | null): Promise<Buffer> {
+  // 1 s in, past a fade-in; a shorter clip from its first frame (seeking into a clip of one frame finds none).
+  const at = (durationMs ?? 0) >= 2000 ? 1 : 0;
+  const ran = await media.videos.run(() =>
+    runTool(
+      media.tools.ffmpeg,
+      [
+        ...SAFE_INPUT_OPTIONS,
+        '-v',
+        'error',
+        '-threads',
+        '2',
+        '-ss',
+        at.toFixed(2),
+        '-i',
+        file,
+        '-map',
+        '0:v:0',
+        '-an',
+        '-sn',
+        '-dn',
+        '-frames:v',
+        '1',
+        '-vf',
+        `scale=w='min(${POSTER_SIDE},iw)':h='min(${POSTER_SIDE},ih)':force_original_aspect_ratio=decrease`,
+        '-c:v',
+        'mjpeg',
+        '-q:v',
+        '3',
+        '-f',
+        'image2pipe',
+        'pipe:1',
+      ],
+      { ...media.limits.tool, maxOutputBytes: 16 * 1024 * 1024 },
+    ),
+  );
+  if (!ran.ok)
+    throw new Error(
+      ran.reason === 'failed' ? `ffmpeg: ${ran.stderr || 'failed'}` : `${UNSAFE} (${ran.reason})`,
     );
-    return await readFile(out);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  if (!ran.stdout.length) throw new Error('ffmpeg: no frame');
+  return ran.stdout;
 }
+
+/** Longest side of a video's poster frame: the inspector's view, not the original's resolution. */
+const POSTER_SIDE = 1280;
 
 export interface AnalyzedEvidence {
   id: string;
@@ -210,14 +254,20 @@ export async function unanalyzedEvidence(db: Queryable, reportIds: string[]): Pr
 
 /**
  * Analyses the evidence and stores the result on it (idempotent: the same bytes always give the same answer).
- * Returns the analysis, or null when the picture could not be rendered (recorded as the evidence's problem).
+ * Returns the analysis, or null when the picture could not be rendered (recorded as the evidence's problem). A
+ * GateTimeout (no decoding slot by `deadlineMs`) is thrown, not recorded: the evidence is analysed later.
  */
 export async function analyzeAndStore(
   db: Queryable,
+  media: Media,
   blobs: BlobStore,
   e: Pick<AnalyzedEvidence, 'id' | 'sha256' | 'kind' | 'duration_ms'>,
+  opts: { deadlineMs?: number } = {},
 ): Promise<MediaAnalysis | null> {
-  const a = await analyzeMedia(blobs, e).catch((err: unknown) => analysisProblem(err));
+  const a = await analyzeMedia(media, blobs, e, opts).catch((err: unknown) => {
+    if (err instanceof GateTimeout) throw err;
+    return analysisProblem(err);
+  });
   await storeAnalysis(db, e.id, a);
   return 'problem' in a ? null : a;
 }

@@ -31,6 +31,8 @@ export interface BlobStore {
   withLocalFile<T>(sha256Hex: string, fn: (path: string) => Promise<T>): Promise<T>;
   /** Removes uploads left unfinished by a crash (untouched for `olderThanMs`); returns how many. */
   sweepAbandoned(olderThanMs: number): Promise<number>;
+  /** Deletes a blob; returns the bytes it held (0 when there was none). */
+  delete(sha256Hex: string): Promise<number>;
 }
 
 export interface LocalBlobStoreOptions {
@@ -194,6 +196,14 @@ export class LocalBlobStore implements BlobStore {
       }
     }
     return removed;
+  }
+
+  async delete(sha256Hex: string): Promise<number> {
+    const file = this.pathOf(sha256Hex);
+    const info = await stat(file).catch(() => null);
+    if (!info) return 0;
+    await rm(file, { force: true });
+    return info.size;
   }
 
   async has(sha256Hex: string): Promise<boolean> {

@@ -109,6 +109,48 @@ export async function thumbnailOf(db: Queryable, sha256Hex: string): Promise<Buf
   return rows[0]?.jpeg ?? null;
 }
 
+export interface Quota {
+  /** Bytes the citizen may still upload now. */
+  left: number;
+  /** When enough of the window has passed for the oldest upload in it to stop counting. */
+  retryAfterSeconds: number;
+}
+
+/**
+ * A citizen's evidence bytes of the last 24 hours — what they uploaded and what their open resumable uploads have
+ * declared — against the daily limit (index evidence_uploads_citizen_time, migration 0018).
+ */
+export async function dailyQuota(
+  db: Queryable,
+  citizenId: string,
+  limit: number,
+  except: string | null = null,
+): Promise<Quota> {
+  const { rows } = await db.query<{ used: string; free_in: number | null }>(
+    `with up as (
+       select e.bytes, u.uploaded_at + interval '24 hours' as frees_at
+         from evidence_uploads u join evidence e on e.id = u.evidence_id
+        where u.citizen_id = $1 and u.uploaded_at > now() - interval '24 hours'
+       union all
+       select size, expires_at from upload_sessions
+        where citizen_id = $1 and expires_at > now() and id is distinct from $2)
+     select coalesce(sum(bytes), 0)::text as used, extract(epoch from min(frees_at) - now())::float8 as free_in
+       from up`,
+    [citizenId, except],
+  );
+  const used = Number(rows[0]?.used ?? 0);
+  return { left: Math.max(0, limit - used), retryAfterSeconds: Math.max(1, rows[0]?.free_in ?? 60) };
+}
+
+/** A citizen's open (unexpired) resumable uploads. */
+export async function openUploadCount(db: Queryable, citizenId: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    'select count(*)::int as n from upload_sessions where citizen_id = $1 and expires_at > now()',
+    [citizenId],
+  );
+  return rows[0]?.n ?? 0;
+}
+
 /** A citizen's resumable upload still open (unexpired), or null. */
 export async function findUploadSession(
   db: Queryable,

@@ -6,16 +6,21 @@ import { type App, errorResponses } from '../platform/http/types.js';
 import type { BlobStore } from './blob-store.js';
 import { EvidenceResponse } from './evidence.schema.js';
 import { clientStreamError, ingestEvidence } from './evidence.service.js';
+import type { Media } from './media.js';
 
 export interface EvidenceRoutesOptions {
   db: Pool;
   blobs: BlobStore;
-  config: Pick<Config, 'RATE_LIMIT_SUBMIT_PER_MINUTE' | 'EVIDENCE_MAX_BYTES'>;
+  media: Media;
+  config: Pick<
+    Config,
+    'RATE_LIMIT_SUBMIT_PER_MINUTE' | 'EVIDENCE_MAX_BYTES' | 'EVIDENCE_DAILY_BYTES_PER_CITIZEN'
+  >;
 }
 
 /** A photo or video uploaded in one request (multipart); large videos go through the resumable uploads. */
 export async function evidenceRoutes(app: App, opts: EvidenceRoutesOptions): Promise<void> {
-  const { db, blobs, config } = opts;
+  const { db, blobs, media, config } = opts;
 
   app.post(
     '/v1/evidence',
@@ -31,7 +36,7 @@ export async function evidenceRoutes(app: App, opts: EvidenceRoutesOptions): Pro
         response: {
           200: EvidenceResponse,
           201: EvidenceResponse,
-          ...errorResponses(400, 401, 403, 413, 415, 429),
+          ...errorResponses(400, 401, 403, 413, 415, 422, 429),
         },
       },
     },
@@ -52,7 +57,7 @@ export async function evidenceRoutes(app: App, opts: EvidenceRoutesOptions): Pro
       }
 
       const out = await ingestEvidence(
-        { db, blobs, config },
+        { db, blobs, media, config },
         {
           stream: part.file,
           truncated: () => part.file.truncated,

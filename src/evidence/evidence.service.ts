@@ -6,22 +6,34 @@ import type { Queryable } from '../platform/db/pool.js';
 import { AppError } from '../platform/errors/catalog.js';
 import { analysisProblem, analyzeAndStore, analyzePicture } from './analysis.js';
 import type { BlobStore } from './blob-store.js';
-import { type EvidenceRow, findEvidenceBySha, recordUpload } from './evidence.repository.js';
+import {
+  dailyQuota,
+  type EvidenceRow,
+  findEvidenceBySha,
+  type Quota,
+  recordUpload,
+} from './evidence.repository.js';
 import type { EvidenceBody } from './evidence.schema.js';
-import { probeMedia, probePhoto } from './probe.js';
+import { GateTimeout } from './gate.js';
+import type { Media } from './media.js';
+import { type MediaFacts, probeMedia, probePhoto } from './probe.js';
 import { pictureWarnings } from './quality.js';
 import { SNIFF_BYTES, type Sniffed, sniff } from './sniff.js';
 
 export interface IngestDeps {
   db: Queryable;
   blobs: BlobStore;
-  config: Pick<Config, 'EVIDENCE_MAX_BYTES'>;
+  media: Media;
+  config: Pick<Config, 'EVIDENCE_MAX_BYTES' | 'EVIDENCE_DAILY_BYTES_PER_CITIZEN'>;
 }
 
 /**
  * Stores one uploaded file as evidence — from a multipart upload or a finished resumable one: in one pass hash,
  * count and sniff the head while writing a temporary blob (a file whose content is not media stops at its first
- * chunk), then read its media facts once per distinct content, record who uploaded it, and measure the picture.
+ * chunk, one past the citizen's daily quota as soon as it passes it), then read its media facts from its headers
+ * once per distinct content and refuse what is unreadable or over the limits (nothing is kept), record who
+ * uploaded it, and measure a photo's picture. A video's poster frame and picture measures are the pipeline's
+ * (analyze stage): the request only stores, sniffs and probes.
  */
 export async function ingestEvidence(
   deps: IngestDeps,
@@ -31,6 +43,8 @@ export async function ingestEvidence(
     truncated: () => boolean;
     citizenId: string;
     filename: string | null | undefined;
+    /** The bytes were counted against the quota already (a resumable upload, at its opening). */
+    quotaReserved?: boolean;
     log: { warn(obj: object, msg: string): void };
   },
 ): Promise<{ created: boolean; body: EvidenceBody }> {
@@ -38,6 +52,16 @@ export async function ingestEvidence(
   let bytes = 0;
   let head = Buffer.alloc(0);
   let sniffed: Sniffed | null = null;
+  // Read beside the upload, not before it: the bytes still allowed today, enforced from the first chunk after the
+  // answer is in.
+  let known: Quota | null = null;
+  const quota = input.quotaReserved
+    ? null
+    : dailyQuota(deps.db, input.citizenId, deps.config.EVIDENCE_DAILY_BYTES_PER_CITIZEN).then((q) => {
+        known = q;
+        return q;
+      });
+  quota?.catch(() => {});
   const inspect = new Transform({
     transform(chunk: Buffer, _enc, done) {
       if (!sniffed && head.length < SNIFF_BYTES) {
@@ -50,6 +74,8 @@ export async function ingestEvidence(
       }
       hash.update(chunk);
       bytes += chunk.length;
+      const q: Quota | null = known;
+      if (q && bytes > q.left) return done(quotaError(q.retryAfterSeconds));
       done(null, chunk);
     },
   });
@@ -64,6 +90,8 @@ export async function ingestEvidence(
     if (bytes === 0) throw new AppError('EVIDENCE_EMPTY', { field: 'file' });
     sniffed ??= sniff(head);
     if (!sniffed) throw new AppError('EVIDENCE_TYPE_UNSUPPORTED', { field: 'file' });
+    const q = await quota;
+    if (q && bytes > q.left) throw quotaError(q.retryAfterSeconds);
   } catch (err) {
     await upload.discard();
     throw clientStreamError(err);
@@ -79,38 +107,71 @@ export async function ingestEvidence(
     citizenId: input.citizenId,
     originalName: input.filename ? stripControlChars(input.filename).slice(0, 255) || null : null,
   };
+  const { media } = deps;
   let row: EvidenceRow & { created: boolean };
+  /** No decoding slot came in time: the picture is the pipeline's. */
+  let deferred = false;
   const content = kind.kind === 'photo' ? upload.content() : null;
   if (content) {
-    // A photo still in memory: its facts and picture are read from those bytes while they are written to disk, and
-    // all of it is recorded in one statement (whether or not the bytes were seen before: a repeat costs one
-    // analysis, a first upload saves a lookup and three commits). Measured in `npm run bench -- pipeline`.
-    const picture = (async () => {
-      const facts = await probePhoto(content);
-      const analysis = facts.readable ? await analyzePicture(content).catch(analysisProblem) : null;
-      return { facts, analysis };
-    })();
-    const [{ facts, analysis }] = await Promise.all([picture, upload.commit(hex)]);
+    // A photo still in memory: its header is read from those bytes (nothing kept if it is refused), then it is
+    // written while the database says whether these bytes were seen before; only new bytes are decoded and
+    // measured, and all of it is recorded in one statement. Measured in `npm run bench -- pipeline`.
+    const facts = await probePhoto(media, content).catch(async (err: unknown) => {
+      await upload.discard();
+      throw err;
+    });
+    if (!facts.readable) {
+      await upload.discard();
+      throw unreadable(facts.problem);
+    }
+    const committed = upload.commit(hex);
+    committed.catch(() => {});
+    const known = await findEvidenceBySha(deps.db, digest);
+    const analysis = known
+      ? null
+      : await analyzePicture(media, content, { deadlineMs: media.limits.decodeQueueMs }).catch(
+          (err: unknown) => {
+            if (!(err instanceof GateTimeout)) return analysisProblem(err);
+            deferred = true;
+            return null;
+          },
+        );
+    await committed;
     row = await recordUpload(deps.db, { ...record, facts, analysis });
   } else {
     await upload.commit(hex);
     // Read what the file really is once per distinct content; the same bytes uploaded again reuse the facts.
     const known = await findEvidenceBySha(deps.db, digest);
-    const facts = known ? null : await deps.blobs.withLocalFile(hex, (file) => probeMedia(file, kind));
+    let facts: MediaFacts | null = null;
+    if (!known) {
+      try {
+        facts = await deps.blobs.withLocalFile(hex, (file) => probeMedia(media, file, kind));
+        if (!facts.readable) throw unreadable(facts.problem);
+      } catch (err) {
+        // Refused: the bytes are not kept (no evidence row names them; the same bytes would be refused again).
+        await deps.blobs
+          .delete(hex)
+          .catch((e: unknown) =>
+            input.log.warn({ err: e, sha256: hex }, 'could not delete refused evidence bytes'),
+          );
+        throw err;
+      }
+    } else if (!known.readable) throw unreadable(null);
     row = await recordUpload(deps.db, { ...record, facts });
   }
   let measured = { sharpness: row.sharpness, brightness: row.brightness };
-  // The picture is measured (thumbnail, poster frame, blur, darkness, perceptual hash) while the citizen still
-  // fills in the report, so the pipeline's analyze stage only compares; it analyses whatever is left undone
-  // (a crash in between, an outage) — here, bytes recorded earlier but never analysed. Measured: 5.3–6.2 ms of CPU per
-  // 640×480 photo (bench/README.md, "analyze").
-  if (row.readable && !row.analyzed_at) {
-    const analysis = await analyzeAndStore(deps.db, deps.blobs, {
-      id: row.id,
-      sha256: hex,
-      kind: row.kind,
-      duration_ms: row.duration_ms,
-    }).catch((err: unknown) => {
+  // A photo is measured (thumbnail, blur, darkness, perceptual hash) while the citizen still fills in the report,
+  // so the pipeline's analyze stage only compares; it analyses whatever is left undone (videos, a photo that waited
+  // too long for a decoding slot) — here, a large photo that went to a file, or bytes recorded earlier but never
+  // analysed (a crash in between). Measured: 5.3–6.2 ms of CPU per 640×480 photo (bench/README.md, "analyze").
+  if (row.readable && !row.analyzed_at && row.kind === 'photo' && !deferred) {
+    const analysis = await analyzeAndStore(
+      deps.db,
+      media,
+      deps.blobs,
+      { id: row.id, sha256: hex, kind: row.kind, duration_ms: row.duration_ms },
+      { deadlineMs: media.limits.decodeQueueMs },
+    ).catch((err: unknown) => {
       input.log.warn({ err, evidenceId: row.id }, 'evidence analysis left to the pipeline');
       return null;
     });
@@ -135,6 +196,17 @@ export async function ingestEvidence(
       },
     },
   };
+}
+
+function unreadable(problem: string | null): AppError {
+  return new AppError('EVIDENCE_UNREADABLE', { field: 'file', details: problem ? { reason: problem } : {} });
+}
+
+export function quotaError(retryAfterSeconds: number): AppError {
+  return new AppError('EVIDENCE_QUOTA_EXCEEDED', {
+    field: 'file',
+    details: { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) },
+  });
 }
 
 // Filenames are kept only as a hint for people; control characters (NUL cannot even be stored) are dropped.

@@ -9,7 +9,7 @@ import {
   type TestApp,
   uploadEvidence,
 } from '../../test/helpers/app.js';
-import { makeJpeg, makePng, makeScene, mp4Head } from '../../test/helpers/media.js';
+import { makeJpeg, makePng, makeScene, makeVideo, mp4Head } from '../../test/helpers/media.js';
 import type { LocalBlobStore } from './blob-store.js';
 import { thumbnailOf } from './evidence.repository.js';
 import { sniff } from './sniff.js';
@@ -144,16 +144,39 @@ describe('POST /v1/evidence — happy', () => {
     expect(rows[0].n).toBe(1);
   });
 
-  it('accepts video by its content', async () => {
-    const res = await uploadEvidence(t, citizen.token, mp4Head(8192), 'clip.bin');
+  it('accepts video by its content, and leaves its poster frame to the pipeline', async () => {
+    const clip = await makeVideo({ width: 640, height: 360, seconds: 2 });
+    const res = await uploadEvidence(t, citizen.token, clip, 'clip.bin');
     expect(res.statusCode).toBe(201);
-    // Only its first bytes are an MP4: accepted as video by type, but marked unreadable for the validate stage.
     expect(res.json()).toMatchObject({
       kind: 'video',
       mime: 'video/mp4',
-      bytes: 8192,
-      media: { readable: false },
+      bytes: clip.length,
+      media: { readable: true, width: 640, height: 360, durationMs: 2000 },
     });
+    const { rows } = await t.deps.pool.query(
+      'select analyzed_at, poster_sha256 from evidence where id = $1',
+      [res.json().id],
+    );
+    expect(rows[0]).toEqual({ analyzed_at: null, poster_sha256: null });
+  });
+
+  it('refuses a file that only starts like a video or a photo, and keeps nothing of it', async () => {
+    const fakes = [
+      mp4Head(8192),
+      Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(4000, 9)]),
+    ];
+    for (const fake of fakes) {
+      const res = await uploadEvidence(t, citizen.token, fake, 'clip.mp4');
+      expect(res.statusCode).toBe(422);
+      expect(res.json()).toMatchObject({ code: 'EVIDENCE_UNREADABLE', field: 'file' });
+      const sha = createHash('sha256').update(fake).digest('hex');
+      expect(await t.deps.blobs.has(sha)).toBe(false);
+      const { rows } = await t.deps.pool.query('select 1 from evidence where sha256 = $1', [
+        Buffer.from(sha, 'hex'),
+      ]);
+      expect(rows).toHaveLength(0);
+    }
   });
 });
 

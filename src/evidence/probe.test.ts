@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeJpeg, makeJpegWithExif, makePng, makeVideo } from '../../test/helpers/media.js';
+import { makeJpeg, makeJpegWithExif, makePng, makeVideo, testMedia } from '../../test/helpers/media.js';
 import { exifDate, parseIso6709, probeMedia } from './probe.js';
 import { sniff } from './sniff.js';
 
@@ -15,7 +15,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 async function probe(content: Buffer, name: string) {
   const file = path.join(dir, name);
   await writeFile(file, content);
-  return probeMedia(file, sniff(content.subarray(0, 64))!);
+  return probeMedia(await testMedia(), file, sniff(content.subarray(0, 64))!);
 }
 
 describe('probing photos', () => {

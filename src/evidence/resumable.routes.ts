@@ -12,8 +12,10 @@ import { newId } from '../platform/ids.js';
 import type { BlobStore } from './blob-store.js';
 import {
   closeUploadSession,
+  dailyQuota,
   deleteExpiredUploadSessions,
   findUploadSession,
+  openUploadCount,
   openUploadSession,
 } from './evidence.repository.js';
 import {
@@ -24,7 +26,8 @@ import {
   UploadParams,
   UploadState,
 } from './evidence.schema.js';
-import { ingestEvidence } from './evidence.service.js';
+import { ingestEvidence, quotaError } from './evidence.service.js';
+import type { Media } from './media.js';
 import { SNIFF_BYTES, sniff } from './sniff.js';
 
 // A chunk per request: large enough that a good connection sends a video in a few, small enough that a dropped one
@@ -36,7 +39,15 @@ const CHUNK_TYPE = 'application/offset+octet-stream';
 export interface ResumableUploadRoutesOptions {
   db: Pool;
   blobs: BlobStore;
-  config: Pick<Config, 'JARIMA_DATA_DIR' | 'RATE_LIMIT_SUBMIT_PER_MINUTE' | 'EVIDENCE_MAX_BYTES'>;
+  media: Media;
+  config: Pick<
+    Config,
+    | 'JARIMA_DATA_DIR'
+    | 'RATE_LIMIT_SUBMIT_PER_MINUTE'
+    | 'EVIDENCE_MAX_BYTES'
+    | 'EVIDENCE_DAILY_BYTES_PER_CITIZEN'
+    | 'UPLOADS_OPEN_PER_CITIZEN'
+  >;
 }
 
 /**
@@ -47,7 +58,7 @@ export interface ResumableUploadRoutesOptions {
  * exactly as `POST /v1/evidence` checks it. Unfinished uploads expire after a day.
  */
 export async function resumableUploadRoutes(app: App, opts: ResumableUploadRoutesOptions): Promise<void> {
-  const { db, blobs, config } = opts;
+  const { db, blobs, media, config } = opts;
   const dir = path.join(config.JARIMA_DATA_DIR, 'uploads');
   await mkdir(dir, { recursive: true });
   const partOf = (id: string) => path.join(dir, `${id}.part`);
@@ -85,9 +96,19 @@ export async function resumableUploadRoutes(app: App, opts: ResumableUploadRoute
     async (request, reply) => {
       const citizen = principalOf(request);
       const id = newId();
-      // Abandoned uploads go when new ones come: the rows and their partial files.
+      // Abandoned uploads go when new ones come (and with the hourly evidence clean-up): the rows and their files.
       const expired = await deleteExpiredUploadSessions(db);
       await Promise.all(expired.map((e) => rm(partOf(e), { force: true })));
+      // An open upload holds its declared size against the daily quota, so many half-sent uploads cannot pass it.
+      const [open, quota] = await Promise.all([
+        openUploadCount(db, citizen.id),
+        dailyQuota(db, citizen.id, config.EVIDENCE_DAILY_BYTES_PER_CITIZEN),
+      ]);
+      if (open >= config.UPLOADS_OPEN_PER_CITIZEN)
+        throw new AppError('UPLOADS_OPEN_LIMIT', {
+          details: { open, max: config.UPLOADS_OPEN_PER_CITIZEN, retryAfterSeconds: 60 },
+        });
+      if (request.body.size > quota.left) throw quotaError(quota.retryAfterSeconds);
       await openUploadSession(db, {
         id,
         citizenId: citizen.id,
@@ -139,14 +160,19 @@ export async function resumableUploadRoutes(app: App, opts: ResumableUploadRoute
             200: EvidenceResponse,
             201: EvidenceResponse,
             204: ChunkStored,
-            ...errorResponses(400, 401, 403, 404, 409, 413, 415),
+            ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422),
           },
         },
       },
       async (request, reply) => {
         const citizen = principalOf(request);
         const id = request.params.id;
-        const body = request.body as Readable;
+        const body = request.body as Readable | undefined;
+        if (!body)
+          throw new AppError('VALIDATION_FAILED', {
+            field: 'body',
+            message: `Send a chunk as ${CHUNK_TYPE}.`,
+          });
         if (!request.headers['content-type']?.startsWith(CHUNK_TYPE)) {
           body.resume?.();
           throw new AppError('UNSUPPORTED_MEDIA_TYPE', { message: `Send chunks as ${CHUNK_TYPE}.` });
@@ -197,8 +223,9 @@ export async function resumableUploadRoutes(app: App, opts: ResumableUploadRoute
             }
           });
           const now = await stat(partOf(id)).then((f) => f.size);
-          // Not media at all: say so at the first chunk, not after the whole file.
-          if (s.offset === 0 && now >= SNIFF_BYTES) {
+          // Not media at all: say so once the first SNIFF_BYTES are in (whatever the chunks' sizes), not after the
+          // whole file.
+          if (s.offset < SNIFF_BYTES && now >= SNIFF_BYTES) {
             const head = await readHead(partOf(id));
             if (!sniff(head)) {
               await close(id);
@@ -208,12 +235,13 @@ export async function resumableUploadRoutes(app: App, opts: ResumableUploadRoute
           void reply.header('upload-offset', String(now));
           if (now < s.size) return reply.status(204).send(null);
           const out = await ingestEvidence(
-            { db, blobs, config },
+            { db, blobs, media, config },
             {
               stream: createReadStream(partOf(id)),
               truncated: () => false,
               citizenId: citizen.id,
               filename: s.filename,
+              quotaReserved: true,
               log: request.log,
             },
           ).finally(() => close(id));

@@ -257,6 +257,7 @@ describe('slow media analysis', () => {
       return blobs.withLocalFile(sha, fn);
     },
     sweepAbandoned: (ms) => blobs.sweepAbandoned(ms),
+    delete: (sha) => blobs.delete(sha),
   });
 
   it('holds no transaction open while it analyses leftovers, and decides as before', async () => {
@@ -287,7 +288,7 @@ describe('slow media analysis', () => {
     const analysis = runBatchStage(
       pool,
       'analyze',
-      analyzeStage({ blobs: slow(t.deps.blobs, 3000), config }),
+      analyzeStage({ blobs: slow(t.deps.blobs, 3000), media: t.deps.media, config }),
       100,
     ).finally(() => {
       finished = true;

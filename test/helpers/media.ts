@@ -1,4 +1,19 @@
 import sharp from 'sharp';
+import { Media } from '../../src/evidence/media.js';
+import { type MediaTools, resolveMediaTools } from '../../src/evidence/media-tools.js';
+import { loadConfig } from '../../src/platform/config/config.js';
+
+let tools: Promise<MediaTools> | null = null;
+/** The ffmpeg/ffprobe the platform would use here (the host's when installed), found once per test file. */
+export function mediaTools(): Promise<MediaTools> {
+  tools ??= resolveMediaTools('auto');
+  return tools;
+}
+
+/** Evidence decoding as the platform sets it up, with these settings over the defaults. */
+export async function testMedia(env: Record<string, string> = {}): Promise<Media> {
+  return new Media(await mediaTools(), loadConfig(env));
+}
 
 /** A real JPEG photo of the given size (random noise, so each call gives different bytes). */
 export async function makeJpeg(width = 1280, height = 720): Promise<Buffer> {
@@ -84,7 +99,7 @@ export async function makeVideo(opts: {
   const { mkdtemp, readFile, rm } = await import('node:fs/promises');
   const os = await import('node:os');
   const path = await import('node:path');
-  const { FFMPEG } = await import('../../src/evidence/probe.js');
+  const { ffmpeg } = await mediaTools();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'jarima-video-'));
   const format = opts.format ?? 'mp4';
   const out = path.join(dir, `clip.${format}`);
@@ -112,7 +127,7 @@ export async function makeVideo(opts: {
     out,
   ];
   await new Promise<void>((resolve, reject) =>
-    execFile(FFMPEG, args, { timeout: 120_000 }, (err, _o, stderr) =>
+    execFile(ffmpeg, args, { timeout: 120_000 }, (err, _o, stderr) =>
       err ? reject(new Error(`ffmpeg: ${stderr || err.message}`)) : resolve(),
     ),
   );

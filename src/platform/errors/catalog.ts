@@ -73,6 +73,27 @@ export const ERRORS = {
     status: 415,
     message: 'Evidence must be a JPEG or PNG photo or an MP4, MOV or WebM video.',
   },
+  EVIDENCE_UNREADABLE: {
+    status: 422,
+    message: 'The file is not a photo or video that can be read; nothing was stored.',
+  },
+  EVIDENCE_LIMITS_EXCEEDED: {
+    status: 422,
+    message:
+      'The photo or video is larger than evidence may be (pixels, side, length or streams: see details); nothing was stored.',
+  },
+  EVIDENCE_CODEC_UNSUPPORTED: {
+    status: 415,
+    message: 'Videos must be H.264, H.265, VP8, VP9, AV1 or Motion JPEG, with AAC or Opus sound.',
+  },
+  EVIDENCE_QUOTA_EXCEEDED: {
+    status: 429,
+    message: 'You have uploaded as much evidence as allowed in 24 hours; try again later.',
+  },
+  UPLOADS_OPEN_LIMIT: {
+    status: 429,
+    message: 'You have too many unfinished uploads; finish or cancel one first.',
+  },
   EVIDENCE_NOT_FOUND: { status: 422, message: 'An evidence id is unknown or was not uploaded by you.' },
 
   VIOLATION_TYPE_UNKNOWN: { status: 422, message: 'No violation type has this code.' },

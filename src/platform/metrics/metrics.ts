@@ -131,6 +131,16 @@ export class Metrics {
     labelNames: ['part'] as const,
     registers: [this.registry],
   });
+  readonly evidenceReclaimedBytes = new Counter({
+    name: 'jarima_evidence_reclaimed_bytes_total',
+    help: 'Bytes of evidence (and its poster frames) deleted because no report referred to it within EVIDENCE_UNFILED_HOURS',
+    registers: [this.registry],
+  });
+  readonly evidenceReclaimedFiles = new Counter({
+    name: 'jarima_evidence_reclaimed_files_total',
+    help: 'Evidence files deleted because no report referred to them within EVIDENCE_UNFILED_HOURS',
+    registers: [this.registry],
+  });
   readonly dbPoolErrors = new Counter({
     name: 'jarima_db_pool_errors_total',
     help:

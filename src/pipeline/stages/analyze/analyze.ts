@@ -1,5 +1,6 @@
 import { analyzeAndStore, unanalyzedEvidence } from '../../../evidence/analysis.js';
 import type { BlobStore } from '../../../evidence/blob-store.js';
+import type { Media } from '../../../evidence/media.js';
 import { pictureWarnings } from '../../../evidence/quality.js';
 import { distanceMeters } from '../../../geo/distance.js';
 import type { Config } from '../../../platform/config/config.js';
@@ -33,6 +34,8 @@ interface EvidenceFacts {
   sharpness: number | null;
   brightness: number | null;
   phash: string | null;
+  analyzed_at: Date | null;
+  problem: string | null;
 }
 
 const ANALYZE_PARALLEL = 4;
@@ -42,7 +45,7 @@ const ANALYZE_PARALLEL = 4;
  * brightness, perceptual hashes — runs in `prepare`, once per distinct file, stored on the evidence; `decide` only
  * compares: camera time and GPS against the claim, picture quality, near-identical images in other reports.
  */
-export function analyzeStage(deps: { blobs: BlobStore; config: AnalyzeConfig }): ReportStage {
+export function analyzeStage(deps: { blobs: BlobStore; media: Media; config: AnalyzeConfig }): ReportStage {
   const { config } = deps;
   const prepare = async (reports: ReportRow[], db: Queryable) => {
     const todo = await unanalyzedEvidence(
@@ -53,7 +56,7 @@ export function analyzeStage(deps: { blobs: BlobStore; config: AnalyzeConfig }):
     let next = 0;
     await Promise.all(
       Array.from({ length: Math.min(ANALYZE_PARALLEL, todo.length) }, async () => {
-        while (next < todo.length) await analyzeAndStore(db, deps.blobs, todo[next++]!);
+        while (next < todo.length) await analyzeAndStore(db, deps.media, deps.blobs, todo[next++]!);
       }),
     );
   };
@@ -105,7 +108,8 @@ async function withUnanalyzedEvidence(db: Queryable, reportIds: string[]): Promi
 
 async function evidenceFacts(db: Queryable, reportIds: string[]): Promise<EvidenceFacts[]> {
   const { rows } = await db.query<EvidenceFacts>(
-    `select re.report_id, e.id, e.kind, e.width, e.height, e.taken_at, e.gps_lat, e.gps_lon, e.sharpness, e.brightness, e.phash
+    `select re.report_id, e.id, e.kind, e.width, e.height, e.taken_at, e.gps_lat, e.gps_lon, e.sharpness, e.brightness, e.phash,
+            e.analyzed_at, e.problem
        from report_evidence re join evidence e on e.id = re.evidence_id
       where re.report_id = any($1::uuid[]) order by re.report_id, re.position`,
     [reportIds],
@@ -143,11 +147,24 @@ export function compareWithClaim(r: ReportRow, evidence: EvidenceFacts[], config
   return findings;
 }
 
+/**
+ * The picture measures' warnings, and evidence whose picture could not be made at all: a decode killed at its
+ * time or memory limit, or a file the decoder refused after the probe accepted it. The inspector sees the reason.
+ */
 function quality(evidence: EvidenceFacts[]): Finding[] {
-  return evidence.flatMap((e) =>
-    pictureWarnings(e).map(
-      (w): Finding => ({ type: w.type, severity: w.severity, evidenceId: e.id, detail: w.detail }),
-    ),
+  return evidence.flatMap((e): Finding[] =>
+    e.analyzed_at && e.sharpness === null && e.problem
+      ? [
+          {
+            type: 'evidence_unreadable',
+            severity: 'warning',
+            evidenceId: e.id,
+            detail: { reason: e.problem },
+          },
+        ]
+      : pictureWarnings(e).map(
+          (w): Finding => ({ type: w.type, severity: w.severity, evidenceId: e.id, detail: w.detail }),
+        ),
   );
 }
 

@@ -265,6 +265,7 @@ export const staffEn = {
     blurry: 'Blurry',
     dark: 'Dark',
     low_resolution: 'Low resolution',
+    evidence_unreadable: 'Evidence could not be read safely',
   },
   relation: {
     duplicate_of: 'Duplicate of',

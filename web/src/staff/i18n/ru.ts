@@ -265,6 +265,7 @@ export const staffRu: StaffDict = {
     blurry: 'Нечётко',
     dark: 'Темно',
     low_resolution: 'Низкое разрешение',
+    evidence_unreadable: 'Доказательство не удалось безопасно прочитать',
   },
   relation: {
     duplicate_of: 'Повтор сообщения',

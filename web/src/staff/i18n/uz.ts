@@ -265,6 +265,7 @@ export const staffUz: StaffDict = {
     blurry: 'Xira',
     dark: 'Qorongʻi',
     low_resolution: 'Past aniqlik',
+    evidence_unreadable: 'Dalilni xavfsiz o‘qib bo‘lmadi',
   },
   relation: {
     duplicate_of: 'Takrori',

@@ -1,0 +1,59 @@
+import type { Config } from '../platform/config/config.js';
+import { Gate } from './gate.js';
+import type { MediaTools, ToolLimits } from './media-tools.js';
+
+/** What one file may cost to read: refused above these, before anything is decoded. */
+export interface MediaLimits {
+  /** Pixels of a photo (sharp's limitInputPixels as well). */
+  maxPixels: number;
+  /** Pixels of an interlaced PNG, which libvips must decode whole. */
+  maxInterlacedPixels: number;
+  videoMaxSide: number;
+  videoMaxSeconds: number;
+  videoMaxStreams: number;
+  /** An upload waits this long for a decoding slot before leaving the picture to the pipeline. */
+  decodeQueueMs: number;
+  tool: Omit<ToolLimits, 'maxOutputBytes'>;
+}
+
+export type MediaConfig = Pick<
+  Config,
+  | 'EVIDENCE_MAX_PIXELS'
+  | 'EVIDENCE_MAX_INTERLACED_PIXELS'
+  | 'DECODE_CONCURRENCY'
+  | 'DECODE_QUEUE_TIMEOUT_MS'
+  | 'MEDIA_TOOL_CONCURRENCY'
+  | 'MEDIA_TOOL_MEMORY_MB'
+  | 'MEDIA_TOOL_TIMEOUT_SECONDS'
+  | 'VIDEO_MAX_SIDE'
+  | 'VIDEO_MAX_SECONDS'
+  | 'VIDEO_MAX_STREAMS'
+>;
+
+/**
+ * Everything that decodes evidence in this process goes through here: the tools, the limits, and two gates — one for
+ * photos decoded by sharp on libuv's threads, one for ffmpeg/ffprobe children — so a burst of large or hostile files
+ * takes a bounded share of the CPU and memory and ordinary ones wait behind at most their queue.
+ */
+export class Media {
+  readonly images: Gate;
+  readonly videos: Gate;
+  readonly limits: MediaLimits;
+
+  constructor(
+    readonly tools: MediaTools,
+    config: MediaConfig,
+  ) {
+    this.images = new Gate('photo decoding', config.DECODE_CONCURRENCY);
+    this.videos = new Gate('ffmpeg', config.MEDIA_TOOL_CONCURRENCY);
+    this.limits = {
+      maxPixels: config.EVIDENCE_MAX_PIXELS,
+      maxInterlacedPixels: config.EVIDENCE_MAX_INTERLACED_PIXELS,
+      videoMaxSide: config.VIDEO_MAX_SIDE,
+      videoMaxSeconds: config.VIDEO_MAX_SECONDS,
+      videoMaxStreams: config.VIDEO_MAX_STREAMS,
+      decodeQueueMs: config.DECODE_QUEUE_TIMEOUT_MS,
+      tool: { timeoutMs: config.MEDIA_TOOL_TIMEOUT_SECONDS * 1000, memoryMb: config.MEDIA_TOOL_MEMORY_MB },
+    };
+  }
+}
