@@ -302,6 +302,13 @@ export const en = {
     EVIDENCE_TOO_LARGE: 'The file is too large.',
     EVIDENCE_EMPTY: 'The file is empty.',
     EVIDENCE_TYPE_UNSUPPORTED: 'Only photos (JPEG, PNG) and videos (MP4, MOV, WebM) are accepted.',
+    EVIDENCE_UNREADABLE: 'This file is not a photo or video that can be opened.',
+    EVIDENCE_LIMITS_EXCEEDED:
+      'This photo or video is too large (resolution, length or tracks). Record it again at normal settings.',
+    EVIDENCE_CODEC_UNSUPPORTED:
+      "This video format is not accepted. Use your phone's normal camera (H.264 or H.265).",
+    EVIDENCE_QUOTA_EXCEEDED: 'You have uploaded as much as allowed today. Try again later.',
+    UPLOADS_OPEN_LIMIT: 'Too many unfinished uploads. Finish or cancel one first.',
     EVIDENCE_NOT_FOUND: 'The evidence was not found. Upload it again.',
     VIOLATION_TYPE_UNKNOWN: 'Choose the violation from the list.',
     IDEMPOTENCY_KEY_REUSED: 'This report was already sent with different details. Reload the page.',

@@ -300,6 +300,13 @@ export const uz: Dict = {
     EVIDENCE_TOO_LARGE: 'Fayl juda katta.',
     EVIDENCE_EMPTY: 'Fayl boʻsh.',
     EVIDENCE_TYPE_UNSUPPORTED: 'Faqat surat (JPEG, PNG) va video (MP4, MOV, WebM) qabul qilinadi.',
+    EVIDENCE_UNREADABLE: 'Bu faylni surat yoki video sifatida ochib bo‘lmadi.',
+    EVIDENCE_LIMITS_EXCEEDED:
+      'Surat yoki video juda katta (o‘lcham, davomiylik yoki yo‘laklar). Oddiy sozlamalarda qayta yozib oling.',
+    EVIDENCE_CODEC_UNSUPPORTED:
+      'Bu video formati qabul qilinmaydi. Telefonning oddiy kamerasidan foydalaning (H.264 yoki H.265).',
+    EVIDENCE_QUOTA_EXCEEDED: 'Bugun ruxsat etilgan hajmni yuklab bo‘ldingiz. Keyinroq urinib ko‘ring.',
+    UPLOADS_OPEN_LIMIT: 'Tugallanmagan yuklashlar juda ko‘p. Avval birini tugating yoki bekor qiling.',
     EVIDENCE_NOT_FOUND: 'Dalil topilmadi. Uni qayta yuklang.',
     VIOLATION_TYPE_UNKNOWN: 'Qoidabuzarlikni roʻyxatdan tanlang.',
     IDEMPOTENCY_KEY_REUSED: 'Bu xabar boshqa maʼlumotlar bilan allaqachon yuborilgan. Sahifani yangilang.',
