@@ -1,11 +1,13 @@
 /**
  * Writes docs/configuration.md from the config schema, so the reference cannot drift from what `loadConfig`
- * accepts. `npm run docs` runs it; src/platform/config/config-docs.test.ts fails when the committed file is stale.
+ * accepts, and deploy/prometheus/{rules,alertmanager}.yml from config/alerts.json. `npm run docs` runs it;
+ * src/platform/config/config-docs.test.ts and src/ops/alerts/prometheus.test.ts fail when a committed file is stale.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { TSchema } from '@sinclair/typebox';
+import { generatedPrometheusFiles, PROMETHEUS_DIR } from '../src/ops/alerts/prometheus.js';
 import { ConfigSchema } from '../src/platform/config/config.js';
 
 export const CONFIGURATION_DOC = path.resolve(import.meta.dirname, '..', 'docs', 'configuration.md');
@@ -130,4 +132,8 @@ ${sections.join('\n')}`;
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   writeFileSync(CONFIGURATION_DOC, configurationDoc());
   console.log(`wrote ${path.relative(process.cwd(), CONFIGURATION_DOC)}`);
+  for (const [name, text] of Object.entries(generatedPrometheusFiles())) {
+    writeFileSync(path.join(PROMETHEUS_DIR, name), text);
+    console.log(`wrote ${path.relative(process.cwd(), path.join(PROMETHEUS_DIR, name))}`);
+  }
 }

@@ -18,6 +18,7 @@ import type { PasswordLink } from '../staff/staff-admin.schema.js';
 import { bootstrapAdmin } from '../staff/staff-admin.service.js';
 import { closeDeps, createDeps, govWebhookSecretsFor, resolveSecret } from './deps.js';
 import { buildApp } from './http.js';
+import { buildOpsApp } from './ops-http.js';
 import { prepareDatabase } from './setup.js';
 import { startWorkers, type Workers } from './worker.js';
 
@@ -103,11 +104,20 @@ export async function startPlatform(
     if (role !== 'api' && Object.values(pools).some((n) => n > 0))
       workers = await startWorkers(deps, { apiInProcess: role === 'all' });
     if (role === 'worker') {
-      print(`Jarima worker running: ${describePools(workers) || 'no stages'} (pipeline only, no HTTP)`);
+      const running = workers;
+      const ops =
+        config.METRICS_PORT !== undefined ? await buildOpsApp(deps, () => running?.running() ?? false) : null;
+      if (ops) await ops.listen({ host: config.HOST, port: config.METRICS_PORT });
+      const opsAddress = ops?.server.address();
+      const opsPort = typeof opsAddress === 'object' && opsAddress ? opsAddress.port : null;
+      print(
+        `Jarima worker running: ${describePools(workers) || 'no stages'} (pipeline only${opsPort ? `; /healthz, /readyz, /metrics on ${config.HOST}:${opsPort}` : ', no HTTP'})`,
+      );
       print(`  media decoding:       ${describeMediaTools(mediaTools)}`);
       return {
         url: '',
         stop: async () => {
+          await ops?.close();
           await workers?.stop();
           await closeDeps(deps);
           await gov?.stop();

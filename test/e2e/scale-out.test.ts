@@ -29,7 +29,8 @@ describe('jarima api + jarima worker', () => {
     const db = await createTestDatabase();
     const env = { DATABASE_URL: db.url, JARIMA_SECRET: 'k'.repeat(48), JARIMA_DATA_DIR: dataDir };
     const api = spawnJarima(['api'], { ...env, PORT: '0' });
-    const workers = [spawnJarima(['worker'], env), spawnJarima(['worker'], env)];
+    // One worker serves its health and metrics (METRICS_PORT), as a Prometheus scrape or a probe needs.
+    const workers = [spawnJarima(['worker'], { ...env, METRICS_PORT: '0' }), spawnJarima(['worker'], env)];
     procs.push(api, ...workers);
     const url = await running(api);
     expect(api.output()).toMatch(/pipeline workers:\s+none in this process/);
@@ -38,6 +39,13 @@ describe('jarima api + jarima worker', () => {
     expect(ready.status).toBe(200);
     expect((await ready.json()).checks.workers).toEqual({ ok: true, detail: 'disabled in this process' });
     await Promise.all(workers.map((w) => w.waitFor(/Jarima worker running/)));
+    const ops = (await workers[0]!.waitFor(/\/metrics on (\S+:\d+)/))[1];
+    expect(workers[1]!.output()).toMatch(/pipeline only, no HTTP/);
+    const readyz = await fetch(`http://${ops}/readyz`);
+    expect(readyz.status).toBe(200);
+    expect((await readyz.json()).checks.workers).toEqual({ ok: true });
+    expect(await (await fetch(`http://${ops}/metrics`)).text()).toContain('jarima_stage_workers');
+    expect((await fetch(`http://${ops}/v1/violation-types`)).status).toBe(404);
 
     const c = client(url);
     const token = await c.signIn('+998935550011');

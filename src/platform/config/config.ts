@@ -300,6 +300,14 @@ export const ConfigSchema = T.Object({
         'Redis for state shared by several processes (rate-limit counters, cache L2 and bus); unset = per process',
     }),
   ),
+  METRICS_PORT: T.Optional(
+    T.Integer({
+      minimum: 0,
+      maximum: 65535,
+      description:
+        '`jarima worker` only: serve /healthz, /readyz and /metrics on this port (0 = any free one); unset = a worker listens on nothing',
+    }),
+  ),
   METRICS_TOKEN: T.Optional(
     T.String({
       minLength: 16,
