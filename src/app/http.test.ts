@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/helpers/app.js';
+import { bearer, createTestApp, staffToken, type TestApp } from '../../test/helpers/app.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -40,6 +40,24 @@ describe('HTTP basics', () => {
     const page = await t.app.inject({ method: 'GET', url: '/docs/' });
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-security-policy']).not.toBe("default-src 'none'; frame-ancestors 'none'");
+  });
+
+  it('refuses non-finite numbers, non-canonical ids and far dates as VALIDATION_FAILED naming the field', async () => {
+    const id = '01900000-0000-7000-8000-00000000abcd';
+    const headers = bearer(await staffToken(t, 'inspector'));
+    for (const [url, field] of [
+      ['/v1/stats/timeseries?region=1e309', 'region'],
+      ['/v1/stats/timeseries?region=NaN', 'region'],
+      ['/v1/stats/timeseries?district=-Infinity', 'district'],
+      ['/v1/stats/timeseries?to=0001-01-01', 'to'],
+      ['/v1/stats/by-district?from=275760-09-13', 'from'],
+      [`/v1/reports/urn:uuid:${id}`, 'id'],
+      [`/v1/reports/${id.toUpperCase()}`, 'id'],
+    ] as const) {
+      const res = await t.app.inject({ method: 'GET', url, headers });
+      expect(res.statusCode, `${url}: ${res.body}`).toBe(400);
+      expect(res.json(), url).toMatchObject({ code: 'VALIDATION_FAILED', field });
+    }
   });
 
   it('answers an unknown route with ROUTE_NOT_FOUND', async () => {

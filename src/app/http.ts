@@ -27,6 +27,7 @@ import { devRoutesNeedAdmin, runningSimulators } from '../platform/config/config
 import { installErrorHandler } from '../platform/errors/http.js';
 import { installSecurityHeaders } from '../platform/http/security-headers.js';
 import { installShedding, type Load } from '../platform/http/shedding.js';
+import { strictAjv, strictRouteSchema } from '../platform/http/strict-schema.js';
 import { type App, ErrorBody } from '../platform/http/types.js';
 import { refreshReference } from '../reference/reference.cache.js';
 import { REFERENCE_CHANNEL } from '../reference/reference.js';
@@ -68,8 +69,13 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
     logController: new LogController({
       disableRequestLogging: config.LOG_LEVEL !== 'debug' && config.LOG_LEVEL !== 'trace',
     }),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false },
+      onCreate: strictAjv,
+    },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+  // First of all hooks, so it sees every route, the plugins' included (docs/api.md, "Input rules").
+  app.addHook('onRoute', strictRouteSchema);
 
   installErrorHandler(app);
   // Shared $id schemas, at the root so every route plugin's encapsulated context resolves them.

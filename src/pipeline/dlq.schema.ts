@@ -1,4 +1,5 @@
 import { type Static, Type as T } from '@sinclair/typebox';
+import { UUID_PATTERN } from '../platform/formats.js';
 
 /**
  * What the pipeline gave up on: a job that used up its attempts (an outside cause kept failing it), or a report
@@ -20,5 +21,5 @@ export const DeadLetters = T.Object({ items: T.Array(DeadLetter) });
 export type DeadLetters = Static<typeof DeadLetters>;
 
 export const DeadLetterParams = T.Object({
-  id: T.String({ pattern: '^(job:\\d{1,18}|report:[0-9a-fA-F-]{36})$' }),
+  id: T.String({ pattern: `^(job:\\d{1,18}|report:${UUID_PATTERN})$` }),
 });
