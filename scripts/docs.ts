@@ -30,6 +30,7 @@ const GROUPS: [title: string, prefixes: string[]][] = [
   ],
   ['Secrets and production', ['JARIMA_SECRET', 'NODE_ENV', 'JARIMA_ALLOW_SIMULATORS', 'METRICS_']],
   ['Evidence uploads', ['EVIDENCE_', 'DECODE_', 'MEDIA_', 'VIDEO_', 'UPLOADS_']],
+  ['Evidence storage', ['BLOB_STORE', 'S3_']],
   ['Report intake', ['FILING_', 'FUTURE_', 'INTAKE_']],
   ['Automated checks', ['DEDUPE_', 'ANALYZE_', 'PHASH_', 'NEAR_IDENTICAL_']],
   ['Review and forwarding', ['REVIEW_', 'FORWARD_']],

@@ -7,7 +7,7 @@ import { setTimeout } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { maskPhone } from '../auth/phone.js';
-import { type BlobStore, LocalBlobStore } from '../evidence/blob-store.js';
+import { type BlobStore, createBlobStore } from '../evidence/blob-store.js';
 import { Media } from '../evidence/media.js';
 import { type MediaTools, mediaToolsFor } from '../evidence/media-tools.js';
 import { BoundariesCache } from '../geo/boundaries-cache.js';
@@ -236,10 +236,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     arrivals,
     wakeups,
     media: new Media(opts.mediaTools ?? (await mediaToolsFor(config)), config),
-    blobs: new LocalBlobStore(path.join(config.JARIMA_DATA_DIR, 'blobs'), {
-      memoryPerUpload: config.EVIDENCE_MEMORY_PER_UPLOAD_BYTES,
-      memoryBudget: config.EVIDENCE_MEMORY_BUDGET_BYTES,
-    }),
+    blobs: await createBlobStore(config),
     reference,
     boundaries,
     intake: new GroupCommitIntake(

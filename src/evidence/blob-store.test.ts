@@ -1,10 +1,16 @@
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LocalBlobStore } from './blob-store.js';
+import { listKeys, startTestS3 } from '../../test/helpers/s3.js';
+import { ConfigError, loadConfig } from '../platform/config/config.js';
+import { blobStoreContract, type StoreLimits, type StoreUnderTest } from './blob-store.contract.js';
+import { createBlobStore, LocalBlobStore } from './blob-store.js';
+import { S3BlobStore, s3ClientFor } from './s3-blob-store.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -17,7 +23,145 @@ afterEach(async () => {
 const sha = (n: number) => n.toString(16).padStart(64, '0');
 const chunks = (...sizes: number[]) => Readable.from(sizes.map((n, i) => Buffer.alloc(n, 97 + i)));
 
-describe('LocalBlobStore', () => {
+const s3 = await startTestS3();
+let prefixes = 0;
+
+/** Each test a fresh store: a new directory, or a new prefix of the file's bucket. */
+const stores: [string, (limits: StoreLimits) => Promise<StoreUnderTest>][] = [
+  [
+    'LocalBlobStore',
+    async (limits) => {
+      const store = new LocalBlobStore(dir, limits);
+      return {
+        store,
+        heldInMemory: () => store.heldInMemory,
+        stored: async () =>
+          (await readdir(path.join(dir, 'sha256'), { recursive: true, withFileTypes: true }).catch(() => []))
+            .filter((e) => e.isFile())
+            .map((e) => e.name),
+        tempDir: path.join(dir, 'tmp'),
+      };
+    },
+  ],
+  [
+    'S3BlobStore',
+    async (limits) => {
+      const prefix = `${s3.prefix}t${++prefixes}/`;
+      const store = new S3BlobStore({
+        client: s3.client,
+        bucket: s3.bucket,
+        prefix,
+        spoolDir: path.join(dir, 's3-spool'),
+        partSize: 5 * 1024 * 1024,
+        ...limits,
+      });
+      return {
+        store,
+        heldInMemory: () => store.heldInMemory,
+        stored: async () => (await listKeys(s3.client, s3.bucket, prefix)).map((k) => path.posix.basename(k)),
+        tempDir: path.join(dir, 's3-spool'),
+        kept: (name) => name.startsWith('kept-'),
+      };
+    },
+  ],
+];
+
+describe.each(stores)('%s', (_name, open) => {
+  blobStoreContract(open);
+});
+
+describe('S3BlobStore only', () => {
+  it('sends a large upload in parts, under the key of its hash', async () => {
+    const client = s3ClientFor(loadConfig(s3.env));
+    const calls: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        calls.push(context.commandName ?? '');
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const prefix = `${s3.prefix}multipart/`;
+    const store = new S3BlobStore({
+      client,
+      bucket: s3.bucket,
+      prefix,
+      spoolDir: dir,
+      memoryPerUpload: 1024,
+    });
+    const upload = await store.createUpload();
+    const parts = Array.from({ length: 12 }, (_, i) => Buffer.alloc(1024 * 1024, i));
+    await pipeline(Readable.from(parts), upload.stream);
+    const sha = createHash('sha256').update(Buffer.concat(parts)).digest('hex');
+    await upload.commit(sha);
+    expect(store.keyOf(sha)).toBe(`${prefix}sha256/${sha.slice(0, 2)}/${sha.slice(2, 4)}/${sha}`);
+    const head = await client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: store.keyOf(sha) }));
+    expect(head.ContentLength).toBe(12 * 1024 * 1024);
+    // 12 MiB in 8 MiB parts; HeadObject first, for bytes already stored.
+    expect(calls).toEqual([
+      'HeadObjectCommand',
+      'CreateMultipartUploadCommand',
+      'UploadPartCommand',
+      'UploadPartCommand',
+      'CompleteMultipartUploadCommand',
+      'HeadObjectCommand',
+    ]);
+    // The same bytes again: nothing sent.
+    calls.length = 0;
+    const again = await store.createUpload();
+    await pipeline(Readable.from(parts), again.stream);
+    await again.commit(sha);
+    expect(calls).toEqual(['HeadObjectCommand']);
+    // The probe that follows a commit reads the spool file; later reads download.
+    calls.length = 0;
+    const size = async (file: string) => (await readFile(file)).length;
+    expect(await store.withLocalFile(sha, size)).toBe(12 * 1024 * 1024);
+    expect(calls).toEqual([]);
+    expect(await readdir(dir)).toEqual([]);
+    expect(await store.withLocalFile(sha, size)).toBe(12 * 1024 * 1024);
+    expect(calls).toEqual(['GetObjectCommand']);
+    client.destroy();
+  });
+
+  it('is the store BLOB_STORE=s3 chooses, and needs its bucket', async () => {
+    expect(() => loadConfig({ BLOB_STORE: 's3' })).toThrow(ConfigError);
+    expect(() => loadConfig({ BLOB_STORE: 's3' })).toThrow(/S3_BUCKET: required with BLOB_STORE=s3/);
+    expect(() => loadConfig({ ...s3.env, S3_SECRET_ACCESS_KEY: '' })).toThrow(/S3_SECRET_ACCESS_KEY/);
+    const chosen = await createBlobStore(loadConfig({ ...s3.env, JARIMA_DATA_DIR: dir }));
+    expect(chosen).toBeInstanceOf(S3BlobStore);
+    const sha = await chosen.putBuffer(Buffer.from('chosen'));
+    expect(await listKeys(s3.client, s3.bucket, s3.prefix)).toContain(
+      `${s3.prefix}sha256/${sha.slice(0, 2)}/${sha.slice(2, 4)}/${sha}`,
+    );
+    expect(await createBlobStore(loadConfig({ JARIMA_DATA_DIR: dir }))).toBeInstanceOf(LocalBlobStore);
+  });
+
+  it('fails, not hangs, when the store cannot be reached', async () => {
+    const config = loadConfig({ ...s3.env, S3_ENDPOINT: 'http://127.0.0.1:9' });
+    const client = s3ClientFor(config, { maxAttempts: 1 });
+    const store = new S3BlobStore({ client, bucket: s3.bucket, spoolDir: dir });
+    try {
+      const sha = 'a'.repeat(64);
+      await expect(store.has(sha)).rejects.toThrow(/S3 HeadObject/);
+      await expect(store.putBuffer(Buffer.from('x'))).rejects.toThrow(/S3 PutObject/);
+      await expect(store.delete(sha)).rejects.toThrow(Error);
+      const read = store.read(sha);
+      await expect(
+        (async () => {
+          for await (const _ of read);
+        })(),
+      ).rejects.toThrow(/S3 GetObject/);
+      const upload = await store.createUpload();
+      await pipeline(chunks(2000), upload.stream);
+      await expect(upload.commit(sha)).rejects.toThrow(/S3/);
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      client.destroy();
+    }
+  });
+});
+
+describe('LocalBlobStore (memory and files)', () => {
   it('stores by content, and makes its directories again when they are removed from under it', async () => {
     const store = new LocalBlobStore(dir);
     const a = await store.putBuffer(Buffer.from('first'));

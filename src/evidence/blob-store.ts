@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { access, type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type Readable, Writable } from 'node:stream';
+import type { Config } from '../platform/config/config.js';
 
 /** A file being written into the store; committed under its content hash once fully received, else discarded. */
 export interface BlobUpload {
@@ -33,6 +34,28 @@ export interface BlobStore {
   sweepAbandoned(olderThanMs: number): Promise<number>;
   /** Deletes a blob; returns the bytes it held (0 when there was none). */
   delete(sha256Hex: string): Promise<number>;
+}
+
+/**
+ * The blob store BLOB_STORE names: a directory under JARIMA_DATA_DIR, or an S3-compatible bucket. The S3 one is
+ * imported only when chosen: the AWS SDK takes ~300 ms to load, which a process on the local store need not pay.
+ */
+export async function createBlobStore(config: Config): Promise<BlobStore> {
+  const memory = {
+    memoryPerUpload: config.EVIDENCE_MEMORY_PER_UPLOAD_BYTES,
+    memoryBudget: config.EVIDENCE_MEMORY_BUDGET_BYTES,
+  };
+  if (config.BLOB_STORE === 'local')
+    return new LocalBlobStore(path.join(config.JARIMA_DATA_DIR, 'blobs'), memory);
+  if (!config.S3_BUCKET) throw new Error('BLOB_STORE=s3 needs S3_BUCKET');
+  const { S3BlobStore, s3ClientFor } = await import('./s3-blob-store.js');
+  return new S3BlobStore({
+    client: s3ClientFor(config),
+    bucket: config.S3_BUCKET,
+    prefix: config.S3_PREFIX,
+    spoolDir: path.join(config.JARIMA_DATA_DIR, 's3-spool'),
+    ...memory,
+  });
 }
 
 export interface LocalBlobStoreOptions {
@@ -226,9 +249,9 @@ async function syncPath(p: string): Promise<void> {
 
 /**
  * Collects written chunks in memory while the store lets it (`reserve`), and moves them to a file (`openFile`) the
- * first time it does not; later chunks go straight to the file.
+ * first time it does not; later chunks go straight to the file. Shared by the local and the S3 store.
  */
-class SpillingSink extends Writable {
+export class SpillingSink extends Writable {
   private chunks: Buffer[] = [];
   private size = 0;
   private reserved = 0;

@@ -22,6 +22,37 @@ export const ConfigSchema = T.Object({
     minLength: 1,
     description: 'Embedded database, evidence blobs, generated secret',
   }),
+  BLOB_STORE: T.Union([T.Literal('local'), T.Literal('s3')], {
+    default: 'local',
+    description:
+      "Where evidence bytes are kept: 'local' = JARIMA_DATA_DIR/blobs, 's3' = the S3-compatible bucket S3_BUCKET (several machines)",
+  }),
+  S3_BUCKET: T.Optional(
+    T.String({ minLength: 3, description: 'Bucket of the evidence blobs; required with BLOB_STORE=s3' }),
+  ),
+  S3_ENDPOINT: T.Optional(
+    T.String({
+      pattern: '^https?://',
+      description: 'S3 endpoint URL for MinIO and other compatibles; unset = AWS',
+    }),
+  ),
+  S3_REGION: T.String({ default: 'us-east-1', minLength: 1, description: 'S3 region of the bucket' }),
+  S3_FORCE_PATH_STYLE: T.Boolean({
+    default: false,
+    description:
+      'Address the bucket as ENDPOINT/BUCKET/key rather than BUCKET.ENDPOINT/key (MinIO wants true)',
+  }),
+  S3_PREFIX: T.String({
+    default: '',
+    pattern: '^([^/].*/)?$',
+    description: 'Put before every key (e.g. jarima/), so one bucket can hold several deployments',
+  }),
+  S3_ACCESS_KEY_ID: T.Optional(
+    T.String({ minLength: 1, description: 'S3 access key; unset = the AWS SDK’s default credential chain' }),
+  ),
+  S3_SECRET_ACCESS_KEY: T.Optional(
+    T.String({ minLength: 1, description: 'S3 secret key; required with S3_ACCESS_KEY_ID' }),
+  ),
   HOST: T.String({ default: '127.0.0.1', minLength: 1, description: 'Interface the HTTP server listens on' }),
   LISTEN_BACKLOG: Int(
     4096,
@@ -469,10 +500,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ['PAYOUT_PROVIDER_URL', 'PAYOUT_WEBHOOK_SECRET'],
     ['PAYOUT_PROVIDER_API_KEY', 'PAYOUT_PROVIDER_URL'],
     ['PAYOUT_WEBHOOK_SECRET', 'PAYOUT_PROVIDER_URL'],
+    ['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'],
+    ['S3_SECRET_ACCESS_KEY', 'S3_ACCESS_KEY_ID'],
   ];
   for (const [url, needed] of pairs) {
     if (config[url] && !config[needed]) problems.push({ variable: needed, message: `required with ${url}` });
   }
+  if (config.BLOB_STORE === 's3' && !config.S3_BUCKET)
+    problems.push({ variable: 'S3_BUCKET', message: 'required with BLOB_STORE=s3' });
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

@@ -1,0 +1,147 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  CreateBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { afterAll } from 'vitest';
+import { s3ClientFor } from '../../src/evidence/s3-blob-store.js';
+import { loadConfig } from '../../src/platform/config/config.js';
+
+export interface TestS3 {
+  /** The settings that point Jarima at this bucket (for createTestApp or loadConfig). */
+  env: Record<string, string>;
+  client: S3Client;
+  bucket: string;
+  prefix: string;
+}
+
+/**
+ * An S3-compatible server for one test file: s3rver on a free loopback port serving a fresh directory with one
+ * bucket, stopped after the file. With JARIMA_TEST_S3_URL (http://KEY:SECRET@host:9000/bucket) the tests use that
+ * S3 or MinIO instead, each file under a fresh random prefix that is emptied afterwards.
+ */
+export async function startTestS3(): Promise<TestS3> {
+  const external = process.env.JARIMA_TEST_S3_URL;
+  let stop: () => Promise<void>;
+  let env: Record<string, string>;
+  if (external) {
+    const url = new URL(external);
+    const bucket = url.pathname.replace(/^\/|\/$/g, '');
+    if (!bucket) throw new Error('JARIMA_TEST_S3_URL needs the bucket as its path');
+    env = {
+      S3_BUCKET: bucket,
+      S3_ENDPOINT: url.origin,
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_PREFIX: `test-${randomBytes(6).toString('hex')}/`,
+      ...(url.username
+        ? {
+            S3_ACCESS_KEY_ID: decodeURIComponent(url.username),
+            S3_SECRET_ACCESS_KEY: decodeURIComponent(url.password),
+          }
+        : {}),
+    };
+    stop = async () => {};
+  } else {
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'jarima-s3-'));
+    const bucket = `jarima-${randomBytes(4).toString('hex')}`;
+    const server = await runS3rver(directory, bucket);
+    env = {
+      S3_BUCKET: bucket,
+      S3_ENDPOINT: `http://127.0.0.1:${server.port}`,
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_PREFIX: '',
+      // s3rver's own pair: it checks signatures.
+      S3_ACCESS_KEY_ID: 'S3RVER',
+      S3_SECRET_ACCESS_KEY: 'S3RVER',
+    };
+    stop = async () => {
+      await server.stop();
+      await rm(directory, { recursive: true, force: true });
+    };
+  }
+  const config = loadConfig({ BLOB_STORE: 's3', ...env });
+  const client = s3ClientFor(config);
+  const bucket = config.S3_BUCKET!;
+  if (external) {
+    await client.send(new CreateBucketCommand({ Bucket: bucket })).catch((err: unknown) => {
+      const name = (err as { name?: string }).name;
+      if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw err;
+    });
+  }
+  afterAll(async () => {
+    if (external) await emptyPrefix(client, bucket, config.S3_PREFIX);
+    client.destroy();
+    await stop();
+  });
+  return { env: { BLOB_STORE: 's3', ...env }, client, bucket, prefix: config.S3_PREFIX };
+}
+
+/** Every key under `prefix` (what a test file wrote to a shared bucket). */
+export async function listKeys(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
+}
+
+async function emptyPrefix(client: S3Client, bucket: string, prefix: string): Promise<void> {
+  const keys = await listKeys(client, bucket, prefix);
+  for (let i = 0; i < keys.length; i += 1000) {
+    await client.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) },
+      }),
+    );
+  }
+}
+
+/**
+ * s3rver in a process of its own, as a real S3 is: what it buffers does not count in the tests' memory, and its
+ * work does not share their event loop. It prints its port once listening.
+ */
+async function runS3rver(
+  directory: string,
+  bucket: string,
+): Promise<{ port: number; stop(): Promise<void> }> {
+  const main = createRequire(import.meta.url).resolve('s3rver');
+  const script = `
+    const S3rver = require(${JSON.stringify(main)});
+    new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: ${JSON.stringify(directory)},
+      configureBuckets: [{ name: ${JSON.stringify(bucket)}, configs: [] }] })
+      .run().then((a) => console.log(JSON.stringify({ port: a.port })), (e) => { console.error(e); process.exit(1); });`;
+  const child: ChildProcess = spawn(process.execPath, ['-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      const line = /\{"port":\d+\}/.exec(out);
+      if (line) resolve(JSON.parse(line[0]).port);
+    });
+    child.once('exit', (code) => reject(new Error(`s3rver exited with ${code} before listening`)));
+  });
+  return {
+    port,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill();
+      await once(child, 'exit');
+    },
+  };
+}
