@@ -14,10 +14,23 @@ import { accessKey, CALLERS, type Caller, CONDITIONAL_ROUTES, expectedFor, ROUTE
 let t: TestApp;
 let base: string;
 const tokens: Partial<Record<Caller, string>> = {};
-const ids = { report: '', upload: '', evidence: '' };
+const ids = { report: '', upload: '', evidence: '', tus: '' };
+const TUS = { 'tus-resumable': '1.0.0' };
+
+/** A tus upload of the owner's (a fresh one for each DELETE, which ends it). */
+async function ownersTusUpload(): Promise<string> {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/v1/tus',
+    headers: { ...TUS, ...bearer(tokens.owner!), 'upload-length': '1000' },
+  });
+  expect(res.statusCode).toBe(201);
+  return (res.headers.location as string).split('/').pop()!;
+}
 
 beforeAll(async () => {
-  t = await createTestApp();
+  // Each DELETE of a tus upload gets a fresh one: more open uploads than a citizen's default.
+  t = await createTestApp({ UPLOADS_OPEN_PER_CITIZEN: '100' });
   base = await t.app.listen({ host: '127.0.0.1', port: 0 });
   const owner = await citizenWithEvidence(t);
   const res = await submitReport(t, owner.token, reportBody([owner.evidenceId]));
@@ -32,6 +45,7 @@ beforeAll(async () => {
   Object.assign(ids, { report: res.json().id, upload: upload.json().id, evidence: owner.evidenceId });
   tokens.owner = owner.token;
   tokens['other-citizen'] = (await signInCitizen(t)).token;
+  ids.tus = await ownersTusUpload();
   for (const role of ['inspector', 'supervisor', 'admin'] as const) tokens[role] = await staffToken(t, role);
 }, 60_000);
 
@@ -61,6 +75,7 @@ function liveRoutes(app: TestApp['app']): string[] {
 function urlFor(path: string): string {
   return path
     .replace(/^\/v1\/uploads\/:id/, `/v1/uploads/${ids.upload}`)
+    .replace(/^\/v1\/tus\/:id/, `/v1/tus/${ids.tus}`)
     .replace(':evidenceId', ids.evidence)
     .replace(':id', ids.report)
     .replace(/\*$/, 'no-such-page');
@@ -80,7 +95,7 @@ async function throwaway(caller: Caller): Promise<string | undefined> {
 
 async function call(route: string, caller: Caller): Promise<number> {
   const [method, path] = route.split(' ') as [string, string];
-  const url = urlFor(path);
+  const url = route === 'DELETE /v1/tus/:id' ? `/v1/tus/${await ownersTusUpload()}` : urlFor(path);
   const token = SESSION_ENDING.has(route) ? await throwaway(caller) : tokens[caller];
   const headers: Record<string, string> = token ? bearer(token) : {};
   if (STREAMS.has(route)) {
@@ -88,6 +103,22 @@ async function call(route: string, caller: Caller): Promise<number> {
     const res = await fetch(`${base}${url}`, { method, headers, signal: abort.signal });
     abort.abort();
     return res.status;
+  }
+  if (path.startsWith('/v1/tus')) {
+    // Speaking tus, so only who asks decides the answer (an empty chunk at offset 0 is a valid PATCH).
+    Object.assign(
+      headers,
+      TUS,
+      method === 'PATCH' ? { 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' } : {},
+    );
+    return (
+      await t.app.inject({
+        method: method as 'GET',
+        url,
+        headers,
+        ...(method === 'PATCH' ? { payload: Buffer.alloc(0) } : {}),
+      })
+    ).statusCode;
   }
   if (method === 'PATCH' && path.startsWith('/v1/uploads/')) {
     // A chunk that passes the upload's own checks, so only who asks decides the answer.

@@ -80,6 +80,13 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'POST /v1/uploads': CITIZEN,
   'GET /v1/uploads/:id': ['citizen-owner'],
   'PATCH /v1/uploads/:id': ['citizen-owner'],
+  // tus 1.0 (src/evidence/tus.routes.ts): discovery is open; HEAD (where an upload stands) is GET's twin.
+  'OPTIONS /v1/tus': 'anonymous',
+  'OPTIONS /v1/tus/:id': 'anonymous',
+  'POST /v1/tus': CITIZEN,
+  'GET /v1/tus/:id': ['citizen-owner'],
+  'PATCH /v1/tus/:id': ['citizen-owner'],
+  'DELETE /v1/tus/:id': ['citizen-owner'],
   'POST /v1/reports': CITIZEN,
   'GET /v1/reports/:id': ['citizen-owner', ...STAFF],
   'GET /v1/reports/:id/events': ['citizen-owner', ...STAFF],

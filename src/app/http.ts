@@ -12,6 +12,7 @@ import { sessionRoutes } from '../auth/sessions.routes.js';
 import { staffSignInRoutes } from '../auth/staff-sign-in.routes.js';
 import { evidenceRoutes } from '../evidence/evidence.routes.js';
 import { resumableUploadRoutes } from '../evidence/resumable.routes.js';
+import { tusRoutes } from '../evidence/tus.routes.js';
 import { webhookRoutes } from '../fines/webhook.routes.js';
 import { emailOutboxRoutes } from '../integrations/email/outbox.routes.js';
 import { payoutWebhookSecrets } from '../integrations/payments/config.js';
@@ -146,6 +147,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
   const evidence = { db: deps.pool, blobs: deps.blobs, media: deps.media, config };
   await app.register(evidenceRoutes, evidence);
   await app.register(resumableUploadRoutes, evidence);
+  await app.register(tusRoutes, { ...evidence, redis: deps.redis });
   await app.register(reportRoutes, {
     db: deps.pool,
     cache: deps.cache,

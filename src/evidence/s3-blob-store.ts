@@ -366,7 +366,18 @@ export function s3ClientFor(
   >,
   overrides: Partial<S3ClientConfig> = {},
 ): S3Client {
-  return new S3Client({
+  return new S3Client(s3ClientConfigFor(config, overrides));
+}
+
+/** The client settings of s3ClientFor, for a library that makes its own client (@tus/s3-store). */
+export function s3ClientConfigFor(
+  config: Pick<
+    Config,
+    'S3_ENDPOINT' | 'S3_REGION' | 'S3_FORCE_PATH_STYLE' | 'S3_ACCESS_KEY_ID' | 'S3_SECRET_ACCESS_KEY'
+  >,
+  overrides: Partial<S3ClientConfig> = {},
+): S3ClientConfig {
+  return {
     region: config.S3_REGION,
     forcePathStyle: config.S3_FORCE_PATH_STYLE,
     ...(config.S3_ENDPOINT ? { endpoint: config.S3_ENDPOINT } : {}),
@@ -388,5 +399,5 @@ export function s3ClientFor(
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     ...overrides,
-  });
+  };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -305,6 +306,51 @@ describe.skipIf(!run)('the web app in Chromium: a citizen and the public', () =>
     await expect(page.locator('.totals').textContent()).resolves.toMatch(/[1-9]/);
     await shot('rewards');
   });
+
+  it('continues an upload after a page reload instead of sending the file again (tus)', async () => {
+    // A photo of ~10 MB (noise does not compress): two 5 MiB chunks and a little more.
+    const raw = randomBytes(2400 * 1800 * 3);
+    const big = path.join(stack.dataDir, 'big-photo.jpg');
+    await writeFile(
+      big,
+      await sharp(raw, { raw: { width: 2400, height: 1800, channels: 3 } })
+        .jpeg({ quality: 100 })
+        .toBuffer(),
+    );
+    await page.getByRole('link', { name: 'File a report' }).first().click();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 20,
+      downloadThroughput: -1,
+      uploadThroughput: 4 * 1024 * 1024,
+    });
+    const firstChunk = page.waitForResponse(
+      (r) => r.request().method() === 'PATCH' && r.url().includes('/v1/tus/') && r.status() === 204,
+      { timeout: 30_000 },
+    );
+    await page.getByTestId('evidence-input').setInputFiles(big);
+    const upload = new URL((await firstChunk).url()).pathname;
+    // The tab is reloaded mid-upload; the citizen picks the same file again.
+    await page.reload();
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/v1/tus')) asked.push(`${r.method()} ${new URL(r.url()).pathname}`);
+    });
+    await page.getByTestId('evidence-input').setInputFiles(big);
+    await page.getByTestId('upload-done').waitFor({ timeout: 60_000 });
+    // It asked where the upload stood and sent only the rest: no second upload was created.
+    expect(asked).toContain(`HEAD ${upload}`);
+    expect(asked.filter((r) => r.startsWith('POST'))).toEqual([]);
+    expect(asked.filter((r) => r === `PATCH ${upload}`).length).toBeLessThanOrEqual(2);
+  }, 120_000);
 
   it('draws the public statistics on the real boundaries: all 14 regions', async () => {
     await page.getByRole('link', { name: 'Statistics' }).click();

@@ -1,120 +1,103 @@
-import type { Static } from '@sinclair/typebox';
-import type { UploadState as UploadStateSchema } from '../../../src/evidence/evidence.schema.js';
-import { ApiError, api, authHeader, citizenRefresher, sessionRefused } from '../api/client';
+import { type DetailedError, Upload } from 'tus-js-client';
+import { ApiError, authHeader, citizenRefresher, sessionRefused } from '../api/client';
 import type { Evidence } from '../api/types';
 
-/** Bytes per request: on a mobile connection a drop loses at most this much. */
-const CHUNK = 1024 * 1024;
+/**
+ * Bytes per request: on a mobile connection a drop loses at most this much. 5 MiB, S3's smallest multipart part,
+ * so with the object store every chunk but the last is one part (smaller ones are buffered as extra objects).
+ */
+const CHUNK = 5 * 1024 * 1024;
 /** Waits between attempts after a dropped connection, then it gives up (the citizen can press upload again). */
 const RETRY_MS = [1000, 2000, 4000, 8000, 15000, 30000];
 
-type UploadState = Static<typeof UploadStateSchema>;
-
 /**
- * Uploads one evidence file resumably (POST /v1/uploads, then PATCH chunks at the offset the server confirms) with
- * progress — XMLHttpRequest, since fetch() cannot report upload progress. When the connection drops, it asks the
- * server where the upload stands (GET /v1/uploads/{id}) and continues from there instead of sending the file again.
- * The same bytes always get the same evidence id, so even starting over is safe.
+ * Uploads one evidence file over the tus protocol (POST /v1/tus, then PATCH chunks; tus-js-client), with progress.
+ * A dropped connection is retried from the offset the server confirms (HEAD); the upload's address is kept in
+ * localStorage under the file's fingerprint (name, type, size, modification time), so after a page reload the same
+ * file chosen again continues where it stopped. The PATCH that completes the file answers with the evidence — the
+ * same bytes always get the same evidence id, so even starting over is safe.
  */
-export async function uploadEvidence(
+export function uploadEvidence(
   file: File,
   onProgress: (fraction: number) => void,
   signal: AbortSignal,
 ): Promise<Evidence> {
-  const state = await api<UploadState>('/v1/uploads', {
-    body: { size: file.size, filename: file.name.slice(0, 255) },
-    signal,
-  });
-  let offset = 0;
-  let failures = 0;
-  for (;;) {
-    const end = Math.min(file.size, offset + CHUNK);
-    // A long upload outlives an access token: each chunk leaves with a fresh one.
-    await citizenRefresher.ensureFresh();
-    const used = authHeader().authorization?.replace(/^Bearer /, '') ?? '';
-    try {
-      const answer = await sendChunk(state.id, offset, file.slice(offset, end), signal, (loaded) =>
-        onProgress((offset + loaded) / file.size),
-      );
-      failures = 0;
-      if (answer.evidence) {
+  return new Promise((resolve, reject) => {
+    let used = '';
+    const upload = new Upload(file, {
+      endpoint: '/v1/tus',
+      chunkSize: CHUNK,
+      retryDelays: RETRY_MS,
+      metadata: { filename: file.name.slice(0, 255), filetype: file.type },
+      storeFingerprintForResuming: true,
+      removeFingerprintOnSuccess: true,
+      // A long upload outlives an access token: each request leaves with a fresh one.
+      async onBeforeRequest(req) {
+        await citizenRefresher.ensureFresh();
+        used = authHeader().authorization ?? '';
+        req.setHeader('authorization', used);
+        req.setHeader('accept', 'application/json');
+      },
+      onShouldRetry(err, _attempt) {
+        const e = toApiError(err);
+        if (e.code === 'TOKEN_EXPIRED') {
+          void citizenRefresher.refreshAfterExpiry(used.replace(/^Bearer /, ''));
+          return true;
+        }
+        // Only a dropped connection, a server restarting or a busy lock is worth another try; a refusal is final.
+        return e.status === 0 || e.status >= 500 || e.status === 409 || e.status === 423;
+      },
+      onProgress: (sent, total) => onProgress(total ? sent / total : 0),
+      onSuccess({ lastResponse }) {
         onProgress(1);
-        return answer.evidence;
-      }
-      offset = answer.offset;
-    } catch (err) {
-      const e = err as ApiError;
-      if (e.code === 'ABORTED') throw e;
-      if (e.code === 'TOKEN_EXPIRED' && (await citizenRefresher.refreshAfterExpiry(used))) continue;
-      if (e.code === 'UPLOAD_OFFSET_MISMATCH' && typeof e.details?.offset === 'number') {
-        offset = e.details.offset;
-        continue;
-      }
-      // Only a dropped connection (or a server restarting) is worth resuming; a refusal is final.
-      if (e.status !== 0 && e.status < 500) throw e;
-      const wait = RETRY_MS[failures++];
-      if (wait === undefined) throw e;
-      await sleep(wait, signal);
-      offset = (await api<UploadState>(`/v1/uploads/${state.id}`, { signal })).offset;
-    }
-  }
-}
-
-function sendChunk(
-  id: string,
-  offset: number,
-  chunk: Blob,
-  signal: AbortSignal,
-  onLoaded: (bytes: number) => void,
-): Promise<{ offset: number; evidence?: Evidence }> {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('PATCH', `/v1/uploads/${id}`);
-    for (const [k, v] of Object.entries(authHeader())) xhr.setRequestHeader(k, v);
-    xhr.setRequestHeader('accept', 'application/json');
-    xhr.setRequestHeader('content-type', 'application/offset+octet-stream');
-    xhr.setRequestHeader('upload-offset', String(offset));
-    xhr.responseType = 'json';
-    xhr.upload.onprogress = (e) => onLoaded(e.loaded);
-    xhr.onload = () => {
-      const body = xhr.response as
-        | (Evidence & { code?: string; message?: string; field?: string; details?: { offset?: number } })
-        | null;
-      if (xhr.status === 204) {
-        resolve({ offset: Number(xhr.getResponseHeader('upload-offset') ?? offset + chunk.size) });
-        return;
-      }
-      if (xhr.status === 200 || xhr.status === 201) {
-        resolve({ offset: offset + chunk.size, evidence: body as Evidence });
-        return;
-      }
-      const err = new ApiError(
-        xhr.status,
-        body?.code ?? `HTTP_${xhr.status}`,
-        body?.message ?? xhr.statusText,
-        body?.field,
-      );
-      err.details = body?.details;
-      sessionRefused(err);
-      reject(err);
-    };
-    xhr.onerror = () => reject(new ApiError(0, 'NETWORK', 'upload interrupted'));
-    xhr.onabort = () => reject(new ApiError(0, 'ABORTED', 'aborted'));
-    signal.addEventListener('abort', () => xhr.abort(), { once: true });
-    xhr.send(chunk);
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
+        try {
+          resolve(JSON.parse(lastResponse.getBody()) as Evidence);
+        } catch {
+          reject(new ApiError(lastResponse.getStatus(), 'unknown', 'The upload ended without its evidence.'));
+        }
+      },
+      onError(err) {
+        const e = toApiError(err as DetailedError);
+        sessionRefused(e);
+        reject(e);
+      },
+    });
     signal.addEventListener(
       'abort',
       () => {
-        clearTimeout(t);
+        void upload.abort();
         reject(new ApiError(0, 'ABORTED', 'aborted'));
       },
       { once: true },
     );
+    upload
+      .findPreviousUploads()
+      .then((previous) => {
+        // The newest earlier attempt at this very file, if any: continue it instead of sending everything again.
+        const last = previous.sort((a, b) => b.creationTime.localeCompare(a.creationTime))[0];
+        if (last) upload.resumeFromPreviousUpload(last);
+      })
+      .catch(() => {})
+      .finally(() => {
+        if (!signal.aborted) upload.start();
+      });
   });
+}
+
+/** A tus-js-client error as the API's: our JSON error body when the server sent one, else a dropped connection. */
+function toApiError(err: DetailedError): ApiError {
+  const res = err.originalResponse;
+  if (!res) return new ApiError(0, 'NETWORK', 'upload interrupted');
+  let body: { code?: string; message?: string; field?: string; details?: Record<string, unknown> } = {};
+  try {
+    body = JSON.parse(res.getBody());
+  } catch {}
+  const e = new ApiError(
+    res.getStatus(),
+    body.code ?? `HTTP_${res.getStatus()}`,
+    body.message ?? err.message,
+    body.field,
+  );
+  e.details = body.details;
+  return e;
 }
