@@ -26,10 +26,13 @@ import { PayoutSimulator } from '../integrations/payments/simulator.js';
 import { HttpSmsGateway } from '../integrations/sms/http-adapter.js';
 import type { SmsGateway } from '../integrations/sms/port.js';
 import { SmsSimulator } from '../integrations/sms/simulator.js';
+import { type AlertRoutesOptions, alertsNow } from '../ops/alerts/alerts.routes.js';
+import type { AlertsNow } from '../ops/alerts/alerts.schema.js';
 import { AlertManager } from '../ops/alerts/manager.js';
 import { loadAlertRules } from '../ops/alerts/rules.js';
 import { createAlertSinks } from '../ops/alerts/sinks.js';
 import { CapacityRecorder } from '../ops/capacity-recorder.js';
+import { ClusterMetrics, EvaluatorLease } from '../ops/cluster-metrics.js';
 import { OpsSampler } from '../ops/sampler.js';
 import { SamplerHealth } from '../ops/sampler-health.js';
 import { DemandForecaster } from '../pipeline/demand.js';
@@ -96,7 +99,13 @@ export interface Deps {
   /** Queue sampling and the last hour per minute for the operator dashboard (started by `jarima start`). */
   ops: OpsSampler;
   /** The alert rules over this process's metrics (ALERTS_ENABLED), started by `jarima start`/`api`. */
-  alerts: { manager: AlertManager; evaluationIntervalMs: number } | null;
+  alerts: {
+    manager: AlertManager;
+    evaluationIntervalMs: number;
+    shared: AlertRoutesOptions['shared'];
+  } | null;
+  /** With REDIS_URL: this process's metrics shared with the cluster's alert evaluator (started by startPlatform). */
+  cluster: ClusterMetrics | null;
 }
 
 export interface DepsOptions {
@@ -195,8 +204,15 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
   });
   instrument(metrics, { pool, cache, govRegistry, payouts });
   const email = emailOutbox ?? new SmtpEmailSender({ url: config.SMTP_URL!, from: config.MAIL_FROM });
+  // With Redis every process's metrics are shared (started by startPlatform, in every role), and the alert rules
+  // judge them all from one elected process.
+  const cluster = redis
+    ? new ClusterMetrics(redis, config.REDIS_PREFIX, metrics.registry, CLUSTER_METRICS_MS, undefined, (err) =>
+        log.warn({ err }, 'could not share this process’s metrics'),
+      )
+    : null;
   const alerts = config.ALERTS_ENABLED
-    ? await alertManager(config, { metrics, logger: log, email, pool })
+    ? await alertManager(config, { metrics, logger: log, email, pool, redis, cluster })
     : null;
   // The dashboard's sampler and capacity recording share the minute and one account of what failed.
   const health = new SamplerHealth({ metrics, logger: log });
@@ -216,6 +232,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     config,
     logger: log,
     alerts,
+    cluster,
     ops,
     forecaster: new DemandForecaster({ pool, logger: log }),
     pool,
@@ -297,6 +314,9 @@ function instrument(
   });
 }
 
+/** How often each process shares its metrics with the cluster (the rules' default evaluation interval). */
+const CLUSTER_METRICS_MS = 15_000;
+
 const BREAKER_VALUE = { closed: 0, 'half-open': 0.5, open: 1 } as const;
 
 /** Where the package is installed: a relative ALERT_RULES_FILE is read from here, wherever the process runs. */
@@ -305,27 +325,56 @@ const INSTALL_DIR = fileURLToPath(new URL('../../', import.meta.url));
 /** The alert rules file, loaded and checked now: a broken file stops the start naming the rule and field. */
 async function alertManager(
   config: Config,
-  parts: { metrics: Metrics; logger: Logger; email: EmailSender; pool: Pool },
-): Promise<{ manager: AlertManager; evaluationIntervalMs: number }> {
+  parts: {
+    metrics: Metrics;
+    logger: Logger;
+    email: EmailSender;
+    pool: Pool;
+    redis: Redis | null;
+    cluster: ClusterMetrics | null;
+  },
+): Promise<{ manager: AlertManager; evaluationIntervalMs: number; shared: AlertRoutesOptions['shared'] }> {
   const file = path.isAbsolute(config.ALERT_RULES_FILE)
     ? config.ALERT_RULES_FILE
     : path.join(INSTALL_DIR, config.ALERT_RULES_FILE);
   const rules = await loadAlertRules(file);
-  const manager = new AlertManager({
-    registry: parts.metrics.registry,
+  const { redis } = parts;
+  const ttlMs = 3 * rules.evaluationIntervalMs;
+  const lease = redis && new EvaluatorLease(redis, config.REDIS_PREFIX, ttlMs);
+  const sharedKey = `${config.REDIS_PREFIX}ops:alerts-now`;
+  const manager: AlertManager = new AlertManager({
+    registry: parts.cluster?.registry() ?? parts.metrics.registry,
+    ...(lease
+      ? {
+          leader: () => lease.held(),
+          // What GET /v1/ops/alerts answers on every API process: the evaluator's view.
+          evaluated: async () => {
+            await redis.set(sharedKey, JSON.stringify(alertsNow(manager)), 'PX', ttlMs).catch(() => {});
+          },
+        }
+      : {}),
     rules: rules.rules,
     sinks: createAlertSinks(rules.sinks, { logger: parts.logger, email: parts.email }),
     logger: parts.logger,
     pool: parts.pool,
     repeatIntervalMs: rules.repeatIntervalMs,
   });
-  return { manager, evaluationIntervalMs: rules.evaluationIntervalMs };
+  const shared = redis
+    ? {
+        read: async () => {
+          const raw = await redis.get(sharedKey);
+          return raw ? (JSON.parse(raw) as AlertsNow) : null;
+        },
+      }
+    : null;
+  return { manager, evaluationIntervalMs: rules.evaluationIntervalMs, shared };
 }
 
 export async function closeDeps(deps: Deps): Promise<void> {
   deps.forecaster.stop();
   await deps.ops.stop();
   await deps.alerts?.manager.stop();
+  await deps.cluster?.stop();
   await deps.listener.stop();
   await deps.intake.drain();
   await deps.govRegistry.close();

@@ -184,7 +184,12 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
     keys: deps.keys,
     streams: new CitizenStreams(deps.listener),
   });
-  if (deps.alerts) await app.register(alertRoutes, { manager: deps.alerts.manager, db: deps.pool });
+  if (deps.alerts)
+    await app.register(alertRoutes, {
+      manager: deps.alerts.manager,
+      db: deps.pool,
+      shared: deps.alerts.shared,
+    });
   await app.register(overviewRoutes, { sampler: deps.ops });
   await app.register(rewardRoutes, { db: deps.pool, keys: deps.keys });
   const publicStats = { db: deps.pool, cache: deps.cache, config };

@@ -99,6 +99,8 @@ export async function startPlatform(
       ...(gov ? { govSimulator: { url: gov.url, apiKey: gov.apiKey } } : {}),
     });
     deps.ops.start({ wholePath: role === 'all', pointMs: config.OPS_POINT_SECONDS * 1000 });
+    // Workers' metrics too: the cluster's alert evaluator judges every process (with REDIS_URL).
+    deps.cluster?.start();
     deps.forecaster.start();
     const pools = parseWorkerPools(config.JARIMA_WORKERS);
     if (role !== 'api' && Object.values(pools).some((n) => n > 0))

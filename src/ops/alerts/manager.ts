@@ -20,6 +20,13 @@ export interface AlertManagerOptions {
   clock?: () => number;
   /** A still-firing alert is notified again after this long; 0 = never. Default 4 h. */
   repeatIntervalMs?: number;
+  /**
+   * Whether this process evaluates at this tick (one process of a cluster does: EvaluatorLease); default always.
+   * A process that is not the evaluator forgets its instances, so it starts afresh if it becomes one again.
+   */
+  leader?: () => Promise<boolean>;
+  /** Called after each evaluation this process made (to share its view with the other processes). */
+  evaluated?: () => Promise<void>;
 }
 
 /** An alert instance: one rule and one label set of its expression's value. */
@@ -60,7 +67,8 @@ interface Instance {
  * pending instance whose condition stops holding goes back to inactive without a word. Sinks hear of an instance
  * when it starts firing, when it resolves, and every `repeatIntervalMs` while it keeps firing — never on every tick.
  *
- * Each process evaluates its own registry: run it in one process per deployment (or label alerts by instance).
+ * With REDIS_URL the registry is the cluster's (ClusterMetrics: every process's series, labelled `instance`) and one
+ * process evaluates (`leader`: EvaluatorLease); without it, each process its own registry.
  */
 export class AlertManager {
   private readonly rules: AlertRule[];
@@ -70,6 +78,8 @@ export class AlertManager {
   private readonly clock: () => number;
   private readonly repeatIntervalMs: number;
   private readonly registry: MetricsRegistry;
+  private readonly leader: (() => Promise<boolean>) | null;
+  private readonly evaluated: (() => Promise<void>) | null;
   private readonly store: SampleStore;
   /** Per rule: its pending and firing instances by label key. */
   private readonly instances = new Map<AlertRule, Map<string, Instance>>();
@@ -87,6 +97,8 @@ export class AlertManager {
     this.pool = opts.pool;
     this.clock = opts.clock ?? Date.now;
     this.repeatIntervalMs = opts.repeatIntervalMs ?? 4 * 3_600_000;
+    this.leader = opts.leader ?? null;
+    this.evaluated = opts.evaluated ?? null;
     const instant = new Set<string>();
     const windows = new Map<string, number>();
     for (const rule of this.rules) {
@@ -107,7 +119,12 @@ export class AlertManager {
   start(intervalMs: number): void {
     if (this.timer) return;
     const tick = () => {
-      this.ticking = this.evaluate()
+      this.ticking = this.lead()
+        .then(async (leading) => {
+          if (!leading) return;
+          await this.evaluate();
+          await this.evaluated?.();
+        })
         .catch((err: unknown) => this.logger.error({ err: toError(err) }, 'alert evaluation failed'))
         .finally(() => {
           this.ticking = null;
@@ -115,6 +132,14 @@ export class AlertManager {
         });
     };
     this.timer = setTimeout(tick, intervalMs).unref();
+  }
+
+  /** Whether this process evaluates now; when not, what it knew of the instances is dropped (another judges). */
+  private async lead(): Promise<boolean> {
+    if (!this.leader || (await this.leader())) return true;
+    for (const byKey of this.instances.values()) byKey.clear();
+    this.lastValues.clear();
+    return false;
   }
 
   /** Stops the schedule and waits for the tick in progress and the notices already on their way. */
