@@ -32,7 +32,7 @@ import { AlertManager } from '../ops/alerts/manager.js';
 import { loadAlertRules } from '../ops/alerts/rules.js';
 import { createAlertSinks } from '../ops/alerts/sinks.js';
 import { CapacityRecorder } from '../ops/capacity-recorder.js';
-import { ClusterMetrics, EvaluatorLease } from '../ops/cluster-metrics.js';
+import { ClusterMetrics, ClusterSeries, EvaluatorLease } from '../ops/cluster-metrics.js';
 import { OpsSampler } from '../ops/sampler.js';
 import { SamplerHealth } from '../ops/sampler-health.js';
 import { DemandForecaster } from '../pipeline/demand.js';
@@ -227,6 +227,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     }),
     health,
     minuteListeners: [new CapacityRecorder({ pool, metrics, health })],
+    shared: redis ? new ClusterSeries(redis, config.REDIS_PREFIX) : null,
   });
   return {
     config,

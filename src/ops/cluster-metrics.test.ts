@@ -6,7 +6,8 @@ import { testRedisUrl } from '../../test/helpers/redis.js';
 import { AlertManager } from './alerts/manager.js';
 import { parseAlertRules } from './alerts/rules.js';
 import type { AlertEvent, AlertSink } from './alerts/sinks.js';
-import { ClusterMetrics, EvaluatorLease } from './cluster-metrics.js';
+import { ClusterMetrics, ClusterSeries, EvaluatorLease, mergePoints } from './cluster-metrics.js';
+import type { OpsPoint } from './overview.schema.js';
 
 const redisUrl = await testRedisUrl();
 
@@ -98,5 +99,81 @@ describe.skipIf(!redisUrl)('alerts across processes', () => {
     const notices = hosts.flatMap((h) => h.sink.events);
     expect(notices).toHaveLength(1);
     expect(notices[0]).toMatchObject({ rule: 'DeepQueues', state: 'firing', value: 7 });
+  });
+});
+
+const point = (over: Partial<OpsPoint> & { rps?: number }): OpsPoint => ({
+  at: '2026-12-07T10:00:00.000Z',
+  submissions: 50,
+  http: { requests: over.rps ?? 100, errors: 1, p50Ms: 5, p95Ms: 20, p99Ms: 40 },
+  stages: {
+    validate: {
+      depth: 7,
+      oldestAgeSeconds: 2,
+      workers: 1,
+      desiredWorkers: 2,
+      batching: false,
+      completed: 10,
+    },
+  },
+  cacheHitRate: { status: 0.9 },
+  breakers: { gov_registry: 0 },
+  eventLoopLagP99Ms: 3,
+  cpuSeconds: 30,
+  rssBytes: 200,
+  ...over,
+});
+
+describe('the cluster’s minutes', () => {
+  it('sum what each process counts, take once what they read from the database, keep the worst latency', () => {
+    const merged = mergePoints([
+      { process: 'host-a:1:x', point: point({}) },
+      {
+        process: 'host-a:2:y',
+        point: point({
+          rps: 300,
+          http: { requests: 300, errors: 4, p50Ms: 9, p95Ms: 90, p99Ms: 400 },
+          cpuSeconds: 31,
+        }),
+      },
+      {
+        process: 'host-b:1:z',
+        point: point({ cacheHitRate: { status: 0.5 }, breakers: { gov_registry: 1 } }),
+      },
+    ]);
+    expect(merged.http).toEqual({ requests: 500, errors: 6, p50Ms: 9, p95Ms: 90, p99Ms: 400 });
+    expect(merged.submissions).toBe(50);
+    expect(merged.stages.validate).toEqual({
+      depth: 7,
+      oldestAgeSeconds: 2,
+      workers: 3,
+      desiredWorkers: 6,
+      batching: false,
+      completed: 30,
+    });
+    expect(merged.cacheHitRate.status).toBeCloseTo(0.7667, 3);
+    expect(merged.breakers.gov_registry).toBe(1);
+    // Two processes on host-a read one machine's CPU: it counts once beside host-b's.
+    expect(merged.cpuSeconds).toBe(61);
+    expect(merged.rssBytes).toBe(600);
+  });
+
+  it.skipIf(!redisUrl)('merge each minute of every process through Redis', async () => {
+    const redis = new Redis(redisUrl!);
+    const prefix = `cs${randomBytes(4).toString('hex')}:`;
+    try {
+      const a = new ClusterSeries(redis, prefix, 'host-a:1:x');
+      const b = new ClusterSeries(redis, prefix, 'host-b:1:y');
+      await a.push(point({ at: '2026-12-07T10:00:00.000Z' }));
+      await b.push(point({ at: '2026-12-07T10:00:00.250Z' }));
+      await a.push(point({ at: '2026-12-07T10:01:00.000Z' }));
+      const series = await a.series();
+      expect(series.map((p) => [p.at, p.http.requests])).toEqual([
+        ['2026-12-07T10:00:00.000Z', 200],
+        ['2026-12-07T10:01:00.000Z', 100],
+      ]);
+    } finally {
+      redis.disconnect();
+    }
   });
 });

@@ -16,7 +16,7 @@ export async function overviewRoutes(app: App, { sampler }: OverviewRoutesOption
       schema: {
         tags: ['ops'],
         summary:
-          'Golden signals of this process: now (counts since start) and the last hour per minute; queues are all processes’',
+          'Golden signals: now (this process, counts since start) and the last hour per minute (with REDIS_URL every process’s, merged); queues are all processes’',
         security: [{ bearer: [] }],
         response: { 200: OpsOverview, ...errorResponses(401, 403) },
       },

@@ -5,6 +5,7 @@ import type { Queryable } from '../platform/db/pool.js';
 import type { Metrics } from '../platform/metrics/metrics.js';
 import { bucketQuantile, upperBoundOf } from '../platform/metrics/quantile.js';
 import { deadLetterReportCount, deadlineBreachCounts } from '../review/deadlines.repository.js';
+import type { ClusterSeries } from './cluster-metrics.js';
 import { machineCpuSeconds } from './cpu.js';
 import type { OpsOverview, OpsPoint, OpsStagePoint } from './overview.schema.js';
 import type { SamplerHealth } from './sampler-health.js';
@@ -37,6 +38,8 @@ export interface OpsSamplerOptions {
   breakers: () => Record<string, number>;
   health: SamplerHealth;
   minuteListeners?: MinuteListener[];
+  /** With REDIS_URL: where every process's minutes meet, so the overview's series is the cluster's. */
+  shared?: Pick<ClusterSeries, 'push' | 'series'> | null;
 }
 
 /** Counts since start at one moment; a point is the difference of two. */
@@ -144,6 +147,8 @@ export class OpsSampler {
       const p = await this.point(totals, prev);
       this.series.push(p);
       if (this.series.length > MINUTES_KEPT) this.series.shift();
+      // Not sharing it (Redis away) leaves this process's own minutes, which the overview then shows.
+      await this.opts.shared?.push(p).catch(() => {});
       return p;
     });
     const run = { wholePath: this.wholePath, everyMs: this.pointMs };
@@ -154,7 +159,9 @@ export class OpsSampler {
   /** The signals now (since start for counts), the last hour per minute, and whether the readings keep up. */
   async overview(): Promise<OpsOverview> {
     const now = await this.point(await this.totals(Date.now()), ZERO);
-    return { now, series: [...this.series], sampling: this.opts.health.state() };
+    // The cluster's minutes when shared (this process's own if Redis does not answer).
+    const series = (await this.opts.shared?.series().catch(() => null)) ?? [...this.series];
+    return { now, series, sampling: this.opts.health.state() };
   }
 
   private async totals(at: number): Promise<Totals> {
