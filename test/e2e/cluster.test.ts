@@ -1,13 +1,13 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../helpers/db.js';
+import { startHaproxy } from '../helpers/haproxy.js';
 import { makeJpeg } from '../helpers/media.js';
 import { type JarimaProcess, running, spawnJarima } from '../helpers/process.js';
 import { testRedisUrl } from '../helpers/redis.js';
@@ -42,14 +42,6 @@ afterAll(async () => {
 
 const N = 12;
 const FULL_CHAIN = ['submitted', 'validated', 'deduplicated', 'enriched', 'analyzed'];
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 async function dataDir(name: string): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `jarima-cluster-${name}-`));
@@ -135,32 +127,13 @@ describe.skipIf(!redisUrl || !haproxy)('two API and two worker hosts behind HAPr
         return { p, url: await running(p) };
       }),
     );
-    const port = await freePort();
-    const cfg = path.join(await dataDir('haproxy'), 'haproxy.cfg');
-    await writeFile(
-      cfg,
-      [
-        'defaults',
-        '  mode http',
-        '  timeout connect 2s',
-        '  timeout client 60s',
-        '  timeout server 60s',
-        '  option redispatch',
-        '  retries 2',
-        'frontend jarima',
-        `  bind 127.0.0.1:${port}`,
-        '  default_backend api',
-        'backend api',
-        '  balance roundrobin',
-        '  option httpchk GET /readyz',
-        '  default-server inter 500ms fall 1 rise 1',
-        ...apis.map((a, i) => `  server api-${i + 1} ${new URL(a.url).host} check`),
-        '',
-      ].join('\n'),
+    const started = await startHaproxy(
+      await dataDir('haproxy'),
+      apis.map((a) => new URL(a.url).host),
+      { check: true },
     );
-    proxy = spawn('haproxy', ['-db', '-f', cfg], { stdio: 'ignore' });
-    const base = `http://127.0.0.1:${port}`;
-    await waitFor('the proxy', async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok === true);
+    proxy = started.proc;
+    const base = started.url;
 
     const workers = await Promise.all(
       ['worker-1', 'worker-2'].map(async (name) => {
