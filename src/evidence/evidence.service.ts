@@ -54,11 +54,11 @@ export async function ingestEvidence(
   let sniffed: Sniffed | null = null;
   // Read beside the upload, not before it: the bytes still allowed today, enforced from the first chunk after the
   // answer is in.
-  let known: Quota | null = null;
+  let quotaRead: Quota | null = null;
   const quota = input.quotaReserved
     ? null
     : dailyQuota(deps.db, input.citizenId, deps.config.EVIDENCE_DAILY_BYTES_PER_CITIZEN).then((q) => {
-        known = q;
+        quotaRead = q;
         return q;
       });
   quota?.catch(() => {});
@@ -74,7 +74,7 @@ export async function ingestEvidence(
       }
       hash.update(chunk);
       bytes += chunk.length;
-      const q: Quota | null = known;
+      const q: Quota | null = quotaRead;
       if (q && bytes > q.left) return done(quotaError(q.retryAfterSeconds));
       done(null, chunk);
     },
@@ -127,6 +127,10 @@ export async function ingestEvidence(
     const committed = upload.commit(hex);
     committed.catch(() => {});
     const known = await findEvidenceBySha(deps.db, digest);
+    if (known && !known.readable) {
+      await committed;
+      throw unreadable(null);
+    }
     const analysis = known
       ? null
       : await analyzePicture(media, content, { deadlineMs: media.limits.decodeQueueMs }).catch(
