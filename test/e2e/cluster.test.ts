@@ -5,6 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { Upload } from 'tus-js-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../helpers/db.js';
 import { startHaproxy } from '../helpers/haproxy.js';
@@ -17,7 +19,8 @@ import { demoAccounts, staffLogin } from '../web/browser.js';
 /**
  * The scale-out shape on real parts: two `jarima api` and two `jarima worker` processes, each with a data
  * directory of its own, sharing only PostgreSQL, Redis and an S3-compatible bucket, behind Debian's HAProxy. One API
- * process is killed (SIGKILL) while uploads stream through it, and the client finishes them through the other; one
+ * process is killed (SIGKILL) in the middle of a tus upload and of multipart uploads streaming through it, and the
+ * clients finish them through the other; one
  * worker is killed in the middle of the pipeline. Every report reaches review exactly once per step, is approved
  * through the proxy, and is forwarded to the registry simulator once.
  */
@@ -167,17 +170,50 @@ describe.skipIf(!redisUrl || !haproxy)('two API and two worker hosts behind HAPr
     });
     const token = ((await verified.json()) as { token: string }).token;
 
-    // Uploads streaming through both API processes when api-1 is killed: those on it break off, and the client
-    // sends them again through the proxy, which now has only api-2.
+    // A tus upload (tus-js-client, as the web app sends one) of a ~10 MB photo in 5 MiB chunks, and multipart uploads
+    // streaming through both API processes, when api-1 is killed after the tus upload's first chunk: the tus client
+    // asks the proxy (now only api-2) where its upload stands and finishes it there; the broken-off multipart uploads
+    // are sent again.
     const photos = await Promise.all(Array.from({ length: N }, () => makeJpeg(1280, 720)));
+    const big = await sharp(randomBytes(2400 * 1800 * 3), { raw: { width: 2400, height: 1800, channels: 3 } })
+      .jpeg({ quality: 100 })
+      .toBuffer();
+    // More than one chunk: the kill after the first falls in the middle of the upload.
+    expect(big.length).toBeGreaterThan(5 * 1024 * 1024);
     let go!: () => void;
     const gate = new Promise<void>((r) => (go = r));
     const inFlight = photos.slice(0, 4).map((p) => slowUpload(base, token, p, gate).catch(() => 0));
-    await new Promise((r) => setTimeout(r, 500));
-    await apis[0]!.p.stop('SIGKILL');
-    go();
+    let retried = 0;
+    const tusEvidence = new Promise<{ id: string; bytes: number }>((resolve, reject) => {
+      let chunks = 0;
+      const upload = new Upload(big, {
+        endpoint: `${base}/v1/tus`,
+        chunkSize: 5 * 1024 * 1024,
+        retryDelays: [200, 500, 1000, 2000, 4000],
+        headers: { authorization: `Bearer ${token}` },
+        metadata: { filename: 'big.jpg', filetype: 'image/jpeg' },
+        onChunkComplete: () => {
+          if (++chunks === 1) {
+            void apis[0]!.p.stop('SIGKILL').then(() => go());
+          }
+        },
+        onShouldRetry: () => {
+          retried++;
+          return true;
+        },
+        onSuccess: ({ lastResponse }) => resolve(JSON.parse(lastResponse.getBody())),
+        onError: reject,
+      });
+      upload.start();
+    });
+    const viaTus = await tusEvidence;
+    expect(viaTus.bytes).toBe(big.length);
+    expect(apis[0]!.p.child.exitCode !== null || apis[0]!.p.child.signalCode !== null).toBe(true);
     const first = await Promise.all(inFlight);
-    expect(first.filter((s) => s !== 201).length, `first attempts: ${first}`).toBeGreaterThan(0);
+    expect(
+      first.filter((s) => s !== 201).length,
+      `first attempts: ${first}; tus retries ${retried}`,
+    ).toBeGreaterThan(0);
     const evidence: string[] = [];
     for (const photo of photos) {
       let r = await upload(base, token, photo);
