@@ -81,6 +81,8 @@ describe('payment provider callbacks', () => {
       return p.status === 'settled' ? p : null;
     });
     expect(settled.reference).toMatch(/^PAY-/);
+    // The provider counts its callback once our answer is back, which can be after the row says settled.
+    await until('the provider to count its callback', async () => server.stats().callbacks === 1);
     expect(server.stats()).toMatchObject({ paid: 1, callbacks: 1 });
     const metrics = await t.app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/jarima_circuit_breaker_open\{system="payments"\} 0/);
