@@ -44,7 +44,7 @@ export async function analyzeMedia(
 /**
  * A 320 px thumbnail, sharpness (variance of the Laplacian — blur flattens edges), brightness (mean luma) and a
  * perceptual hash (dHash) of an encoded picture (a photo, or a video's poster frame), decoded in its turn
- * (media.images: DECODE_CONCURRENCY at once). With `deadlineMs`, gives up with a GateTimeout when no slot frees in
+ * (media.images: DECODE_CONCURRENCY at once; a large photo in media.large, one at a time). With `deadlineMs`, gives up with a GateTimeout when no slot frees in
  * time.
  */
 export async function analyzePicture(
@@ -52,7 +52,10 @@ export async function analyzePicture(
   source: Buffer,
   opts: { deadlineMs?: number } = {},
 ): Promise<PictureAnalysis> {
-  return media.images.run(() => pictureOf(media, source), opts);
+  // The header says which queue: large photos wait in their own, one at a time (media.large).
+  const meta = await sharp(source, { limitInputPixels: false }).metadata();
+  const gate = media.isLarge(meta.width ?? null, meta.height ?? null) ? media.large : media.images;
+  return gate.run(() => pictureOf(media, source), opts);
 }
 
 async function pictureOf(media: Media, source: Buffer): Promise<PictureAnalysis> {

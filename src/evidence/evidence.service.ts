@@ -131,15 +131,18 @@ export async function ingestEvidence(
       await committed;
       throw unreadable(null);
     }
-    const analysis = known
-      ? null
-      : await analyzePicture(media, content, { deadlineMs: media.limits.decodeQueueMs }).catch(
-          (err: unknown) => {
-            if (!(err instanceof GateTimeout)) return analysisProblem(err);
-            deferred = true;
-            return null;
-          },
-        );
+    // A large photo is the pipeline's to measure: decoding it here would hold this request and others' behind it.
+    if (!known && media.isLarge(facts.width, facts.height)) deferred = true;
+    const analysis =
+      known || deferred
+        ? null
+        : await analyzePicture(media, content, { deadlineMs: media.limits.decodeQueueMs }).catch(
+            (err: unknown) => {
+              if (!(err instanceof GateTimeout)) return analysisProblem(err);
+              deferred = true;
+              return null;
+            },
+          );
     await committed;
     row = await recordUpload(deps.db, { ...record, facts, analysis });
   } else {
@@ -168,7 +171,13 @@ export async function ingestEvidence(
   // so the pipeline's analyze stage only compares; it analyses whatever is left undone (videos, a photo that waited
   // too long for a decoding slot) — here, a large photo that went to a file, or bytes recorded earlier but never
   // analysed (a crash in between). Measured: 5.3–6.2 ms of CPU per 640×480 photo (bench/README.md, "analyze").
-  if (row.readable && !row.analyzed_at && row.kind === 'photo' && !deferred) {
+  if (
+    row.readable &&
+    !row.analyzed_at &&
+    row.kind === 'photo' &&
+    !deferred &&
+    !media.isLarge(row.width, row.height)
+  ) {
     const analysis = await analyzeAndStore(
       deps.db,
       media,

@@ -32,7 +32,11 @@ describe('hostile evidence is refused from its headers, before any decoding', ()
   let t: TestApp;
   let token: string;
   beforeAll(async () => {
-    t = await createTestApp({ EVIDENCE_MAX_INTERLACED_PIXELS: '100000', VIDEO_MAX_STREAMS: '4' });
+    t = await createTestApp({
+      EVIDENCE_MAX_INTERLACED_PIXELS: '100000',
+      VIDEO_MAX_STREAMS: '4',
+      DECODE_LARGE_PIXELS: '1000000',
+    });
     token = (await signInCitizen(t)).token;
   });
 
@@ -82,6 +86,33 @@ describe('hostile evidence is refused from its headers, before any decoding', ()
       expect(res.json()).toMatchObject({ code, field: 'file', ...(limit ? { details: { limit } } : {}) });
       await keptNothing(t, content);
     }
+  });
+
+  it('leaves a large photo to the pipeline: the upload answers without decoding it', async () => {
+    const decode = vi.spyOn(t.deps.media.images, 'run');
+    const large = vi.spyOn(t.deps.media.large, 'run');
+    const res = await uploadEvidence(t, token, await makeScene(1600, 900));
+    expect(res.statusCode).toBe(201);
+    expect(res.json().media).toMatchObject({ readable: true, width: 1600, height: 900 });
+    expect(decode).not.toHaveBeenCalled();
+    expect(large).not.toHaveBeenCalled();
+    const { rows } = await t.deps.pool.query('select analyzed_at from evidence where id = $1', [
+      res.json().id,
+    ]);
+    expect(rows[0].analyzed_at).toBeNull();
+    // The analyze stage measures it, in the gate of its own.
+    const { analyzeAndStore } = await import('./analysis.js');
+    const analysis = await analyzeAndStore(t.deps.pool, t.deps.media, t.deps.blobs, {
+      id: res.json().id,
+      sha256: res.json().sha256,
+      kind: 'photo',
+      duration_ms: null,
+    });
+    expect(analysis?.sharpness).toBeGreaterThan(0);
+    expect(large).toHaveBeenCalledTimes(1);
+    expect(decode).not.toHaveBeenCalled();
+    decode.mockRestore();
+    large.mockRestore();
   });
 
   it('decodes the same bytes once, however often they are uploaded', async () => {

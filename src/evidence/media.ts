@@ -13,6 +13,8 @@ export interface MediaLimits {
   videoMaxStreams: number;
   /** An upload waits this long for a decoding slot before leaving the picture to the pipeline. */
   decodeQueueMs: number;
+  /** A photo over this many pixels is large: decoded only by the pipeline, in `large`. */
+  largePixels: number;
   tool: Omit<ToolLimits, 'maxOutputBytes'>;
 }
 
@@ -21,6 +23,7 @@ export type MediaConfig = Pick<
   | 'EVIDENCE_MAX_PIXELS'
   | 'EVIDENCE_MAX_INTERLACED_PIXELS'
   | 'DECODE_CONCURRENCY'
+  | 'DECODE_LARGE_PIXELS'
   | 'DECODE_QUEUE_TIMEOUT_MS'
   | 'MEDIA_TOOL_CONCURRENCY'
   | 'MEDIA_TOOL_MEMORY_MB'
@@ -37,6 +40,11 @@ export type MediaConfig = Pick<
  */
 export class Media {
   readonly images: Gate;
+  /**
+   * Large photos (over DECODE_LARGE_PIXELS) one at a time, apart from `images`: a burst of legal 49-megapixel photos
+   * took both of its slots and made ordinary uploads wait their 5 s deadline (bench/README.md, `hostile`).
+   */
+  readonly large: Gate;
   readonly videos: Gate;
   readonly limits: MediaLimits;
 
@@ -45,6 +53,7 @@ export class Media {
     config: MediaConfig,
   ) {
     this.images = new Gate('photo decoding', config.DECODE_CONCURRENCY);
+    this.large = new Gate('large photo decoding', 1);
     this.videos = new Gate('ffmpeg', config.MEDIA_TOOL_CONCURRENCY);
     this.limits = {
       maxPixels: config.EVIDENCE_MAX_PIXELS,
@@ -53,7 +62,13 @@ export class Media {
       videoMaxSeconds: config.VIDEO_MAX_SECONDS,
       videoMaxStreams: config.VIDEO_MAX_STREAMS,
       decodeQueueMs: config.DECODE_QUEUE_TIMEOUT_MS,
+      largePixels: config.DECODE_LARGE_PIXELS,
       tool: { timeoutMs: config.MEDIA_TOOL_TIMEOUT_SECONDS * 1000, memoryMb: config.MEDIA_TOOL_MEMORY_MB },
     };
+  }
+
+  /** Whether a picture of these dimensions is large (measured by the pipeline, in `large`). */
+  isLarge(width: number | null, height: number | null): boolean {
+    return (width ?? 0) * (height ?? 0) > this.limits.largePixels;
   }
 }

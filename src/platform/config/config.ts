@@ -105,6 +105,12 @@ export const ConfigSchema = T.Object({
     'Largest interlaced PNG accepted, in pixels: one must be decoded whole in memory, so a large one is refused',
   ),
   DECODE_CONCURRENCY: Int(2, 1, 64, 'Photos decoded at once per process; the rest wait their turn'),
+  DECODE_LARGE_PIXELS: Int(
+    16_000_000,
+    1_000_000,
+    268_402_689,
+    'A photo over this many pixels is measured by the pipeline, one at a time per process, never in the upload request',
+  ),
   DECODE_QUEUE_TIMEOUT_MS: Int(
     5000,
     0,
