@@ -1,6 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { type Config, ConfigError } from '../platform/config/config.js';
@@ -120,10 +121,12 @@ export interface ToolLimits {
 }
 
 const PRLIMIT = onPath('prlimit', process.env);
+/** The tools' niceness (0 is the server's, 19 the lowest priority). */
+const TOOL_NICENESS = 10;
 
 /**
  * Runs ffmpeg or ffprobe over untrusted input with an address-space limit (util-linux prlimit, or the shell's
- * ulimit where prlimit is missing), a wall-clock limit and a cap on its output. Never throws for what the tool does
+ * ulimit where prlimit is missing), a wall-clock limit, a cap on its output and a lower CPU priority. Never throws for what the tool does
  * with its input: a kill, a limit or a non-zero exit is an outcome.
  */
 export function runTool(binary: string, args: string[], limits: ToolLimits): Promise<ToolOutcome> {
@@ -133,6 +136,13 @@ export function runTool(binary: string, args: string[], limits: ToolLimits): Pro
     : ['/bin/sh', ['-c', 'ulimit -v "$0" && exec "$@"', String(bytes / 1024), binary, ...args]];
   return new Promise((resolve) => {
     const child: ChildProcess = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Below the server in CPU priority: a burst of probes and decodes yields the cores to the requests that wait
+    // on them (prlimit and sh exec the tool, which keeps the niceness).
+    if (child.pid) {
+      try {
+        os.setPriority(child.pid, TOOL_NICENESS);
+      } catch {}
+    }
     const out: Buffer[] = [];
     let outBytes = 0;
     let stderr = '';
