@@ -293,7 +293,7 @@ function print(
 }
 
 /** From the event rows: 202 (submitted) → awaiting review (analyzed), and the mean time spent before each stage's event. */
-async function latencies(pool: Pool, offset: number, count: number, inline: boolean): Promise<Stats> {
+export async function latencies(pool: Pool, offset: number, count: number, inline: boolean): Promise<Stats> {
   const { rows } = await pool.query<{
     total: number;
     fromupload: number;
@@ -345,7 +345,7 @@ async function latencies(pool: Pool, offset: number, count: number, inline: bool
   };
 }
 
-async function waitAllDone(pool: Pool, expected: number): Promise<void> {
+export async function waitAllDone(pool: Pool, expected: number): Promise<void> {
   for (let i = 0; i < 6000; i++) {
     const { rows } = await pool.query<{ n: number }>(
       'select count(*)::int as n from reports where status <> all($1::text[])',
@@ -358,7 +358,7 @@ async function waitAllDone(pool: Pool, expected: number): Promise<void> {
 }
 
 /** Distinct photos (random shapes), made before the measured phases. */
-async function makePhotos(count: number): Promise<Buffer[]> {
+export async function makePhotos(count: number): Promise<Buffer[]> {
   const r = () => Math.floor(Math.random() * 255);
   const photos: Buffer[] = [];
   for (let i = 0; i < count; i++) {

@@ -2,10 +2,12 @@ import path from 'node:path';
 import { analyzeBench } from './analyze.js';
 import { autoscaleBench } from './autoscale.js';
 import { forwardBench } from './forward.js';
+import { hostileBench } from './hostile.js';
 import { intakeBench } from './intake.js';
 import { CLASSES, DEFAULT_MIX, parseMix } from './lib/mixed-requests.js';
 import { mixedBench } from './mixed.js';
 import { pipelineBench } from './pipeline.js';
+import { SHAPES, type Shape, scaleBench } from './scale.js';
 import { webBench } from './web.js';
 
 const USAGE = `usage: npm run bench -- <benchmark> [options]
@@ -52,6 +54,20 @@ const USAGE = `usage: npm run bench -- <benchmark> [options]
       a real day's arrival curve compressed into minutes with a spike, run with the autoscaler and with fixed pools
       sized for the mean: queue-age p95 per stage, idle worker share, 202 → review p95; the forecaster on a held-out
       day; \`jarima capacity\`'s ceiling against a measured burst and a ramp of steady rates (the highest kept up with).
+
+  hostile [--seconds 30] [--rate 4] [--reads 20] [--bombs 4] [--settle 120] [--kinds png-bomb,big-jpeg,...]
+          [--submit-limit 30]      (keep the per-citizen upload limit; lifted by default)
+      ordinary photo uploads and status reads, alone and then while --bombs citizens per kind upload hostile
+      media in a loop (PNG and JPEG decompression bombs, a legal 49 MP photo, a 16000² video frame, 200 streams,
+      3 h of video, an unsupported codec, random bytes after ftyp): RSS of the server and its ffmpeg/ffprobe
+      children every 100 ms, upload p95 against idle, each kind's answers and slowest answer, and where the
+      reports filed with accepted bombs ended after the pipeline (within --settle seconds).
+
+  scale [--rate 20] [--seconds 30] [--warmup 5] [--shapes one-local,one-s3,cluster-s3]
+      the pipeline's arrivals (upload a photo, file a report) through HAProxy to one \`jarima start\` on the local
+      directory, the same on an S3-compatible store (s3rver), and two \`jarima api\` + two \`jarima worker\` with
+      their own data directories sharing PostgreSQL, Redis and the store: throughput, 202 → review, CPU per report
+      by part and the object store's share — the cost of statelessness on one machine.
 
   web [--runs 5]
       each main page of the web app in headless Chromium, cold: first paint, time until usable, bytes transferred,
@@ -111,6 +127,25 @@ if (name === 'intake') {
       import.meta.dirname,
       '..',
       option(args, 'replay', 'bench/data/nyc-collisions-2022-01.csv'),
+    ),
+  });
+} else if (name === 'hostile') {
+  await hostileBench({
+    seconds: Number(option(args, 'seconds', '30')),
+    rate: Number(option(args, 'rate', '4')),
+    reads: Number(option(args, 'reads', '20')),
+    bombs: Number(option(args, 'bombs', '4')),
+    settle: Number(option(args, 'settle', '120')),
+    kinds: args.includes('--kinds') ? option(args, 'kinds', '').split(',').filter(Boolean) : null,
+    submitLimit: args.includes('--submit-limit') ? Number(option(args, 'submit-limit', '30')) : null,
+  });
+} else if (name === 'scale') {
+  await scaleBench({
+    rate: Number(option(args, 'rate', '20')),
+    seconds: Number(option(args, 'seconds', '30')),
+    warmup: Number(option(args, 'warmup', '5')),
+    shapes: (option(args, 'shapes', SHAPES.join(',')).split(',') as Shape[]).filter((s) =>
+      SHAPES.includes(s),
     ),
   });
 } else if (name === 'web') {
