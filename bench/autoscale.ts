@@ -15,7 +15,7 @@ import { createPool, type Pool } from '../src/platform/db/pool.js';
 import { newId } from '../src/platform/ids.js';
 import { deriveKeys } from '../src/platform/security/keys.js';
 import { dailyCurve, daySegments, poissonSchedule, seededRandom } from './lib/arrivals.js';
-import { clientPool, openSchedule, quantile, send, table } from './lib/open-loop.js';
+import { clientPool, evidenceUpload, openSchedule, quantile, send, table } from './lib/open-loop.js';
 import { startServer, stopServer } from './lib/server.js';
 import { seedCitizens } from './lib/volume.js';
 
@@ -247,22 +247,7 @@ async function seedCitizensAndPhotos(
       const r = () => Math.floor(Math.random() * 255);
       const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1280" height="720"><rect width="1280" height="720" fill="rgb(${r()},${r()},${r()})"/><circle cx="${r() * 4}" cy="${r() * 2}" r="${80 + r() / 2}" fill="rgb(${r()},${r()},${r()})"/><rect x="${r() * 2}" y="${r()}" width="${120 + r()}" height="${80 + r()}" fill="rgb(${r()},${r()},${r()})"/></svg>`;
       const photo = await sharp(Buffer.from(svg)).jpeg({ quality: 80 }).toBuffer();
-      const boundary = `----jarima${i}`;
-      const res = await send(http, {
-        method: 'POST',
-        path: '/v1/evidence',
-        headers: {
-          'content-type': `multipart/form-data; boundary=${boundary}`,
-          authorization: `Bearer ${c.token}`,
-        },
-        body: Buffer.concat([
-          Buffer.from(
-            `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="p${i}.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
-          ),
-          photo,
-          Buffer.from(`\r\n--${boundary}--\r\n`),
-        ]),
-      });
+      const res = await send(http, evidenceUpload(c.token, photo, `p${i}.jpg`));
       if (res.status !== 201) throw new Error(`upload: ${res.status} ${res.text}`);
       c.photos.push((JSON.parse(res.text) as { id: string }).id);
     }

@@ -21,7 +21,15 @@ import {
 } from '../test/helpers/bombs.js';
 import { makeJpeg } from '../test/helpers/media.js';
 import { type ProcessGroup, treeCpuSeconds } from './lib/cpu.js';
-import { clientPool, type OpenLoopResult, openLoop, quantile, send, table } from './lib/open-loop.js';
+import {
+  clientPool,
+  evidenceUpload,
+  type OpenLoopResult,
+  openLoop,
+  quantile,
+  send,
+  table,
+} from './lib/open-loop.js';
 import { startServer, stopServer } from './lib/server.js';
 import { seedCitizens } from './lib/volume.js';
 
@@ -357,23 +365,7 @@ async function upload(
   filename: string,
   mime: string,
 ): Promise<{ status: number; text: string }> {
-  const boundary = `----jarima${randomBytes(8).toString('hex')}`;
-  return send(http, {
-    method: 'POST',
-    path: '/v1/evidence',
-    headers: {
-      'content-type': `multipart/form-data; boundary=${boundary}`,
-      authorization: `Bearer ${token}`,
-    },
-    body: Buffer.concat([
-      Buffer.from(
-        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\n` +
-          `Content-Type: ${mime}\r\n\r\n`,
-      ),
-      file,
-      Buffer.from(`\r\n--${boundary}--\r\n`),
-    ]),
-  });
+  return send(http, evidenceUpload(token, file, filename, mime));
 }
 
 /** A report naming the evidence, with a plate and place of its own so dedupe never merges two of them. */

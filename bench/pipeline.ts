@@ -10,7 +10,7 @@ import { createPool, type Pool } from '../src/platform/db/pool.js';
 import { deriveKeys } from '../src/platform/security/keys.js';
 import { PIPELINE_WAITING } from '../src/reports/status.js';
 import { cpuPerUnit, type ProcessGroup, treeCpuSeconds } from './lib/cpu.js';
-import { clientPool, type OpenLoopResult, openLoop, send, table } from './lib/open-loop.js';
+import { clientPool, evidenceUpload, type OpenLoopResult, openLoop, send, table } from './lib/open-loop.js';
 import { startServer, startWorkerProcess, stopServer } from './lib/server.js';
 import { seedCitizens } from './lib/volume.js';
 
@@ -100,23 +100,7 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<void> {
       'load generator': { match: (pid) => pid === process.pid, ownOnly: true },
     };
     const upload = async (i: number) => {
-      const boundary = `----jarima${i}`;
-      const res = await send(http, {
-        method: 'POST',
-        path: '/v1/evidence',
-        headers: {
-          'content-type': `multipart/form-data; boundary=${boundary}`,
-          authorization: `Bearer ${tokenOf(i)}`,
-        },
-        body: Buffer.concat([
-          Buffer.from(
-            `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="p${i}.jpg"\r\n` +
-              'Content-Type: image/jpeg\r\n\r\n',
-          ),
-          photos[i]!,
-          Buffer.from(`\r\n--${boundary}--\r\n`),
-        ]),
-      });
+      const res = await send(http, evidenceUpload(tokenOf(i), photos[i]!, `p${i}.jpg`));
       return { ...res, id: res.status === 201 ? (JSON.parse(res.text) as { id: string }).id : null };
     };
     const submit = (i: number, evidenceId: string) =>

@@ -11,7 +11,7 @@ import { deriveKeys } from '../src/platform/security/keys.js';
 import { startHaproxy } from '../test/helpers/haproxy.js';
 import { runS3rver } from '../test/helpers/s3-server.js';
 import { cpuPerUnit, type ProcessGroup, treeCpuSeconds } from './lib/cpu.js';
-import { clientPool, openLoop, send, table } from './lib/open-loop.js';
+import { clientPool, evidenceUpload, openLoop, send, table } from './lib/open-loop.js';
 import { startServer, startWorkerProcess, stopServer } from './lib/server.js';
 import { seedCitizens } from './lib/volume.js';
 import { latencies, makePhotos, waitAllDone } from './pipeline.js';
@@ -140,22 +140,7 @@ async function runShape(
     const act = async () => {
       const i = arrivals++;
       const token = citizens[i % citizens.length]!.token;
-      const boundary = `----jarima${i}`;
-      const up = await send(http, {
-        method: 'POST',
-        path: '/v1/evidence',
-        headers: {
-          'content-type': `multipart/form-data; boundary=${boundary}`,
-          authorization: `Bearer ${token}`,
-        },
-        body: Buffer.concat([
-          Buffer.from(
-            `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="p${i}.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
-          ),
-          photos[i]!,
-          Buffer.from(`\r\n--${boundary}--\r\n`),
-        ]),
-      });
+      const up = await send(http, evidenceUpload(token, photos[i]!, `p${i}.jpg`));
       if (up.status !== 201) return up;
       return send(http, {
         method: 'POST',

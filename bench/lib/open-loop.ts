@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
 
 export interface OpenLoopResult {
@@ -19,6 +20,32 @@ export interface RequestSpec {
   path: string;
   headers: Record<string, string>;
   body?: string | Buffer;
+}
+
+/** `POST /v1/evidence` with one file as multipart/form-data (field `file`), as the app sends an upload. */
+export function evidenceUpload(
+  token: string,
+  file: Buffer,
+  filename: string,
+  mime = 'image/jpeg',
+): RequestSpec {
+  const boundary = `----jarima${randomBytes(8).toString('hex')}`;
+  return {
+    method: 'POST',
+    path: '/v1/evidence',
+    headers: {
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      authorization: `Bearer ${token}`,
+    },
+    body: Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\n` +
+          `Content-Type: ${mime}\r\n\r\n`,
+      ),
+      file,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]),
+  };
 }
 
 /**
