@@ -50,11 +50,12 @@ export async function analyzeMedia(
 export async function analyzePicture(
   media: Media,
   source: Buffer,
-  opts: { deadlineMs?: number } = {},
+  opts: { deadlineMs?: number; size?: { width: number | null; height: number | null } } = {},
 ): Promise<PictureAnalysis> {
-  // The header says which queue: large photos wait in their own, one at a time (media.large).
-  const meta = await sharp(source, { limitInputPixels: false }).metadata();
-  const gate = media.isLarge(meta.width ?? null, meta.height ?? null) ? media.large : media.images;
+  // The size says which queue: large photos wait in their own, one at a time (media.large). A caller that probed
+  // the photo already gives it; otherwise the header is read.
+  const size = opts.size ?? (await sharp(source, { limitInputPixels: false }).metadata());
+  const gate = media.isLarge(size.width ?? null, size.height ?? null) ? media.large : media.images;
   return gate.run(() => pictureOf(media, source), opts);
 }
 

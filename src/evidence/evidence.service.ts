@@ -136,7 +136,7 @@ export async function ingestEvidence(
     const analysis =
       known || deferred
         ? null
-        : await analyzePicture(media, content, { deadlineMs: media.limits.decodeQueueMs }).catch(
+        : await analyzePicture(media, content, { deadlineMs: media.limits.decodeQueueMs, size: facts }).catch(
             (err: unknown) => {
               if (!(err instanceof GateTimeout)) return analysisProblem(err);
               deferred = true;
