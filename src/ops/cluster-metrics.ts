@@ -245,7 +245,8 @@ export function mergePoints(points: ProcessPoint[]): OpsPoint {
     cpuByHost.set(host, Math.max(cpuByHost.get(host) ?? 0, point.cpuSeconds));
   }
   return {
-    at: first.at,
+    // The earliest process's moment: the order processes come back in is the order they last wrote.
+    at: all.reduce((at, p) => (p.at < at ? p.at : at), first.at),
     submissions: max((p) => p.submissions) ?? 0,
     http: {
       requests: sum((p) => p.http.requests),
