@@ -378,6 +378,7 @@ export async function closeDeps(deps: Deps): Promise<void> {
   await deps.cluster?.stop();
   await deps.listener.stop();
   await deps.intake.drain();
+  deps.media.close();
   await deps.govRegistry.close();
   await deps.cache.disconnect();
   deps.redis?.disconnect();

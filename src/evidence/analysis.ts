@@ -44,8 +44,8 @@ export async function analyzeMedia(
 /**
  * A 320 px thumbnail, sharpness (variance of the Laplacian — blur flattens edges), brightness (mean luma) and a
  * perceptual hash (dHash) of an encoded picture (a photo, or a video's poster frame), decoded in its turn
- * (media.images: DECODE_CONCURRENCY at once; a large photo in media.large, one at a time). With `deadlineMs`, gives up with a GateTimeout when no slot frees in
- * time.
+ * (media.images: DECODE_CONCURRENCY at once; a large photo in media.large, one at a time, in the decoder process of
+ * media.decoder). With `deadlineMs`, gives up with a GateTimeout when no slot frees in time.
  */
 export async function analyzePicture(
   media: Media,
@@ -55,12 +55,14 @@ export async function analyzePicture(
   // The size says which queue: large photos wait in their own, one at a time (media.large). A caller that probed
   // the photo already gives it; otherwise the header is read.
   const size = opts.size ?? (await sharp(source, { limitInputPixels: false }).metadata());
-  const gate = media.isLarge(size.width ?? null, size.height ?? null) ? media.large : media.images;
-  return gate.run(() => pictureOf(media, source), opts);
+  if (media.isLarge(size.width ?? null, size.height ?? null))
+    return media.large.run(() => media.decoder.analyze(source), opts);
+  return media.images.run(() => pictureOf(source, media.limits.maxPixels), opts);
 }
 
-async function pictureOf(media: Media, source: Buffer): Promise<PictureAnalysis> {
-  const small = await rendering(source, media.limits.maxPixels);
+/** The analysis itself, on this process's libuv threads (large photos: in LargeDecoder's process). */
+export async function pictureOf(source: Buffer, maxPixels: number): Promise<PictureAnalysis> {
+  const small = await rendering(source, maxPixels);
   // Huffman tables are not optimised: a thumbnail a few per cent larger, ~0.3 ms less per photo (bench, "analyze").
   const thumb = await sharp(small.rgb, { raw: { width: small.width, height: small.height, channels: 3 } })
     .jpeg({ quality: 70, optimiseCoding: false })

@@ -1,5 +1,6 @@
 import type { Config } from '../platform/config/config.js';
 import { Gate } from './gate.js';
+import { LargeDecoder } from './large-decoder.js';
 import type { MediaTools, ToolLimits } from './media-tools.js';
 
 /** What one file may cost to read: refused above these, before anything is decoded. */
@@ -46,6 +47,8 @@ export class Media {
    */
   readonly large: Gate;
   readonly videos: Gate;
+  /** Where large photos are decoded: a process of its own at a lower CPU priority. */
+  readonly decoder: LargeDecoder;
   readonly limits: MediaLimits;
 
   constructor(
@@ -65,6 +68,15 @@ export class Media {
       largePixels: config.DECODE_LARGE_PIXELS,
       tool: { timeoutMs: config.MEDIA_TOOL_TIMEOUT_SECONDS * 1000, memoryMb: config.MEDIA_TOOL_MEMORY_MB },
     };
+    this.decoder = new LargeDecoder({
+      timeoutMs: this.limits.tool.timeoutMs,
+      maxPixels: this.limits.maxPixels,
+    });
+  }
+
+  /** Ends the large-photo decoder process. */
+  close(): void {
+    this.decoder.close();
   }
 
   /** Whether a picture of these dimensions is large (measured by the pipeline, in `large`). */
