@@ -10,6 +10,8 @@ import type { App } from '../platform/http/types.js';
  *   the route checks itself before anything else (unsigned: 401);
  * - `simulator-only`: registered only while a local simulator stands in for a gateway (development), and open there;
  * - `metrics-token`: the `METRICS_TOKEN` bearer when that is set, anyone when it is not;
+ * - `case-token`: a driver holding the signed token of one case from looking it up by plate and ruling number
+ *   (src/driver/case-token.ts), which the route checks itself; without one, 401 — whatever else the caller is;
  * - a list of principals: only those roles; `citizen-owner` is a citizen calling about their own resource — another
  *   citizen's is answered 404, so its existence stays hidden.
  */
@@ -18,6 +20,7 @@ export type RouteAccess =
   | 'signed-webhook'
   | 'simulator-only'
   | 'metrics-token'
+  | 'case-token'
   | readonly AccessPrincipal[];
 export type AccessPrincipal = Role | 'citizen-owner';
 
@@ -165,7 +168,7 @@ export const CALLERS: readonly Caller[] = [
 /** What the table promises a caller: `allow`, or the status of the refusal. */
 export function expectedFor(access: RouteAccess, caller: Caller): 'allow' | 401 | 403 | 404 {
   if (access === 'anonymous' || access === 'simulator-only' || access === 'metrics-token') return 'allow';
-  if (access === 'signed-webhook') return 401;
+  if (access === 'signed-webhook' || access === 'case-token') return 401;
   if (caller === 'anonymous') return 401;
   if (caller === 'owner' || caller === 'other-citizen') {
     if (access.includes('citizen')) return 'allow';

@@ -13,6 +13,10 @@ export const ERRORS = {
   UNAUTHENTICATED: { status: 401, message: 'Sign in first.' },
   TOKEN_INVALID: { status: 401, message: 'The sign-in token is invalid or expired.' },
   FORBIDDEN: { status: 403, message: 'Your role may not do this.' },
+  CASE_TOKEN_INVALID: {
+    status: 401,
+    message: 'This case is not open here, or no longer: look it up again by plate and ruling number.',
+  },
   OTP_INVALID: { status: 401, message: 'The code is wrong or has expired.' },
   OTP_ATTEMPTS_EXCEEDED: { status: 429, message: 'Too many wrong codes; request a new one.' },
   OTP_TOO_SOON: { status: 429, message: 'A code was sent moments ago; wait before asking again.' },

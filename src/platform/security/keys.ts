@@ -17,6 +17,8 @@ export interface Keys {
   challenge: Buffer;
   /** Encrypts staff TOTP secrets at rest. */
   totpEnc: Buffer;
+  /** Signs a driver's access to one case (src/driver/case-token.ts). */
+  caseToken: Buffer;
 }
 
 export function deriveKeys(secret: string): Keys {
@@ -28,6 +30,7 @@ export function deriveKeys(secret: string): Keys {
     otp: derive('otp'),
     challenge: derive('sign-in-challenge'),
     totpEnc: derive('totp-enc'),
+    caseToken: derive('case-token'),
   };
 }
 
