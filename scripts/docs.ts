@@ -33,7 +33,7 @@ const GROUPS: [title: string, prefixes: string[]][] = [
   ['Evidence storage', ['BLOB_STORE', 'S3_']],
   ['Report intake', ['FILING_', 'FUTURE_', 'INTAKE_']],
   ['Automated checks', ['DEDUPE_', 'ANALYZE_', 'PHASH_', 'NEAR_IDENTICAL_']],
-  ['Review and forwarding', ['REVIEW_', 'FORWARD_']],
+  ['Review and forwarding', ['REVIEW_', 'FORWARD_', 'NEEDS_INFO_']],
   ['Sign-in', ['OTP_', 'TOKEN_']],
   ['Pipeline workers and autoscaler', ['JARIMA_WORKERS', 'PIPELINE_', 'AUTOSCALE', 'WORKER_', 'SHUTDOWN_']],
   ['Redis and cache', ['REDIS_', 'CACHE_']],
@@ -42,6 +42,9 @@ const GROUPS: [title: string, prefixes: string[]][] = [
   ['Fines registry', ['GOV_']],
   ['Notifications', ['SMS_', 'SMTP_', 'MAIL_', 'NOTIFY_']],
   ['Rewards and payouts', ['REWARD_', 'PAYOUT_']],
+  ["Drivers' case view", ['FINE_']],
+  ['Privacy and retention', ['RETENTION_']],
+  ['Appeals', ['APPEAL_']],
 ];
 
 type Setting = TSchema & {

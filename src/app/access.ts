@@ -93,11 +93,18 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'POST /v1/reports': CITIZEN,
   'GET /v1/reports/:id': ['citizen-owner', ...STAFF],
   'GET /v1/reports/:id/events': ['citizen-owner', ...STAFF],
+  'POST /v1/reports/:id/answer': ['citizen-owner'],
+  'POST /v1/reports/:id/withdraw': ['citizen-owner'],
+  'PATCH /v1/reports/:id': ['citizen-owner'],
   'GET /v1/me/reports': CITIZEN,
   'GET /v1/me/rewards': CITIZEN,
   'GET /v1/me/notification-settings': CITIZEN,
   'PUT /v1/me/notification-settings': CITIZEN,
   'GET /v1/me/events': CITIZEN,
+  // Data rights (docs/privacy.md): the archive of one's data, and the account's deletion.
+  'GET /v1/me/export': CITIZEN,
+  'POST /v1/me/deletion-code': CITIZEN,
+  'DELETE /v1/me': CITIZEN,
 
   // The review console.
   'GET /v1/review/queue': REVIEWERS,
@@ -110,6 +117,7 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'POST /v1/review/:id/decision': REVIEWERS,
   'POST /v1/review/:id/release': REVIEWERS,
   'POST /v1/review/:id/reassign': SUPERVISORS,
+  'PUT /v1/review/:id/evidence/:evidenceId/redactions': REVIEWERS,
 
   // Staff administration and units.
   'GET /v1/admin/staff': ADMIN,
@@ -122,6 +130,8 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'GET /v1/districts': STAFF,
   'POST /v1/admin/units': ADMIN,
   'PATCH /v1/admin/units/:id': ADMIN,
+  'GET /v1/admin/penalty-points': ADMIN,
+  'PUT /v1/admin/penalty-points': ADMIN,
 
   // Audit.
   'GET /v1/admin/audit': ADMIN,
@@ -130,6 +140,23 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   // Callbacks from outside: the fines registry, and the payments provider (registered only when one is configured).
   'POST /v1/integrations/gov/events': 'signed-webhook',
   'POST /v1/integrations/payments/events': 'signed-webhook',
+
+  // The driver (no account): a case by plate and ruling number, then what its token opens.
+  'POST /v1/fines/lookup': 'anonymous',
+  'GET /v1/fines/case': 'case-token',
+  'GET /v1/fines/case/evidence/:evidenceId': 'case-token',
+  'POST /v1/fines/case/appeal/phone': 'case-token',
+  'POST /v1/fines/case/attachments': 'case-token',
+  'POST /v1/fines/case/appeal': 'case-token',
+  'GET /v1/fines/case/appeal': 'case-token',
+
+  // The supervisors' appeals queue.
+  'GET /v1/appeals': SUPERVISORS,
+  'POST /v1/appeals/next': SUPERVISORS,
+  'GET /v1/appeals/:id': SUPERVISORS,
+  'GET /v1/appeals/:id/attachments/:evidenceId': SUPERVISORS,
+  'POST /v1/appeals/:id/decision': SUPERVISORS,
+  'POST /v1/appeals/:id/release': SUPERVISORS,
 
   // Operators.
   'GET /v1/admin/dlq': ADMIN,

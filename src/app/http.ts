@@ -4,12 +4,17 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController } from 'fastify';
+import { driverAppealRoutes } from '../appeals/driver-appeal.routes.js';
+import { staffAppealRoutes } from '../appeals/staff-appeal.routes.js';
 import { auditRoutes } from '../audit/audit.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
 import { installAuthentication } from '../auth/guard.js';
 import { SessionGuard } from '../auth/sessions.js';
 import { sessionRoutes } from '../auth/sessions.routes.js';
 import { staffSignInRoutes } from '../auth/staff-sign-in.routes.js';
+import { driverRoutes } from '../driver/driver.routes.js';
+import { penaltyPointsRoutes } from '../driver/penalty-points.routes.js';
+import { redactionRoutes } from '../driver/redactions.routes.js';
 import { evidenceRoutes } from '../evidence/evidence.routes.js';
 import { resumableUploadRoutes } from '../evidence/resumable.routes.js';
 import { tusRoutes } from '../evidence/tus.routes.js';
@@ -30,9 +35,11 @@ import { installSecurityHeaders } from '../platform/http/security-headers.js';
 import { installShedding, type Load } from '../platform/http/shedding.js';
 import { strictAjv, strictRouteSchema } from '../platform/http/strict-schema.js';
 import { type App, ErrorBody } from '../platform/http/types.js';
+import { privacyRoutes } from '../privacy/privacy.routes.js';
 import { refreshReference } from '../reference/reference.cache.js';
 import { REFERENCE_CHANNEL } from '../reference/reference.js';
 import { referenceRoutes } from '../reference/reference.routes.js';
+import { followUpRoutes } from '../reports/follow-up.routes.js';
 import { reportRoutes } from '../reports/reports.routes.js';
 import { ReportView } from '../reports/reports.schema.js';
 import { reviewDecisionRoutes } from '../review/review-decision.routes.js';
@@ -155,6 +162,7 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
     reference: deps.reference,
     config,
   });
+  await app.register(followUpRoutes, { db: deps.pool, reference: deps.reference, config });
   await app.register(referenceRoutes, { db: deps.pool, cache: deps.cache, reference: deps.reference });
   await app.register(dlqRoutes, { db: deps.pool });
   await app.register(queryRoutes, {
@@ -192,6 +200,38 @@ export async function buildApp(deps: Deps, opts: HttpOptions): Promise<App> {
     });
   await app.register(overviewRoutes, { sampler: deps.ops });
   await app.register(rewardRoutes, { db: deps.pool, keys: deps.keys });
+  await app.register(privacyRoutes, {
+    db: deps.pool,
+    blobs: deps.blobs,
+    keys: deps.keys,
+    sms: deps.sms,
+    config,
+  });
+  await app.register(redactionRoutes, { db: deps.pool });
+  await app.register(penaltyPointsRoutes, { db: deps.pool, reference: deps.reference });
+  await app.register(driverRoutes, {
+    db: deps.pool,
+    blobs: deps.blobs,
+    media: deps.media,
+    reference: deps.reference,
+    keys: deps.keys,
+    config,
+  });
+  await app.register(driverAppealRoutes, {
+    db: deps.pool,
+    blobs: deps.blobs,
+    media: deps.media,
+    sms: deps.sms,
+    keys: deps.keys,
+    config,
+  });
+  await app.register(staffAppealRoutes, {
+    db: deps.pool,
+    blobs: deps.blobs,
+    reference: deps.reference,
+    keys: deps.keys,
+    config,
+  });
   const publicStats = { db: deps.pool, cache: deps.cache, config };
   await app.register(statsRoutes, publicStats);
   await app.register(publicDataRoutes, publicStats);

@@ -1,3 +1,4 @@
+import { appealDecisionSweep } from '../appeals/appeal-sweep.js';
 import { notifySweep } from '../notifications/notify.js';
 import type { JobName } from '../pipeline/jobs.js';
 import type { JobHandler } from '../pipeline/registry.js';
@@ -56,9 +57,12 @@ export function pipelineHandlers(deps: Deps): JobHandler[] {
       ),
     ),
     // After review: the outside world (the registry, the citizen's phone and inbox, the payout provider).
-    measured(deps.metrics, 'forward', () =>
-      forwardSweep({ pool, registry: deps.govRegistry, logger: deps.logger }),
-    ),
+    // The registry's stage also delivers appeal decisions to it: whatever runs forwarding runs those.
+    measured(deps.metrics, 'forward', async () => {
+      const forwarded = await forwardSweep({ pool, registry: deps.govRegistry, logger: deps.logger });
+      const decided = await appealDecisionSweep({ ...deps, registry: deps.govRegistry });
+      return forwarded + decided;
+    }),
     measured(deps.metrics, 'notify', () => notifySweep(deps)),
     measured(deps.metrics, 'payout', () => payoutSweep(deps)),
   ];

@@ -10,6 +10,8 @@ import { enqueueJobs, JOB_NAMES, type JobName, sweepJob } from '../pipeline/jobs
 import { parseWorkerPools, workerPoolsThatFit } from '../pipeline/pools.js';
 import { buildTaskList } from '../pipeline/registry.js';
 import { type ReportStage, runInBatches } from '../pipeline/runner.js';
+import { scheduleRetention } from '../privacy/retention.js';
+import { scheduleNeedsInfoExpiry } from '../reports/follow-up.expiry.js';
 import type { Deps } from './deps.js';
 import { automatedStages, pipelineHandlers, SWEEP_BATCH, sweepCounters } from './pipeline-handlers.js';
 
@@ -79,6 +81,8 @@ class StageWorkers implements Workers {
   private readonly batches = new Map<JobName, StageBatches>();
   private stopped = false;
   private cleanup: { stop(): Promise<void> } | null = null;
+  private retention: { stop(): Promise<void> } | null = null;
+  private expiry: { stop(): Promise<void> } | null = null;
 
   constructor(private readonly deps: Deps) {
     const { config } = deps;
@@ -119,6 +123,10 @@ class StageWorkers implements Workers {
     this.heartbeats.start();
     // Evidence no report refers to, and expired uploads: deleted where the pipeline runs, once an hour.
     this.cleanup = scheduleEvidenceCleanup(this.deps);
+    // What docs/privacy.md keeps only so long: one process a day, whichever claims the run.
+    this.retention = scheduleRetention(this.deps);
+    // Questions to citizens left unanswered past NEEDS_INFO_EXPIRE_HOURS: the reports are closed with a reason.
+    this.expiry = scheduleNeedsInfoExpiry(this.deps);
   }
 
   startAutoscaler(apiInProcess: boolean): void {
@@ -173,6 +181,8 @@ class StageWorkers implements Workers {
     this.pools.clear();
     await this.heartbeats.stop();
     await this.cleanup?.stop();
+    await this.retention?.stop();
+    await this.expiry?.stop();
   }
 
   /**

@@ -27,6 +27,11 @@ export type AuditAction =
   | 'review_released'
   | 'review_reassigned'
   | 'evidence_viewed'
+  | 'evidence_redacted'
+  | 'penalty_points_set'
+  | 'appeal_claimed'
+  | 'appeal_released'
+  | 'appeal_decided'
   | 'export'
   | 'dead_letter_retried'
   | 'dead_letter_discarded';
@@ -58,6 +63,11 @@ export const AUDIT_ACTIONS: readonly AuditAction[] = [
   'review_released',
   'review_reassigned',
   'evidence_viewed',
+  'evidence_redacted',
+  'penalty_points_set',
+  'appeal_claimed',
+  'appeal_released',
+  'appeal_decided',
   'export',
   'dead_letter_retried',
   'dead_letter_discarded',

@@ -144,10 +144,10 @@ export function blobStoreContract(open: (limits: StoreLimits) => Promise<StoreUn
     expect(await text(s.store.read(sha))).toEqual(poster);
   });
 
-  it('takes a 30 MB video in chunks without holding it in memory', async () => {
+  it('takes a 64 MB video in chunks without holding it in memory', async () => {
     const s = await open({ memoryPerUpload: 1024 * 1024, memoryBudget: 4 * 1024 * 1024 });
     const MiB = 1024 * 1024;
-    const total = 30 * MiB;
+    const total = 64 * MiB;
     const hash = createHash('sha256');
     let peakHeld = 0;
     let peakBuffers = 0;
@@ -180,8 +180,9 @@ export function blobStoreContract(open: (limits: StoreLimits) => Promise<StoreUn
     }
     sample();
     expect(peakHeld).toBeLessThanOrEqual(MiB);
-    // Loose: the store's own buffers (an S3 store's parts in flight: ~16 MB here), not the whole file.
-    expect(peakBuffers).toBeLessThan(total * 0.75);
+    // Loose: the store's own buffers (an S3 store's parts in flight and the test server's: 16-26 MB seen on
+    // 2 cores, the higher under load), bounded whatever the file's size — not the whole file.
+    expect(peakBuffers).toBeLessThan(total * 0.6);
     expect(await s.store.delete(sha)).toBe(total);
     expect(await leftovers(s)).toEqual([]);
   });

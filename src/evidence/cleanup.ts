@@ -54,6 +54,7 @@ export async function cleanUpEvidence(deps: {
          select e.id from evidence e
           where e.id >= $1::uuid and e.id < $2::uuid
             and not exists (select from report_evidence re where re.evidence_id = e.id)
+            and not exists (select from case_uploads cu where cu.evidence_id = e.id)
             and not exists (select from evidence_uploads u where u.evidence_id = e.id and u.uploaded_at > $3)
           order by e.id limit $4
           for update skip locked),
@@ -79,8 +80,8 @@ export async function cleanUpEvidence(deps: {
   return result;
 }
 
-/** The deleted rows' blobs, and the derived ones (poster frames, thumbnails) no remaining evidence shares. */
-async function deleteBlobs(
+/** The deleted (or purged) rows' blobs, and the derived ones (poster frames, thumbnails) no remaining evidence shares. */
+export async function deleteBlobs(
   deps: { pool: Pool; blobs: BlobStore },
   rows: { sha: string; poster: string | null; thumb: string | null }[],
 ): Promise<number> {
@@ -103,7 +104,8 @@ async function deleteBlobs(
   for (const sha of [...originals, ...unshared]) bytes += await deps.blobs.delete(sha);
   // The race of the comment above: bytes uploaded again (a row again) while their blob was being deleted.
   const again = await deps.pool.query<{ sha: string }>(
-    `select encode(sha256, 'hex') as sha from evidence where sha256 = any(select decode(s, 'hex') from unnest($1::text[]) s)`,
+    `select encode(sha256, 'hex') as sha from evidence
+      where purged_at is null and sha256 = any(select decode(s, 'hex') from unnest($1::text[]) s)`,
     [originals],
   );
   for (const { sha } of again.rows) {

@@ -29,7 +29,7 @@ export async function findEvidenceBySha(db: Queryable, sha256: Buffer): Promise<
 /**
  * Records stored bytes (one row per SHA-256, whoever uploaded them first) with their media facts — and, when the
  * picture was already analysed (a photo still in memory), the analysis and its thumbnail — and that this citizen
- * uploaded them, in one statement (one round trip and one commit; it was four). Returns the evidence row and
+ * uploaded them (or, with no citizen, the case a driver uploaded them for), in one statement (one round trip and one commit; it was four). Returns the evidence row and
  * whether this call created it.
  */
 export async function recordUpload(
@@ -39,7 +39,8 @@ export async function recordUpload(
     kind: EvidenceKind;
     mime: string;
     bytes: number;
-    citizenId: string;
+    citizenId: string | null;
+    caseReportId?: string | null;
     originalName: string | null;
     facts: MediaFacts | null;
     analysis?: PictureAnalysis | { problem: string } | null;
@@ -71,6 +72,7 @@ export async function recordUpload(
     a?.thumb ?? null,
     u.citizenId,
     u.originalName,
+    u.caseReportId ?? null,
   ];
   // A row committed by a concurrent upload of the same bytes after this statement's snapshot is not seen by its
   // `found`: the second try, a new statement, sees it.
@@ -91,7 +93,12 @@ export async function recordUpload(
          union all
          select ${COLUMNS}, false from evidence where sha256 = $2 and not exists (select from ins)),
        upload as (
-         insert into evidence_uploads (citizen_id, evidence_id, original_name) select $22, id, $23 from found
+         insert into evidence_uploads (citizen_id, evidence_id, original_name)
+         select $22::uuid, id, $23 from found where $22::uuid is not null
+         on conflict do nothing),
+       case_upload as (
+         insert into case_uploads (report_id, evidence_id, original_name)
+         select $24::uuid, id, $23 from found where $24::uuid is not null
          on conflict do nothing)
        select * from found`,
       params,
@@ -137,6 +144,19 @@ export async function dailyQuota(
      select coalesce(sum(bytes), 0)::text as used, extract(epoch from min(frees_at) - now())::float8 as free_in
        from up`,
     [citizenId, except],
+  );
+  const used = Number(rows[0]?.used ?? 0);
+  return { left: Math.max(0, limit - used), retryAfterSeconds: Math.max(1, rows[0]?.free_in ?? 60) };
+}
+
+/** What a driver uploaded for one case in the last 24 hours against `limit` (index case_uploads_report_time). */
+export async function caseDailyQuota(db: Queryable, reportId: string, limit: number): Promise<Quota> {
+  const { rows } = await db.query<{ used: string; free_in: number | null }>(
+    `select coalesce(sum(e.bytes), 0)::text as used,
+            extract(epoch from min(u.uploaded_at) + interval '24 hours' - now())::float8 as free_in
+       from case_uploads u join evidence e on e.id = u.evidence_id
+      where u.report_id = $1 and u.uploaded_at > now() - interval '24 hours'`,
+    [reportId],
   );
   const used = Number(rows[0]?.used ?? 0);
   return { left: Math.max(0, limit - used), retryAfterSeconds: Math.max(1, rows[0]?.free_in ?? 60) };

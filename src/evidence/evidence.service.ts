@@ -7,6 +7,7 @@ import { AppError } from '../platform/errors/catalog.js';
 import { analysisProblem, analyzeAndStore, analyzePicture } from './analysis.js';
 import type { BlobStore } from './blob-store.js';
 import {
+  caseDailyQuota,
   dailyQuota,
   type EvidenceRow,
   findEvidenceBySha,
@@ -28,6 +29,12 @@ export interface IngestDeps {
 }
 
 /**
+ * Who uploads: a signed-in citizen (the evidence of their reports), or — with no account — the driver of one fined
+ * case, attaching files to an appeal. Each has a daily quota of its own; the checks on the bytes are the same.
+ */
+export type Uploader = { citizenId: string } | { caseReportId: string; dailyBytes: number };
+
+/**
  * Stores one uploaded file as evidence — from a multipart upload or a finished resumable one: in one pass hash,
  * count and sniff the head while writing a temporary blob (a file whose content is not media stops at its first
  * chunk, one past the citizen's daily quota as soon as it passes it), then read its media facts from its headers
@@ -41,12 +48,11 @@ export async function ingestEvidence(
     stream: Readable;
     /** Whether the stream was cut at the size limit. */
     truncated: () => boolean;
-    citizenId: string;
     filename: string | null | undefined;
     /** The bytes were counted against the quota already (a resumable upload, at its opening). */
     quotaReserved?: boolean;
     log: { warn(obj: object, msg: string): void };
-  },
+  } & Uploader,
 ): Promise<{ created: boolean; body: EvidenceBody }> {
   const hash = createHash('sha256');
   let bytes = 0;
@@ -57,7 +63,10 @@ export async function ingestEvidence(
   let quotaRead: Quota | null = null;
   const quota = input.quotaReserved
     ? null
-    : dailyQuota(deps.db, input.citizenId, deps.config.EVIDENCE_DAILY_BYTES_PER_CITIZEN).then((q) => {
+    : ('citizenId' in input
+        ? dailyQuota(deps.db, input.citizenId, deps.config.EVIDENCE_DAILY_BYTES_PER_CITIZEN)
+        : caseDailyQuota(deps.db, input.caseReportId, input.dailyBytes)
+      ).then((q) => {
         quotaRead = q;
         return q;
       });
@@ -104,7 +113,8 @@ export async function ingestEvidence(
     kind: kind.kind,
     mime: kind.mime,
     bytes,
-    citizenId: input.citizenId,
+    citizenId: 'citizenId' in input ? input.citizenId : null,
+    caseReportId: 'caseReportId' in input ? input.caseReportId : null,
     originalName: input.filename ? stripControlChars(input.filename).slice(0, 255) || null : null,
   };
   const { media } = deps;

@@ -47,6 +47,14 @@ export async function applyRegistryEvent(
         data: { caseNumber: e.caseNumber, amountSum: e.amountSum, eventId: e.id },
         patch: { fineAmountSum: e.amountSum, finedAt: at },
       };
+      // The number the driver looks the case up by. A number the registry reused for another case is not stored
+      // (the lookup must find one case), rather than failing the callback for ever.
+      if (e.rulingNumber)
+        await trx.query(
+          `update reports set ruling_number = $2
+           where id = $1 and not exists (select 1 from reports where ruling_number = $2)`,
+          [report.id, e.rulingNumber],
+        );
     } else if (e.type === 'fine.paid' && (report.status === 'forwarded' || report.status === 'fined')) {
       const reward = rewardFor(deps.config, e.amountSum, deps.reference.bhmOn(at));
       if (reward > 0) {

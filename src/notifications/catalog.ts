@@ -11,6 +11,7 @@ export const NOTIFICATION_EVENTS = [
   'fined',
   'paid',
   'rewarded',
+  'overturned',
 ] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 

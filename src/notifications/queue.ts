@@ -13,6 +13,7 @@ const EVENT_OF: Partial<Record<ReportStatus, NotificationEvent>> = {
   fined: 'fined',
   paid: 'paid',
   rewarded: 'rewarded',
+  overturned: 'overturned',
 };
 
 /** The PostgreSQL channel the live in-app stream listens on (`GET /v1/me/events`). */

@@ -119,6 +119,12 @@ export const REJECTION_REASONS = {
     ru: 'Об этом нарушении уже сообщил другой человек, сообщение рассматривается.',
     uz: "Bu qoidabuzarlik haqida boshqa kishi xabar bergan va u ko'rib chiqilmoqda.",
   },
+  // The follow-up's (src/reports/follow-up.expiry.ts): the inspector's question went unanswered.
+  INFO_NOT_PROVIDED: {
+    en: 'The inspector asked for more information and no answer came in time.',
+    ru: 'Инспектор запросил дополнительные сведения, но ответа в срок не поступило.',
+    uz: "Inspektor qo'shimcha ma'lumot so'radi, lekin javob o'z vaqtida kelmadi.",
+  },
 } as const satisfies Record<string, Record<Language, string>>;
 
 /** The reasons an inspector may give when rejecting a report (the rest are the automated stages'). */

@@ -77,6 +77,13 @@ export const ReportView = T.Object(
       T.Null(),
     ]),
     evidence: T.Array(T.Object({ id: T.String(), kind: T.String(), mime: T.String(), bytes: T.Integer() })),
+    question: T.Union([T.String(), T.Null()], {
+      description:
+        "The inspector's question while the report is needs_info: answer it at links.self + /answer",
+    }),
+    changeable: T.Boolean({
+      description: 'True until review starts: the report may be withdrawn or corrected (PATCH)',
+    }),
     version: T.Integer(),
     links: T.Object({ self: T.String(), events: T.String() }),
     review: T.Optional(

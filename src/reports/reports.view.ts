@@ -3,6 +3,7 @@ import type { StoredEvent } from './events.js';
 import { REJECTION_REASONS, type RejectionReason } from './reasons.js';
 import type { ReportRow } from './reports.repository.js';
 import type { EventView, ReportView } from './reports.schema.js';
+import { PIPELINE_WAITING } from './status.js';
 
 /** Where a report and its timeline are read. */
 export const reportLinks = (id: string) => ({
@@ -37,6 +38,8 @@ export function toView(
       : null,
     fine: reference.fineFor(r.violation_code, r.incident_at),
     evidence,
+    question: r.status === 'needs_info' ? r.review_note : null,
+    changeable: changeable(r),
     version: r.version,
     links: reportLinks(r.id),
     ...(forStaff
@@ -53,6 +56,15 @@ export function toView(
         }
       : {}),
   };
+}
+
+/**
+ * Whether its citizen may still withdraw or correct it: before review starts — still being checked, or waiting in
+ * the queue unclaimed and never decided on (a report back from needs_info is answered, not corrected).
+ */
+export function changeable(r: Pick<ReportRow, 'status' | 'lease_owner' | 'review_decision'>): boolean {
+  if (PIPELINE_WAITING.includes(r.status)) return true;
+  return r.status === 'awaiting_review' && r.lease_owner === null && r.review_decision === null;
 }
 
 /** One timeline event as stored: its real actor and all its data (the staff view; citizens get `toCitizenEventView`). */
@@ -96,6 +108,16 @@ export const CITIZEN_EVENT_DATA: Record<string, readonly string[]> = {
   fined: ['caseNumber', 'amountSum', 'eventId'],
   paid: ['caseNumber', 'amountSum', 'rewardSum', 'eventId'],
   rewarded: ['rewardSum', 'reference'],
+  // The citizen's follow-up (src/reports/follow-up.service.ts): their own words and changes, back to them.
+  answered: ['text', 'evidenceCount'],
+  info_expired: ['reasonCode', 'waitedHours'],
+  withdrawn: [],
+  corrected: ['changes'],
+  // An appeal's outcome (src/appeals/appeal-effects.ts): what became of the fine and of the reward, never the driver
+  // nor the appeal.
+  overturned: ['reward'],
+  appeal_upheld: [],
+  appeal_corrected: ['violationCode'],
 };
 
 /** Actors that name a staff member (`staff:<id>`, `admin:<id>`), as a citizen sees them: the role, not the person. */

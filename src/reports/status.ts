@@ -13,8 +13,12 @@ export const REPORT_STATUSES = [
   'fined',
   'paid',
   'rewarded',
+  // The fine was cancelled on the driver's appeal (src/appeals): final, like rewarded.
+  'overturned',
   'rejected',
   'duplicate',
+  // The citizen took it back before review started (POST /v1/reports/{id}/withdraw).
+  'withdrawn',
   // An automated stage could not handle it (a permanent error); waits for an operator (jarima dlq).
   'failed',
 ] as const;

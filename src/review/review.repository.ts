@@ -180,12 +180,17 @@ export interface EvidenceFileFacts extends EvidenceFile {
   camera: string | null;
   sharpness: number | null;
   brightness: number | null;
+  /** Regions inspectors marked to blur in the drivers' copy (src/driver/redactions.routes.ts). */
+  redactions: { x: number; y: number; w: number; h: number }[];
 }
 
 export async function evidenceFilesOf(db: Queryable, reportId: string): Promise<EvidenceFileFacts[]> {
   const { rows } = await db.query(
     `select e.id, e.kind, e.mime, e.bytes, encode(e.sha256, 'hex') as sha256, e.thumb_sha256, e.poster_sha256,
-            e.width, e.height, e.duration_ms, e.taken_at, e.gps_lat, e.gps_lon, e.camera, e.sharpness, e.brightness
+            e.width, e.height, e.duration_ms, e.taken_at, e.gps_lat, e.gps_lon, e.camera, e.sharpness, e.brightness,
+            coalesce((select json_agg(json_build_object('x', x.x, 'y', x.y, 'w', x.w, 'h', x.h) order by x.position)
+                        from evidence_redactions x
+                       where x.report_id = re.report_id and x.evidence_id = re.evidence_id), '[]') as redactions
        from report_evidence re join evidence e on e.id = re.evidence_id
       where re.report_id = $1 order by re.position`,
     [reportId],

@@ -110,6 +110,8 @@ const EvidenceDetail = T.Object({
     thumbnail: Nullable(T.String()),
     poster: Nullable(T.String()),
   }),
+  /** Blurred in the copy drivers see: fractions of the width and height. */
+  redactions: T.Array(T.Object({ x: T.Number(), y: T.Number(), w: T.Number(), h: T.Number() })),
 });
 
 export type EvidenceDetail = Static<typeof EvidenceDetail>;

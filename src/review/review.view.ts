@@ -92,6 +92,7 @@ export function toReviewDetail(
         thumbnail: e.thumb_sha256 ? evidenceUrl(id, e.id, 'thumbnail') : null,
         poster: e.poster_sha256 ? evidenceUrl(id, e.id, 'poster') : null,
       },
+      redactions: e.redactions,
     })),
     related,
     rejectionReasons: [...REVIEW_REJECTION_REASONS],

@@ -23,7 +23,7 @@ export const PAYOUTS = 'asset:payouts';
 export async function postLedger(
   trx: Queryable,
   t: {
-    kind: 'reward_accrual' | 'payout';
+    kind: 'reward_accrual' | 'payout' | 'reward_reversal';
     reportId: string;
     citizenId: string;
     amountSum: number;

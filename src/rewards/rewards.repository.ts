@@ -1,13 +1,16 @@
 import type { Queryable } from '../platform/db/pool.js';
 
-/** A payout as the admins' export lists it; the phone is encrypted here and is decrypted only to be masked. */
+/**
+ * A payout as the admins' export lists it; the phone is encrypted here and is decrypted only to be masked (null: the
+ * citizen's account was deleted).
+ */
 export interface PayoutRow {
   id: string;
   created_at: Date;
   report_id: string;
   case_number: string | null;
   citizen_id: string;
-  phone_enc: Buffer;
+  phone_enc: Buffer | null;
   amount_sum: number;
   reference: string | null;
 }

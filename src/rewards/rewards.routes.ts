@@ -88,7 +88,7 @@ export async function rewardRoutes(app: App, opts: RewardRoutesOptions): Promise
           p.report_id,
           p.case_number,
           p.citizen_id,
-          maskPhone(decrypt(keys.phoneEnc, p.phone_enc)),
+          p.phone_enc ? maskPhone(decrypt(keys.phoneEnc, p.phone_enc)) : '',
           p.amount_sum,
           p.reference,
         ],

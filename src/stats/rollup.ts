@@ -56,6 +56,9 @@ export async function addToRollups(trx: Queryable, moves: StatsMove[], now = new
       (PIPELINE_WAITING.includes(m.from) && !PIPELINE_WAITING.includes(m.to) && m.to !== 'failed') ||
       (m.from === 'failed' && m.to === 'rejected');
     if (leftChecks) bump(m, m.report.received_at, 'submitted');
+    // A correction sends a report back to the checks; it is counted again when it leaves them.
+    if (m.to === 'received' && !PIPELINE_WAITING.includes(m.from))
+      bump(m, m.report.received_at, 'submitted', -1);
     if (m.to === 'approved') bump(m, now, 'approved');
     if (m.to === 'rejected') bump(m, now, 'rejected');
     if (m.to === 'duplicate') bump(m, now, 'duplicate');

@@ -53,6 +53,53 @@ function describeGovRegistryContract(name: string, factory: () => Promise<Regist
       expect(await sut.registry.getCase(randomUUID())).toBeNull();
     });
 
+    /** A submitted case once the registry has issued its fine (the factories fine within milliseconds). */
+    async function finedCase() {
+      const c = sampleCase();
+      const { caseNumber } = await sut.registry.submitCase(c);
+      for (let i = 0; i < 100 && (await sut.registry.getCase(c.reportId))?.status !== 'fined'; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      return { reportId: c.reportId, caseNumber };
+    }
+
+    it('cancels a fine on appeal, once however often the decision is sent', async () => {
+      const c = await finedCase();
+      const d = { appealId: randomUUID(), ...c, decision: 'cancel' as const };
+      expect(await sut.registry.decideAppeal(d)).toEqual({
+        appealId: d.appealId,
+        caseStatus: 'cancelled',
+        duplicate: false,
+      });
+      expect(await sut.registry.decideAppeal(d)).toMatchObject({ caseStatus: 'cancelled', duplicate: true });
+      expect((await sut.registry.getCase(c.reportId))?.status).toBe('cancelled');
+    });
+
+    it('upholds or corrects a ruling without cancelling the fine', async () => {
+      const upheld = await finedCase();
+      const u = await sut.registry.decideAppeal({ appealId: randomUUID(), ...upheld, decision: 'uphold' });
+      expect(u.caseStatus).toBe('fined');
+      const corrected = await finedCase();
+      const k = await sut.registry.decideAppeal({
+        appealId: randomUUID(),
+        ...corrected,
+        decision: 'correct',
+        violationCode: '128-3.1',
+      });
+      expect(k.caseStatus).toBe('fined');
+    });
+
+    it('refuses, as permanent, a decision on a case it does not have', async () => {
+      const err = await sut.registry
+        .decideAppeal({
+          appealId: randomUUID(),
+          reportId: randomUUID(),
+          caseNumber: 'UZ-X',
+          decision: 'uphold',
+        })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ retryable: false, code: 'CASE_NOT_FOUND' });
+    });
+
     it('reports a closed breaker while healthy', () => {
       expect(sut.registry.breakerState()).toBe('closed');
     });
@@ -62,7 +109,7 @@ function describeGovRegistryContract(name: string, factory: () => Promise<Regist
 const API_KEY = 'contract-test-key';
 
 describeGovRegistryContract('HTTP adapter → simulator', async () => {
-  const sim = await startGovRegistrySimulator({ apiKey: API_KEY });
+  const sim = await startGovRegistrySimulator({ apiKey: API_KEY, fineAfterMs: 20 });
   const registry = new HttpGovRegistry({ urls: [sim.url], apiKey: API_KEY });
   return {
     registry,
@@ -77,7 +124,13 @@ describeGovRegistryContract('HTTP adapter → two slow replicas sharing one stor
   const store = createSimulatorStore();
   const sims = await Promise.all(
     [0, 1].map(() =>
-      startGovRegistrySimulator({ apiKey: API_KEY, store, latencyMs: 100, latencyJitterMs: 100 }),
+      startGovRegistrySimulator({
+        apiKey: API_KEY,
+        store,
+        latencyMs: 100,
+        latencyJitterMs: 100,
+        fineAfterMs: 20,
+      }),
     ),
   );
   const registry = new HttpGovRegistry({ urls: sims.map((s) => s.url), apiKey: API_KEY, timeoutMs: 2000 });

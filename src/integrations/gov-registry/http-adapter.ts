@@ -24,6 +24,9 @@ import { BalancedPool } from 'undici';
 import { parseJson } from '../../platform/http/json.js';
 import { BREAKER_STATES } from '../../platform/resilience/breaker.js';
 import {
+  type AppealDecision,
+  type AppealDecisionReceipt,
+  AppealDecisionReceiptSchema,
   type BreakerState,
   type CaseReceipt,
   CaseReceiptSchema,
@@ -148,6 +151,27 @@ export class HttpGovRegistry implements GovRegistry {
       }
       // A bare 404 may be a wrong base URL; only the registry's own "no such case" means the case does not exist.
       if (res.status === 404 && errorBody(res)?.code === 'CASE_NOT_FOUND') return null;
+      throw classifyFailure(res);
+    });
+  }
+
+  decideAppeal(d: AppealDecision, signal?: AbortSignal): Promise<AppealDecisionReceipt> {
+    const body = JSON.stringify(d);
+    return this.run(signal, async (attemptSignal) => {
+      const res = await this.send(
+        {
+          method: 'POST',
+          path: `/v1/cases/${encodeURIComponent(d.reportId)}/appeal-decisions`,
+          body,
+          idempotencyKey: d.appealId,
+        },
+        attemptSignal,
+        signal,
+      );
+      if (res.status === 200 || res.status === 201) {
+        const r = expectBody(res, AppealDecisionReceiptSchema);
+        return { appealId: r.appealId, caseStatus: r.caseStatus, duplicate: r.duplicate };
+      }
       throw classifyFailure(res);
     });
   }

@@ -49,7 +49,13 @@ export const CaseReceiptSchema = T.Object({
 });
 export type CaseReceipt = Static<typeof CaseReceiptSchema>;
 
-export const CaseStatusSchema = T.Union([T.Literal('accepted'), T.Literal('fined'), T.Literal('paid')]);
+export const CaseStatusSchema = T.Union([
+  T.Literal('accepted'),
+  T.Literal('fined'),
+  T.Literal('paid'),
+  // The fine was cancelled on appeal.
+  T.Literal('cancelled'),
+]);
 export type CaseStatus = Static<typeof CaseStatusSchema>;
 
 export const GovCaseSchema = T.Object({
@@ -74,13 +80,44 @@ export const RegistryEventSchema = T.Object({
   caseNumber: T.String({ minLength: 1 }),
   amountSum: T.Integer({ minimum: 0 }),
   occurredAt: T.String({ format: 'date-time' }),
+  /**
+   * On `fine.issued`: the ruling's number, which the driver quotes with the plate to look the case up. Registries
+   * that predate it leave it out; such a case is kept but cannot be looked up.
+   */
+  rulingNumber: T.Optional(T.String({ minLength: 4, maxLength: 32, pattern: '^[0-9A-Z-]+$' })),
 });
 export type RegistryEvent = Static<typeof RegistryEventSchema>;
+
+/** The supervisors' decision on a driver's appeal against the ruling of a case. */
+export const AppealDecisionSchema = T.Object(
+  {
+    /** Also the idempotency key: the registry applies one appeal's decision once. */
+    appealId: Uuid,
+    reportId: Uuid,
+    caseNumber: T.String({ minLength: 1, maxLength: 64 }),
+    decision: T.Union([T.Literal('uphold'), T.Literal('cancel'), T.Literal('correct')]),
+    /** With `correct`: the violation the ruling should have named. */
+    violationCode: T.Optional(T.String({ minLength: 1, maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+export type AppealDecision = Static<typeof AppealDecisionSchema>;
+
+export const AppealDecisionReceiptSchema = T.Object({
+  appealId: Uuid,
+  /** The case after the decision: `cancelled` when the fine was cancelled. */
+  caseStatus: CaseStatusSchema,
+  /** The registry had applied this appeal's decision already and answered as it did then. */
+  duplicate: T.Boolean(),
+});
+export type AppealDecisionReceipt = Static<typeof AppealDecisionReceiptSchema>;
 
 export interface GovRegistry {
   readonly name: string;
   submitCase(c: CaseSubmission, signal?: AbortSignal): Promise<CaseReceipt>;
   getCase(reportId: string, signal?: AbortSignal): Promise<GovCase | null>;
+  /** Idempotent by `appealId`; the case must exist (an unknown case is a permanent rejection). */
+  decideAppeal(d: AppealDecision, signal?: AbortSignal): Promise<AppealDecisionReceipt>;
   /** For metrics and the operator. */
   breakerState(): BreakerState;
 }

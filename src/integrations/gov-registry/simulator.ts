@@ -5,7 +5,14 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Value } from '@sinclair/typebox/value';
-import { type CaseStatus, type CaseSubmission, CaseSubmissionSchema, type RegistryEvent } from './port.js';
+import {
+  type AppealDecisionReceipt,
+  AppealDecisionSchema,
+  type CaseStatus,
+  type CaseSubmission,
+  CaseSubmissionSchema,
+  type RegistryEvent,
+} from './port.js';
 import { type WebhookCounters, type WebhookRetryOptions, WebhookSender } from './simulator-webhooks.js';
 
 interface StoredCase {
@@ -14,6 +21,8 @@ interface StoredCase {
   acceptedAt: string;
   status: CaseStatus;
   amountSum: number | null;
+  /** Set when the fine is issued: region code, then the case's sequence and four random digits (e.g. 270000421234). */
+  rulingNumber: string | null;
   /** Canonical JSON of the submission: a repeat with different content is a reused key, not a duplicate. */
   canonical: string;
 }
@@ -21,11 +30,13 @@ interface StoredCase {
 /** The registry's database. Pass one store to several simulators to stand in for replicas behind a balancer. */
 export interface SimulatorStore {
   readonly cases: Map<string, StoredCase>;
+  /** Appeal decisions applied, by appeal id: canonical JSON of the request and the answer given. */
+  readonly appealDecisions: Map<string, { canonical: string; receipt: AppealDecisionReceipt }>;
   nextSeq: number;
 }
 
 export function createSimulatorStore(): SimulatorStore {
-  return { cases: new Map(), nextSeq: 1 };
+  return { cases: new Map(), appealDecisions: new Map(), nextSeq: 1 };
 }
 
 export interface SimulatorOptions {
@@ -90,6 +101,7 @@ type Reply = { status: number; body?: unknown; headers?: Record<string, string> 
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const CASE_PATH = /^\/v1\/cases\/([^/]+)$/;
+const APPEAL_PATH = /^\/v1\/cases\/([^/]+)\/appeal-decisions$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const err = (status: number, code: string, message: string, field?: string): Reply => ({
@@ -164,6 +176,7 @@ export async function startGovRegistrySimulator(opts: SimulatorOptions): Promise
       caseNumber: c.caseNumber,
       amountSum: c.amountSum,
       occurredAt: new Date().toISOString(),
+      ...(type === 'fine.issued' && c.rulingNumber ? { rulingNumber: c.rulingNumber } : {}),
     });
   };
 
@@ -172,9 +185,12 @@ export async function startGovRegistrySimulator(opts: SimulatorOptions): Promise
     later(fineAfterMs, () => {
       c.status = 'fined';
       c.amountSum = Math.max(0, Math.round(fineAmount(submission)));
+      c.rulingNumber = rulingNumberFor(c, submission, random);
       emit(c, 'fine.issued');
       if (payAfterMs === null) return;
       later(Math.max(0, payAfterMs - fineAfterMs), () => {
+        // A fine cancelled on appeal is not paid.
+        if (c.status === 'cancelled') return;
         c.status = 'paid';
         emit(c, 'fine.paid');
       });
@@ -214,6 +230,7 @@ export async function startGovRegistrySimulator(opts: SimulatorOptions): Promise
       acceptedAt: acceptedAt.toISOString(),
       status: 'accepted',
       amountSum: null,
+      rulingNumber: null,
       canonical,
     };
     store.cases.set(c.reportId, c);
@@ -226,7 +243,60 @@ export async function startGovRegistrySimulator(opts: SimulatorOptions): Promise
     return { status: 201, body: view(c, false) };
   };
 
+  /** A decision on an appeal, applied once per appeal id; a cancelled fine's case becomes `cancelled`. */
+  const decideAppeal = (reportId: string, headers: http.IncomingHttpHeaders, raw: string): Reply => {
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return err(400, 'MALFORMED_BODY', 'The body is not JSON.');
+    }
+    if (!Value.Check(AppealDecisionSchema, body)) {
+      const first = [...Value.Errors(AppealDecisionSchema, body)][0];
+      return err(400, 'VALIDATION_FAILED', first?.message ?? 'invalid', first?.path || '/');
+    }
+    if (body.reportId !== reportId)
+      return err(400, 'VALIDATION_FAILED', 'reportId differs from the path.', 'reportId');
+    if (headers['idempotency-key'] !== body.appealId)
+      return err(400, 'IDEMPOTENCY_KEY_MISMATCH', 'Idempotency-Key must equal appealId.', 'appealId');
+    if ((body.decision === 'correct') !== (body.violationCode !== undefined))
+      return err(
+        400,
+        'VALIDATION_FAILED',
+        'violationCode goes with correct, and only with it.',
+        'violationCode',
+      );
+    const canonical = canonicalJson(body);
+    const known = store.appealDecisions.get(body.appealId);
+    if (known) {
+      if (known.canonical !== canonical)
+        return err(422, 'IDEMPOTENCY_KEY_REUSED', 'This appeal id was sent with a different decision.');
+      return { status: 200, body: { ...known.receipt, duplicate: true } };
+    }
+    const c = store.cases.get(reportId);
+    if (!c) return err(404, 'CASE_NOT_FOUND', 'No case for this report id.');
+    if (c.caseNumber !== body.caseNumber)
+      return err(422, 'CASE_NUMBER_MISMATCH', "The case number is not this case's.", 'caseNumber');
+    if (c.status !== 'fined' && c.status !== 'paid')
+      return err(422, 'NO_RULING', 'The case has no ruling to decide an appeal on.');
+    if (body.decision === 'cancel') c.status = 'cancelled';
+    const receipt: AppealDecisionReceipt = {
+      appealId: body.appealId,
+      caseStatus: c.status,
+      duplicate: false,
+    };
+    store.appealDecisions.set(body.appealId, { canonical, receipt });
+    return { status: 201, body: receipt };
+  };
+
   const route = (req: http.IncomingMessage, path: string, raw: string): Reply => {
+    const appeal = APPEAL_PATH.exec(path);
+    if (appeal) {
+      if (req.method !== 'POST') return err(405, 'METHOD_NOT_ALLOWED', 'Use POST.');
+      const reportId = decodeURIComponent(appeal[1] ?? '');
+      if (!UUID.test(reportId)) return err(400, 'VALIDATION_FAILED', 'reportId must be a UUID.', 'reportId');
+      return decideAppeal(reportId, req.headers, raw);
+    }
     if (path === '/v1/cases') {
       return req.method === 'POST'
         ? createCase(req.headers, raw)
@@ -324,6 +394,14 @@ export async function startGovRegistrySimulator(opts: SimulatorOptions): Promise
   };
 
   return { url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`, stop, control };
+}
+
+/** Unique per case (the sequence) and not guessable from a neighbour's (the random tail). */
+function rulingNumberFor(c: StoredCase, s: CaseSubmission, random: () => number): string {
+  const region = String((s.regionId ?? 0) % 100).padStart(2, '0');
+  const seq = c.caseNumber.slice(-6);
+  const tail = String(Math.floor(random() * 10_000)).padStart(4, '0');
+  return `${region}${seq}${tail}`;
 }
 
 function view(c: StoredCase, duplicate?: boolean) {

@@ -1,8 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Value } from '@sinclair/typebox/value';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import '../../platform/formats.js';
 import { HttpGovRegistry } from './http-adapter.js';
-import type { RegistryEvent } from './port.js';
+import { type RegistryEvent, RegistryEventSchema } from './port.js';
 import { startGovRegistrySimulator } from './simulator.js';
 import { sampleCase } from './testing.js';
 import {
@@ -106,7 +108,11 @@ describe('registry webhooks', () => {
     expect(events.map((e) => e.type).sort()).toEqual(['fine.issued', 'fine.paid']);
     for (const e of events) {
       expect(e).toMatchObject({ reportId: c.reportId, caseNumber: receipt.caseNumber, amountSum: 412_000 });
+      expect(Value.Check(RegistryEventSchema, e)).toBe(true);
     }
+    // The ruling number the driver quotes comes with the fine, and only with it.
+    expect(events.find((e) => e.type === 'fine.issued')?.rulingNumber).toMatch(/^\d{12}$/);
+    expect(events.find((e) => e.type === 'fine.paid')).not.toHaveProperty('rulingNumber');
     expect(sim.control.stats().webhookFailures).toBe(2);
     expect(await registry.getCase(c.reportId)).toEqual({
       caseNumber: receipt.caseNumber,

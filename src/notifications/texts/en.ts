@@ -80,5 +80,13 @@ export const EN: LanguageTexts = {
       sms: (v) =>
         `Jarima: a reward of ${v.amount} for report ${v.id} (${v.plate}) has been credited to your account. Thank you!`,
     },
+    overturned: {
+      subject: (v) => `Report ${v.id}: the fine was cancelled on appeal`,
+      body: (v) => [
+        `The fine issued on your report ${v.id} (vehicle ${v.plate}) was cancelled on appeal.`,
+        'A reward not yet paid for it is withdrawn; one already paid stays yours.',
+      ],
+      sms: (v) => `Jarima: the fine on report ${v.id} (${v.plate}) was cancelled on appeal.`,
+    },
   },
 };

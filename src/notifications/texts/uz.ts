@@ -87,5 +87,13 @@ export const UZ: LanguageTexts = {
       sms: (v) =>
         `Jarima: ${v.id} raqamli xabaringiz (${v.plate}) uchun ${v.amount} mukofot hisobingizga o'tkazildi. Rahmat!`,
     },
+    overturned: {
+      subject: (v) => `Xabar ${v.id}: jarima shikoyat bo'yicha bekor qilindi`,
+      body: (v) => [
+        `${v.id} xabaringiz (${v.plate} avtomobili) bo'yicha jarima shikoyat asosida bekor qilindi.`,
+        "To'lanmagan mukofot bekor qilinadi; to'langani sizda qoladi.",
+      ],
+      sms: (v) => `Jarima: ${v.id} xabar (${v.plate}) bo'yicha jarima shikoyat asosida bekor qilindi.`,
+    },
   },
 };

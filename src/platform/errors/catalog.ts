@@ -112,6 +112,27 @@ export const ERRORS = {
   STAFF_NOT_FOUND: { status: 422, message: 'No active inspector has this id.' },
   RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested byte range is outside the file.' },
   EVIDENCE_FILE_NOT_FOUND: { status: 404, message: 'This report has no such evidence file or rendering.' },
+  REPORT_REVIEW_STARTED: {
+    status: 409,
+    message: 'An inspector has started reviewing this report: it can no longer be withdrawn or corrected.',
+  },
+  REPORT_NOT_AWAITING_INFO: { status: 409, message: 'This report is not waiting for more information.' },
+  FINE_NOT_FOUND: {
+    status: 404,
+    message: 'No ruling with this number for this plate. Check both against the ruling.',
+  },
+  APPEAL_WINDOW_CLOSED: { status: 409, message: 'The time to appeal this ruling has passed.' },
+  APPEAL_EXISTS: { status: 409, message: 'This ruling has been appealed already; one appeal per ruling.' },
+  APPEAL_NOT_OPEN: { status: 409, message: 'This case has no ruling that can be appealed now.' },
+  APPEAL_NOT_FOUND: { status: 404, message: 'No such appeal.' },
+  APPEAL_LEASE_NOT_HELD: {
+    status: 409,
+    message: 'You do not hold this appeal: take it first (its lease may have run out).',
+  },
+  APPEAL_ATTACHMENT_UNKNOWN: {
+    status: 422,
+    message: 'An attachment id is unknown or was not uploaded for this case.',
+  },
 
   WEBHOOK_SIGNATURE_INVALID: {
     status: 401,

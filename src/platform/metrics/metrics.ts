@@ -141,6 +141,12 @@ export class Metrics {
     help: 'Evidence files deleted because no report referred to them within EVIDENCE_UNFILED_HOURS',
     registers: [this.registry],
   });
+  readonly retentionPurged = new Counter({
+    name: 'jarima_retention_purged_total',
+    help: 'What the retention run purged (docs/privacy.md), by kind: rows, report media, evidence files and bytes',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly dbPoolErrors = new Counter({
     name: 'jarima_db_pool_errors_total',
     help:

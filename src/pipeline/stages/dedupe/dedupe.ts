@@ -5,8 +5,8 @@ import type { ReportRow } from '../../../reports/reports.repository.js';
 import { sweepJob } from '../../jobs.js';
 import type { Decision, ReportStage } from '../../runner.js';
 
-/** Earlier reports that are still alive (not rejected, not themselves duplicates) can make a later one a duplicate. */
-const ALIVE = `o.status not in ('rejected', 'duplicate')`;
+/** Earlier reports that are still alive (not rejected, withdrawn, nor themselves duplicates) can make a later one a duplicate. */
+const ALIVE = `o.status not in ('rejected', 'duplicate', 'withdrawn')`;
 
 interface Match {
   report_id: string;
