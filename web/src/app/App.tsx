@@ -24,6 +24,9 @@ const SetPassword = PAGES.setPassword.Component;
 const Account = PAGES.account.Component;
 const Admin = PAGES.admin.Component;
 const Supervisor = PAGES.supervisor.Component;
+const Fine = PAGES.fine.Component;
+const Appeals = PAGES.appeals.Component;
+const MyData = PAGES.myData.Component;
 
 interface Route {
   path: string;
@@ -40,13 +43,17 @@ const ROUTES: Route[] = [
   { path: '/reports', citizen: true, render: () => <MyReports /> },
   { path: '/reports/:id', citizen: true, render: (p) => <ReportPage key={p.id} id={p.id!} /> },
   { path: '/rewards', citizen: true, render: () => <RewardsPage /> },
+  { path: '/me/data', citizen: true, render: () => <MyData /> },
   { path: '/stats', render: () => <Stats /> },
+  // The driver of a fined car: no account, the plate and the ruling number open the case.
+  { path: '/fine', render: () => <Fine /> },
   // The staff consoles: their own sign-in (login and password) and session, apart from the citizen's.
   { path: '/staff/sign-in', render: () => <StaffSignIn /> },
   { path: '/staff/set-password', render: () => <SetPassword /> },
   { path: '/staff/account', render: () => <Account /> },
   { path: '/staff/admin', render: () => <Admin /> },
   { path: '/staff/supervisor', render: () => <Supervisor /> },
+  { path: '/staff/appeals', render: () => <Appeals /> },
   { path: '/inspector/*', render: () => <Inspector /> },
   { path: '/ops/*', render: () => <Ops /> },
 ];

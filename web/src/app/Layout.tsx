@@ -62,6 +62,9 @@ export function Layout({ children }: { children: ReactNode }) {
                 <li>
                   <Link to="/rewards">{t.nav.rewards}</Link>
                 </li>
+                <li>
+                  <Link to="/me/data">{t.myData.nav}</Link>
+                </li>
               </>
             ) : null}
             <li>

@@ -34,6 +34,9 @@ export const PAGES = {
   account: preloadable(() => import('../staff/Account')),
   admin: preloadable(() => import('../staff/Admin')),
   supervisor: preloadable(() => import('../staff/Supervisor')),
+  fine: preloadable(() => import('../driver/FinePage')),
+  appeals: preloadable(() => import('../staff/appeals/AppealsPage')),
+  myData: preloadable(() => import('../citizen/MyData')),
 };
 
 const DAY_MS = 86_400_000;
@@ -112,6 +115,8 @@ const ROUTES: Prefetch[] = [
   { path: '/staff/account', page: PAGES.account },
   { path: '/staff/admin', page: PAGES.admin },
   { path: '/staff/supervisor', page: PAGES.supervisor },
+  { path: '/staff/appeals', page: PAGES.appeals },
+  { path: '/me/data', page: PAGES.myData },
 ];
 
 /**

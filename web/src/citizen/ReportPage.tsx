@@ -7,7 +7,10 @@ import { useLiveChanges } from '../app/live';
 import { Link } from '../app/router';
 import { localName, textFor, useI18n } from '../i18n';
 import type { Dict } from '../i18n/en';
+import { FollowUp } from './FollowUp';
 import { Plate, StatusBadge } from './parts';
+
+const CHECKING = new Set<Report['status']>(['received', 'validated', 'deduplicated', 'enriched']);
 
 /** One report: its status in words, the rejection reason, the fine, and the timeline — kept live. */
 export function ReportPage({ id }: { id: string }) {
@@ -36,6 +39,14 @@ export function ReportPage({ id }: { id: string }) {
   useLiveChanges((c) => {
     if (!c || c.reportId === id) void load();
   });
+  // The stream carries notifications, one per report and event: a report back in the automated checks after a
+  // correction re-enters review without a second "accepted" message, so while the checks run the page asks again.
+  const checking = report ? CHECKING.has(report.status) : false;
+  useEffect(() => {
+    if (!checking) return;
+    const timer = setInterval(() => void load(), 3000);
+    return () => clearInterval(timer);
+  }, [checking, load]);
 
   if (
     error instanceof ApiError &&
@@ -102,6 +113,7 @@ export function ReportPage({ id }: { id: string }) {
         </dd>
       </dl>
       {report.description ? <p className="description">{report.description}</p> : null}
+      <FollowUp key={`${report.id}:${report.version}`} report={report} onChanged={() => void load()} />
       {events ? <Timeline events={events} /> : null}
       <p className="row">
         <Link to="/reports">{t.report.all}</Link>

@@ -18,6 +18,8 @@ const TONES: Record<ReportStatus, 'checking' | 'waiting' | 'good' | 'bad' | 'neu
   rejected: 'bad',
   duplicate: 'neutral',
   failed: 'neutral',
+  withdrawn: 'neutral',
+  overturned: 'neutral',
 };
 
 /** A report's status in words, coloured by what it means for the citizen; `data-status` keeps the API's name. */

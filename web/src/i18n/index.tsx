@@ -67,8 +67,12 @@ export function I18nProvider({ children, onChange }: { children: ReactNode; onCh
     const t = DICTS[lang];
     // Made on first use: the first formatter with a time zone loads ICU's zone data (~70 ms in a cold browser
     // tab, measured with `npm run bench -- web`), which pages without dates need not wait for.
-    const dateTime = () => dateFormat(lang, { dateStyle: 'medium', timeStyle: 'short' });
-    const date = () => dateFormat(lang, { dateStyle: 'medium' });
+    const dateTime = () =>
+      lang === 'uz' && !hasUzbekData()
+        ? uzbekDates(true)
+        : dateFormat(lang, { dateStyle: 'medium', timeStyle: 'short' });
+    const date = () =>
+      lang === 'uz' && !hasUzbekData() ? uzbekDates(false) : dateFormat(lang, { dateStyle: 'medium' });
     let number: Intl.NumberFormat | undefined;
     const num = (n: number) => {
       number ??= new Intl.NumberFormat(LOCALES[lang]);
@@ -103,6 +107,51 @@ export function dateFormat(
     dateFormats.set(key, f);
   }
   return f;
+}
+
+const UZ_MONTHS = [
+  'yanvar',
+  'fevral',
+  'mart',
+  'aprel',
+  'may',
+  'iyun',
+  'iyul',
+  'avgust',
+  'sentabr',
+  'oktabr',
+  'noyabr',
+  'dekabr',
+];
+let uzbekData: boolean | undefined;
+
+/**
+ * Whether the browser's ICU knows Uzbek: Chromium's own data (desktop builds, Debian's) does not, and writes a
+ * date as "2026 M12 8".
+ */
+function hasUzbekData(): boolean {
+  uzbekData ??= /[a-z]{3}/.test(dateFormat('uz', { month: 'long' }).format(Date.UTC(2026, 0, 15)));
+  return uzbekData;
+}
+
+/** Uzbek dates from numbers alone, where the browser has no Uzbek: "8-dekabr 2026, 14:30". */
+function uzbekDates(withTime: boolean): { format(d: Date): string } {
+  const numeric = dateFormat('uz', {
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
+  return {
+    format(d) {
+      const parts = numeric.formatToParts(d);
+      const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+      const day = `${Number(part('day'))}-${UZ_MONTHS[Number(part('month')) - 1]} ${part('year')}`;
+      return withTime ? `${day}, ${part('hour')}:${part('minute')}` : day;
+    },
+  };
 }
 
 export function useI18n(): I18n {

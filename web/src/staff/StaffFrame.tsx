@@ -71,6 +71,11 @@ export function StaffBar() {
             <Link to="/staff/supervisor">{s.bar.supervisor}</Link>
           </li>
         ) : null}
+        {SUPERVISOR_ROLES.includes(session.role) ? (
+          <li>
+            <Link to="/staff/appeals">{s.bar.appeals}</Link>
+          </li>
+        ) : null}
         {OPERATOR_ROLES.includes(session.role) ? (
           <li>
             <Link to="/ops">{s.bar.ops}</Link>

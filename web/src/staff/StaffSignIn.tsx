@@ -15,7 +15,9 @@ function home(role: StaffRole): string {
 
 /** A path of this app only, and one of the staff consoles (never another origin, never a citizen page). */
 function safeNext(next: string | null): string | null {
-  return next && /^\/(inspector|ops|staff\/(account|admin|supervisor))(\/|\?|$)/.test(next) ? next : null;
+  return next && /^\/(inspector|ops|staff\/(account|admin|supervisor|appeals))(\/|\?|$)/.test(next)
+    ? next
+    : null;
 }
 
 /** After the password: a code from the app (or a recovery code), or the app's enrolment (roles that require it). */

@@ -14,6 +14,7 @@ export const staffRu: StaffDict = {
     queue: 'Очередь проверки',
     ops: 'Эксплуатация',
     supervisor: 'Контроль',
+    appeals: 'Жалобы',
     admin: 'Администрирование',
     account: 'Моя учётная запись',
     signedInAs: (login, role) => `Вы вошли как ${login} (${role})`,
@@ -343,6 +344,30 @@ export const staffRu: StaffDict = {
     pause: 'Пауза',
     frame: (n) => `кадр ${n}`,
   },
+  redactions: {
+    start: 'Размыть области',
+    save: 'Сохранить области',
+    leave: 'Закрыть',
+    help: 'Обведите мышью то, что оштрафованный водитель не должен видеть (лица, номера других машин); × убирает область. «Сохранить» записывает весь набор; Esc отменяет несохранённое.',
+    remove: (n) => `Убрать область ${n}`,
+    count: (n) => {
+      if (n === 0) return 'Для водителя ничего не размыто';
+      const d = n % 10;
+      const dd = n % 100;
+      const word =
+        d === 1 && dd !== 11
+          ? 'область размыта'
+          : d >= 2 && d <= 4 && (dd < 12 || dd > 14)
+            ? 'области размыты'
+            : 'областей размыто';
+      return `Для водителя: ${n} ${word}`;
+    },
+    unsaved: 'Ещё не сохранено',
+    saving: 'Сохранение…',
+    saved: 'Сохранено',
+    failed: 'Не сохранено',
+    full: (max) => `Не больше ${max} областей на файл`,
+  },
   keys: {
     label: 'Клавиатура',
     takeNext: 'взять следующее сообщение',
@@ -360,6 +385,7 @@ export const staffRu: StaffDict = {
     frame: 'кадр назад / вперёд',
     second: 'секунда назад / вперёд',
     zoom: 'фото в полный размер',
+    blur: 'области, скрытые от водителя',
     reason: 'выбрать причину',
     confirm: 'подтвердить',
     cancel: 'назад',
@@ -447,6 +473,62 @@ export const staffRu: StaffDict = {
     retried: (id) => `${id} отправлено на повтор.`,
     discarded: (id) => `${id} удалено.`,
   },
+  appeals: {
+    title: 'Жалобы водителей',
+    queue: 'Открытые жалобы',
+    takeNext: 'Взять следующую жалобу',
+    nothingFree: 'Свободных жалоб нет.',
+    noneOpen: 'В вашем подразделении нет открытых жалоб.',
+    appeal: 'Жалоба',
+    appealOf: (id) => `Жалоба ${id}…`,
+    status: 'Статус',
+    statuses: { filed: 'подана', in_review: 'на рассмотрении', decided: 'решена' },
+    filedAt: 'Подана',
+    due: 'Срок',
+    overdue: 'просрочена',
+    holder: 'У кого',
+    heldByMe: 'у вас',
+    heldByOther: 'у другого руководителя',
+    free: 'свободна',
+    open: 'Открыть',
+    contact: 'Телефон водителя',
+    grounds: 'Доводы водителя',
+    attachments: 'Приложенные файлы',
+    noAttachments: 'Файлов нет.',
+    attachment: (n) => `Приложенный файл ${n}`,
+    theCase: 'Дело',
+    plate: 'Номер',
+    violation: 'Нарушение',
+    incidentAt: 'Когда',
+    reportStatus: 'Статус сообщения',
+    openReport: 'Открыть сообщение',
+    takeToDecide:
+      'Решение принимает только тот, у кого жалоба. Жалобы берутся по сроку кнопкой «Взять следующую жалобу».',
+    decision: 'Решение',
+    decisions: {
+      uphold: 'Оставить постановление в силе',
+      cancel: 'Отменить штраф',
+      correct: 'Исправить нарушение',
+    },
+    correctTo: 'Правильное нарушение',
+    reason: 'Основание',
+    reasons: {
+      EVIDENCE_CONCLUSIVE: 'Доказательства убедительны',
+      APPEAL_UNFOUNDED: 'Жалоба необоснованна',
+      NOT_THE_VEHICLE: 'Не автомобиль водителя',
+      NO_VIOLATION_VISIBLE: 'Нарушение не видно',
+      EVIDENCE_INSUFFICIENT: 'Доказательств недостаточно',
+      PROCEDURE_VIOLATED: 'Нарушен порядок',
+      WRONG_VIOLATION_TYPE: 'Неверная статья нарушения',
+    },
+    note: 'Заметка (необязательно, водителю не показывается)',
+    decide: 'Записать решение',
+    release: 'Вернуть в очередь',
+    close: 'Закрыть',
+    decidedAt: 'Решено',
+    registry: 'Отправлено в реестр',
+    notYetSent: 'ещё нет',
+  },
   errors: {
     LOGIN_INVALID: 'Неверный логин или пароль.',
     FORBIDDEN: 'Вашей роли это недоступно.',
@@ -474,5 +556,8 @@ export const staffRu: StaffDict = {
     SESSION_NOT_FOUND: 'Этот сеанс уже завершён.',
     OUTSIDE_UNIT: 'Это сообщение относится к другому подразделению.',
     STAFF_NOT_FOUND: 'Этот сотрудник не может взять это сообщение.',
+    APPEAL_NOT_FOUND: 'Такой жалобы нет.',
+    APPEAL_LEASE_NOT_HELD: 'Эта жалоба не у вас: сначала возьмите её (срок удержания мог истечь).',
+    APPEAL_NOT_OPEN: 'Эта жалоба уже не открыта.',
   },
 };

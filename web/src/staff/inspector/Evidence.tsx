@@ -4,6 +4,7 @@ import { useShortcuts } from '../keys';
 import { useEvidenceFile, useThumbnail } from '../media';
 import type { ReviewEvidence } from '../types';
 import { Progress } from './FileProgress';
+import { Redactions } from './Redactions';
 import { VideoPlayer } from './VideoPlayer';
 
 /** Metres between two points (haversine; ample for "how far is the camera's GPS from the claimed place"). */
@@ -17,14 +18,17 @@ function metres(a: { lat: number; lon: number }, b: { lat: number; lon: number }
 
 /**
  * The report's photos and videos: a strip of thumbnails (J/K move through them), the chosen one large — a photo
- * (Z toggles fit and full size) or the video player with frame stepping — and what its camera recorded.
+ * (Z toggles fit and full size) or the video player with frame stepping, either with its regions to blur for
+ * drivers (B) — and what its camera recorded.
  */
 export function EvidenceViewer({
+  reportId,
   evidence,
   incidentAt,
   location,
   keysEnabled,
 }: {
+  reportId: string;
   evidence: ReviewEvidence[];
   incidentAt: string;
   location: { lat: number; lon: number };
@@ -54,25 +58,27 @@ export function EvidenceViewer({
   return (
     <section className="evidence" aria-label={s.evidence.title}>
       <h2 className="sr-only">{s.evidence.title}</h2>
-      <div className="evidence-stage" data-testid="evidence-stage" data-kind={current.kind}>
-        {current.kind === 'video' ? (
-          <VideoPlayer
-            key={current.id}
-            path={current.urls.original}
-            poster={current.urls.poster}
-            label={label(current, index)}
-            keysEnabled={keysEnabled}
-          />
-        ) : (
-          <Photo
-            key={current.id}
-            path={current.urls.original}
-            alt={label(current, index)}
-            zoomed={zoomed}
-            onToggle={() => setZoomed((z) => !z)}
-          />
-        )}
-      </div>
+      <Redactions reportId={reportId} evidence={current} keysEnabled={keysEnabled}>
+        <div className="evidence-stage" data-testid="evidence-stage" data-kind={current.kind}>
+          {current.kind === 'video' ? (
+            <VideoPlayer
+              key={current.id}
+              path={current.urls.original}
+              poster={current.urls.poster}
+              label={label(current, index)}
+              keysEnabled={keysEnabled}
+            />
+          ) : (
+            <Photo
+              key={current.id}
+              path={current.urls.original}
+              alt={label(current, index)}
+              zoomed={zoomed}
+              onToggle={() => setZoomed((z) => !z)}
+            />
+          )}
+        </div>
+      </Redactions>
       {evidence.length > 1 ? (
         <ul className="thumbs" aria-label={s.evidence.all}>
           {evidence.map((e, i) => (

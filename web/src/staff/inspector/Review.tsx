@@ -181,6 +181,7 @@ export function Review({ id }: { id: string }) {
       <div className="review-grid">
         <EvidenceViewer
           key={report.id}
+          reportId={report.id}
           evidence={data.evidence}
           incidentAt={report.incidentAt}
           location={report.location}
@@ -278,6 +279,7 @@ export function Review({ id }: { id: string }) {
                   ['← →', s.keys.frame],
                   ['Shift ← →', s.keys.second],
                   ['Z', s.keys.zoom],
+                  ['B', s.keys.blur],
                 ]
         }
       />
