@@ -33,6 +33,8 @@ create table appeals (
   contact_phone_enc bytea not null,
   contact_phone_hash bytea not null,
   phone_confirmed_at timestamptz not null,
+  -- The language the driver filed in: the decision's SMS is written in it.
+  lang text not null default 'uz' check (lang in ('uz', 'ru', 'en')),
   status text not null default 'filed' check (status in ('filed', 'in_review', 'decided')),
   -- The unit of the report, copied at filing, so the queue is scoped like the review queue.
   unit_id int references units (id) on delete set null,

@@ -30,10 +30,10 @@ const call = (method: 'GET' | 'POST', url: string, who: Member, payload?: object
   t.app.inject({ method, url, headers: bearer(who.token), ...(payload ? { payload } : {}) });
 
 /** A fined case with a filed appeal. */
-async function appealedCase() {
+async function appealedCase(lang: 'uz' | 'ru' | 'en' = 'en') {
   const c = await finedCase(t, inspector.token);
   const phone = nextPhone();
-  const appealId = await fileAppealOf(t, c, phone);
+  const appealId = await fileAppealOf(t, c, phone, lang);
   return { ...c, phone, appealId };
 }
 
@@ -183,12 +183,12 @@ describe('a cancelled fine and its reward', () => {
 
 describe('uphold and correct', () => {
   it.each([
-    { decision: 'uphold', event: 'appeal_upheld', sms: /refused/ },
-    { decision: 'correct', event: 'appeal_corrected', sms: /corrected/ },
+    { decision: 'uphold', event: 'appeal_upheld', lang: 'ru', sms: /жалоба по .* отклонена/ },
+    { decision: 'correct', event: 'appeal_corrected', lang: 'en', sms: /ruling was corrected/ },
   ] as const)(
-    '$decision: the registry records it, the fine stands, the driver is told',
+    '$decision: the registry records it, the fine stands, the driver is told in $lang',
     async (d) => {
-      const c = await appealedCase();
+      const c = await appealedCase(d.lang);
       const { rows } = await t.deps.pool.query<{ code: string }>(
         `select code from violation_types
         where code <> (select violation_code from reports where id = $1) order by code limit 1`,

@@ -2,7 +2,7 @@ import type { Queryable } from '../platform/db/pool.js';
 import { lockReportForUpdate } from '../reports/reports.repository.js';
 import { applyTransitions } from '../reports/transition.js';
 import { citizenAccount, postLedger, REWARDS_EXPENSE } from '../rewards/ledger.js';
-import type { AppealDecisionKind } from './appeals.schema.js';
+import type { AppealDecisionKind, DriverLang } from './appeals.schema.js';
 
 /**
  * What a decision the registry has recorded does, inside the transaction that marks it delivered:
@@ -83,15 +83,33 @@ export async function applyDecisionEffects(
   return 'applied';
 }
 
-/** The driver's SMS: the plate and the outcome, in the three languages (the driver's language is not known). */
+const DECISION_SMS: Record<
+  DriverLang,
+  Record<AppealDecisionKind, (plate: string, code: string) => string>
+> = {
+  uz: {
+    cancel: (p) => `Jarima: ${p} boʻyicha shikoyat qanoatlantirildi, jarima bekor qilindi.`,
+    correct: (p, c) => `Jarima: ${p} boʻyicha shikoyat koʻrib chiqildi, qaror tuzatildi (${c}).`,
+    uphold: (p) => `Jarima: ${p} boʻyicha shikoyat rad etildi, jarima oʻz kuchida.`,
+  },
+  ru: {
+    cancel: (p) => `Jarima: жалоба по ${p} удовлетворена, штраф отменён.`,
+    correct: (p, c) => `Jarima: по жалобе на ${p} постановление исправлено (${c}).`,
+    uphold: (p) => `Jarima: жалоба по ${p} отклонена, штраф остаётся в силе.`,
+  },
+  en: {
+    cancel: (p) => `Jarima: your appeal for ${p} is granted; the fine is cancelled.`,
+    correct: (p, c) => `Jarima: on your appeal for ${p} the ruling was corrected (${c}).`,
+    uphold: (p) => `Jarima: your appeal for ${p} is refused; the fine stands.`,
+  },
+};
+
+/** The driver's SMS: the plate and the outcome, in the language the appeal was filed in. */
 export function driverMessage(a: {
   plate: string;
   decision: AppealDecisionKind;
   corrected_violation_code: string | null;
+  lang: DriverLang;
 }): string {
-  if (a.decision === 'cancel')
-    return `Jarima: ${a.plate} appeal granted, the fine is cancelled. Shikoyat qanoatlantirildi, jarima bekor qilindi.`;
-  if (a.decision === 'correct')
-    return `Jarima: ${a.plate} appeal: the ruling was corrected (${a.corrected_violation_code}). Qaror tuzatildi.`;
-  return `Jarima: ${a.plate} appeal refused, the fine stands. Shikoyat rad etildi, jarima o'z kuchida.`;
+  return DECISION_SMS[a.lang][a.decision](a.plate, a.corrected_violation_code ?? '');
 }

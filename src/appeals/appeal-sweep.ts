@@ -8,7 +8,7 @@ import { toError } from '../platform/errors/catalog.js';
 import type { Logger } from '../platform/logger.js';
 import { decrypt, type Keys } from '../platform/security/keys.js';
 import { applyDecisionEffects, driverMessage } from './appeal-effects.js';
-import type { AppealDecisionKind } from './appeals.schema.js';
+import type { AppealDecisionKind, DriverLang } from './appeals.schema.js';
 
 const BATCH = 20;
 const RETRY_INITIAL_MS = 5_000;
@@ -157,12 +157,13 @@ async function notifyDrivers(deps: AppealSweepDeps): Promise<void> {
     decision: AppealDecisionKind;
     corrected_violation_code: string | null;
     plate: string;
+    lang: DriverLang;
   }>(
     `update appeals a set driver_notified_at = now()
        from (select id from appeals where registry_sent_at is not null and driver_notified_at is null
               limit 100 for update skip locked) due, reports r
       where a.id = due.id and r.id = a.report_id
-      returning a.id, a.contact_phone_enc, a.decision, a.corrected_violation_code, r.plate`,
+      returning a.id, a.contact_phone_enc, a.decision, a.corrected_violation_code, r.plate, a.lang`,
   );
   for (const r of rows) {
     try {

@@ -1,6 +1,6 @@
 import type { Queryable } from '../platform/db/pool.js';
 import { scopeSql, type UnitScope } from '../review/review.scope.js';
-import type { AppealDecisionKind } from './appeals.schema.js';
+import type { AppealDecisionKind, DriverLang } from './appeals.schema.js';
 
 export interface AppealRow {
   id: string;
@@ -85,14 +85,15 @@ export async function insertAppeal(
     unitId: number | null;
     slaHours: number;
     attachmentIds: string[];
+    lang: DriverLang;
   },
 ): Promise<boolean> {
   const { rowCount } = await trx.query(
     `insert into appeals (id, report_id, text, contact_phone_enc, contact_phone_hash, phone_confirmed_at, unit_id,
-                          sla_due_at)
-     values ($1, $2, $3, $4, $5, now(), $6, now() + make_interval(hours => $7))
+                          sla_due_at, lang)
+     values ($1, $2, $3, $4, $5, now(), $6, now() + make_interval(hours => $7), $8)
      on conflict (report_id) do nothing`,
-    [a.id, a.reportId, a.text, a.phoneEnc, a.phoneHash, a.unitId, a.slaHours],
+    [a.id, a.reportId, a.text, a.phoneEnc, a.phoneHash, a.unitId, a.slaHours, a.lang],
   );
   if (!rowCount) return false;
   await trx.query(

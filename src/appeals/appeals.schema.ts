@@ -21,8 +21,14 @@ export const APPEAL_REASONS = [
 ] as const;
 
 const Phone = T.String({ minLength: 9, maxLength: 20, description: 'Uzbek mobile number, +998…' });
+export const DRIVER_LANGS = ['uz', 'ru', 'en'] as const;
+export type DriverLang = (typeof DRIVER_LANGS)[number];
+const Lang = T.Union(
+  DRIVER_LANGS.map((l) => T.Literal(l)),
+  { description: "The driver's language, for the SMS texts (default uz)" },
+);
 
-export const PhoneBody = T.Object({ phone: Phone }, { additionalProperties: false });
+export const PhoneBody = T.Object({ phone: Phone, lang: T.Optional(Lang) }, { additionalProperties: false });
 export const PhoneCodeResponse = T.Object({ expiresInSeconds: T.Integer() });
 
 export const FileAppealBody = T.Object(
@@ -35,6 +41,7 @@ export const FileAppealBody = T.Object(
     }),
     phone: Phone,
     code: T.String({ pattern: '^[0-9]{6}$', description: 'The code sent to the phone' }),
+    lang: T.Optional(Lang),
   },
   { additionalProperties: false },
 );

@@ -74,6 +74,7 @@ export async function fileAppeal(
     unitId: c.unit_id,
     slaHours: deps.config.APPEAL_SLA_HOURS,
     attachmentIds: body.attachmentIds,
+    lang: body.lang ?? 'uz',
   });
   if (!inserted) throw new AppError('APPEAL_EXISTS');
   return id;

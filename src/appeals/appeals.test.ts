@@ -110,7 +110,8 @@ describe('appeals', () => {
     );
     expect(told.length).toBeGreaterThan(0);
     await until('the driver told', async () =>
-      t.deps.smsSimulator!.outbox(phone).some((m) => /cancel/.test(m.text)),
+      // Filed with no language: told in Uzbek.
+      t.deps.smsSimulator!.outbox(phone).some((m) => /shikoyat qanoatlantirildi/.test(m.text)),
     );
   }, 60_000);
 

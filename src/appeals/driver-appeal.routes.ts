@@ -55,7 +55,12 @@ export async function driverAppealRoutes(app: App, opts: DriverAppealRoutesOptio
       const { reportId } = caseOf(keys.caseToken, request);
       const phone = normalisePhone(request.body.phone);
       await assertAppealable(db, reportId, config);
-      const out = await sendAppealPhoneCode({ pool: db, keys, sms, config }, reportId, phone);
+      const out = await sendAppealPhoneCode(
+        { pool: db, keys, sms, config },
+        reportId,
+        phone,
+        request.body.lang,
+      );
       return reply.status(202).send(out);
     },
   );

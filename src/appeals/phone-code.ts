@@ -4,6 +4,13 @@ import type { Config } from '../platform/config/config.js';
 import { type Pool, withTransaction } from '../platform/db/pool.js';
 import { AppError, toError } from '../platform/errors/catalog.js';
 import { hmac, type Keys, safeEqual } from '../platform/security/keys.js';
+import type { DriverLang } from './appeals.schema.js';
+
+const CODE_SMS: Record<DriverLang, (code: string, minutes: number) => string> = {
+  uz: (c, m) => `Jarima: shikoyatni tasdiqlash kodi ${c}. ${m} daqiqa amal qiladi.`,
+  ru: (c, m) => `Jarima: код подтверждения жалобы ${c}. Действует ${m} мин.`,
+  en: (c, m) => `Jarima: your appeal confirmation code is ${c}. It expires in ${m} min.`,
+};
 
 export interface PhoneCodeDeps {
   pool: Pool;
@@ -25,6 +32,7 @@ export async function sendAppealPhoneCode(
   deps: PhoneCodeDeps,
   reportId: string,
   phone: string,
+  lang: DriverLang = 'uz',
 ): Promise<{ expiresInSeconds: number }> {
   const { pool, keys, config } = deps;
   const { rows } = await pool.query<{ last: Date | null; n: number }>(
@@ -45,10 +53,7 @@ export async function sendAppealPhoneCode(
     [reportId, ph, codeHash(keys, reportId, ph, code), config.OTP_TTL_SECONDS],
   );
   try {
-    await deps.sms.send(
-      phone,
-      `Jarima: your appeal confirmation code is ${code}. It expires in ${Math.round(config.OTP_TTL_SECONDS / 60)} min.`,
-    );
+    await deps.sms.send(phone, CODE_SMS[lang](code, Math.round(config.OTP_TTL_SECONDS / 60)));
   } catch (err) {
     await pool.query('delete from appeal_phone_codes where id = $1', [inserted[0]!.id]);
     throw new AppError('SMS_UNAVAILABLE', { cause: toError(err) });

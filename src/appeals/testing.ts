@@ -29,24 +29,31 @@ export function lastCode(t: TestApp, phone: string): string {
   return /\b(\d{6})\b/.exec(text)?.[1] ?? '';
 }
 
-/** The driver confirms `phone` and files the appeal of the case; returns the appeal's id. */
+/** The driver confirms `phone` and files the appeal of the case in `lang`; returns the appeal's id. */
 export async function fileAppealOf(
   t: TestApp,
   c: { token: Record<string, string> },
   phone: string,
+  lang: 'uz' | 'ru' | 'en' = 'en',
 ): Promise<string> {
   const sent = await t.app.inject({
     method: 'POST',
     url: '/v1/fines/case/appeal/phone',
     headers: c.token,
-    payload: { phone },
+    payload: { phone, lang },
   });
   if (sent.statusCode !== 202) throw new Error(`code not sent: ${sent.statusCode} ${sent.body}`);
   const filed = await t.app.inject({
     method: 'POST',
     url: '/v1/fines/case/appeal',
     headers: c.token,
-    payload: { text: 'It was not my car at that time.', attachmentIds: [], phone, code: lastCode(t, phone) },
+    payload: {
+      text: 'It was not my car at that time.',
+      attachmentIds: [],
+      phone,
+      code: lastCode(t, phone),
+      lang,
+    },
   });
   if (filed.statusCode !== 201) throw new Error(`appeal not filed: ${filed.statusCode} ${filed.body}`);
   return filed.json().id;

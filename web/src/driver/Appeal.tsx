@@ -200,7 +200,7 @@ function AppealForm({
   /** A refusal that may end the form (window closed, appealed already): the parent decides. */
   onRefused: (err: unknown) => void;
 }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const a = t.driver.appeal;
   const [text, setText] = useState('');
   const [uploads, setUploads] = useState<Upload[]>([]);
@@ -245,7 +245,11 @@ function AppealForm({
     setSending(true);
     setError(null);
     try {
-      await request('/v1/fines/case/appeal/phone', { method: 'POST', body: { phone } }, caseSession(token));
+      await request(
+        '/v1/fines/case/appeal/phone',
+        { method: 'POST', body: { phone, lang } },
+        caseSession(token),
+      );
       setCodeSentFor(phone);
     } catch (err) {
       fail(err);
@@ -266,7 +270,7 @@ function AppealForm({
         '/v1/fines/case/appeal',
         {
           method: 'POST',
-          body: { text, attachmentIds: [...new Set(ready.map((u) => u.file.id))], phone, code },
+          body: { text, attachmentIds: [...new Set(ready.map((u) => u.file.id))], phone, code, lang },
         },
         caseSession(token),
       );
