@@ -4,6 +4,7 @@ import type { Pool } from '../platform/db/pool.js';
 import { idFloor } from '../platform/ids.js';
 import { FailureLog, type WarnLogger } from '../platform/metrics/failures.js';
 import type { Metrics } from '../platform/metrics/metrics.js';
+import { runPeriodically } from '../platform/periodic.js';
 import type { BlobStore } from './blob-store.js';
 import { deleteExpiredUploadSessions } from './evidence.repository.js';
 
@@ -140,34 +141,23 @@ export function scheduleEvidenceCleanup(deps: {
     source: 'evidence clean-up',
     count: () => deps.metrics.samplerErrors.inc({ part: 'evidence_cleanup' }),
   });
-  let running: Promise<void> | null = null;
-  const run = () => {
-    running ??= cleanUpEvidence({
-      pool: deps.pool,
-      blobs: deps.blobs,
-      dataDir: deps.config.JARIMA_DATA_DIR,
-      unfiledHours: deps.config.EVIDENCE_UNFILED_HOURS,
-    })
-      .then((r) => {
+  return runPeriodically(
+    () =>
+      cleanUpEvidence({
+        pool: deps.pool,
+        blobs: deps.blobs,
+        dataDir: deps.config.JARIMA_DATA_DIR,
+        unfiledHours: deps.config.EVIDENCE_UNFILED_HOURS,
+      }).then((r) => {
         deps.metrics.evidenceReclaimedBytes.inc(r.bytes);
         deps.metrics.evidenceReclaimedFiles.inc(r.evidence);
         if (r.evidence || r.uploadSessions)
           deps.logger.info({ ...r }, 'deleted evidence no report refers to, and expired uploads');
-      })
-      .catch((err: unknown) => failures.report('sweep', err))
-      .finally(() => {
-        running = null;
-      });
-  };
-  const first = setTimeout(run, FIRST_AFTER_MS);
-  const every = setInterval(run, CLEANUP_EVERY_MS);
-  first.unref();
-  every.unref();
-  return {
-    async stop() {
-      clearTimeout(first);
-      clearInterval(every);
-      await running;
+      }),
+    {
+      firstAfterMs: FIRST_AFTER_MS,
+      everyMs: CLEANUP_EVERY_MS,
+      onError: (err) => failures.report('sweep', err),
     },
-  };
+  );
 }

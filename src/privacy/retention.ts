@@ -2,6 +2,7 @@ import type { BlobStore } from '../evidence/blob-store.js';
 import { type Pool, withTransaction } from '../platform/db/pool.js';
 import { FailureLog, type WarnLogger } from '../platform/metrics/failures.js';
 import type { Metrics } from '../platform/metrics/metrics.js';
+import { runPeriodically } from '../platform/periodic.js';
 import { deletePurgedBlobs, purgeReportMedia } from './media-purge.js';
 
 export interface RetentionConfig {
@@ -124,36 +125,22 @@ export function scheduleRetention(deps: {
     source: 'retention',
     count: () => deps.metrics.samplerErrors.inc({ part: 'retention' }),
   });
-  let running: Promise<void> | null = null;
-  const run = () => {
-    running ??= (async () => {
-      if (!(await claimRun(deps.pool, deps.config.RETENTION_EVERY_HOURS, Date.now()))) return;
-      const r = await runRetention(deps);
-      const counted: [string, number][] = [
-        ['otp_codes', r.otpCodes],
-        ['sign_in_failures', r.signInFailures],
-        ['session_addresses', r.sessionAddresses],
-        ['report_media', r.reportsPurged],
-        ['evidence_files', r.evidencePurged],
-        ['evidence_bytes', r.bytes],
-      ];
-      for (const [kind, n] of counted) if (n) deps.metrics.retentionPurged.inc({ kind }, n);
-      deps.logger.info({ ...r }, 'retention: purged what the policy keeps no longer');
-    })()
-      .catch((err: unknown) => failures.report('run', err))
-      .finally(() => {
-        running = null;
-      });
-  };
-  const first = setTimeout(run, FIRST_AFTER_MS);
-  const every = setInterval(run, LOOK_EVERY_MS);
-  first.unref();
-  every.unref();
-  return {
-    async stop() {
-      clearTimeout(first);
-      clearInterval(every);
-      await running;
-    },
-  };
+  return runPeriodically(
+    () =>
+      (async () => {
+        if (!(await claimRun(deps.pool, deps.config.RETENTION_EVERY_HOURS, Date.now()))) return;
+        const r = await runRetention(deps);
+        const counted: [string, number][] = [
+          ['otp_codes', r.otpCodes],
+          ['sign_in_failures', r.signInFailures],
+          ['session_addresses', r.sessionAddresses],
+          ['report_media', r.reportsPurged],
+          ['evidence_files', r.evidencePurged],
+          ['evidence_bytes', r.bytes],
+        ];
+        for (const [kind, n] of counted) if (n) deps.metrics.retentionPurged.inc({ kind }, n);
+        deps.logger.info({ ...r }, 'retention: purged what the policy keeps no longer');
+      })(),
+    { firstAfterMs: FIRST_AFTER_MS, everyMs: LOOK_EVERY_MS, onError: (err) => failures.report('run', err) },
+  );
 }

@@ -2,6 +2,7 @@ import type { Pool } from '../platform/db/pool.js';
 import { withTransaction } from '../platform/db/pool.js';
 import { FailureLog, type WarnLogger } from '../platform/metrics/failures.js';
 import type { Metrics } from '../platform/metrics/metrics.js';
+import { runPeriodically } from '../platform/periodic.js';
 import { REPORT_COLUMNS, type ReportRow } from './reports.repository.js';
 import { applyTransitions } from './transition.js';
 
@@ -68,26 +69,15 @@ export function scheduleNeedsInfoExpiry(deps: {
     source: 'needs-info expiry',
     count: () => deps.metrics.samplerErrors.inc({ part: 'needs_info_expiry' }),
   });
-  let running: Promise<void> | null = null;
-  const run = () => {
-    running ??= expireUnanswered(deps.pool, deps.config.NEEDS_INFO_EXPIRE_HOURS)
-      .then((closed) => {
+  return runPeriodically(
+    () =>
+      expireUnanswered(deps.pool, deps.config.NEEDS_INFO_EXPIRE_HOURS).then((closed) => {
         if (closed) deps.logger.info({ closed }, 'rejected reports whose question went unanswered');
-      })
-      .catch((err: unknown) => failures.report('sweep', err))
-      .finally(() => {
-        running = null;
-      });
-  };
-  const first = setTimeout(run, FIRST_AFTER_MS);
-  const every = setInterval(run, EXPIRY_EVERY_MS);
-  first.unref();
-  every.unref();
-  return {
-    async stop() {
-      clearTimeout(first);
-      clearInterval(every);
-      await running;
+      }),
+    {
+      firstAfterMs: FIRST_AFTER_MS,
+      everyMs: EXPIRY_EVERY_MS,
+      onError: (err) => failures.report('sweep', err),
     },
-  };
+  );
 }
