@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { normalisePhone } from '../auth/phone.js';
 import { caseOf } from '../driver/case-token.js';
 import type { BlobStore } from '../evidence/blob-store.js';
-import { clientStreamError, ingestEvidence } from '../evidence/evidence.service.js';
+import { ingestMultipartFile } from '../evidence/evidence.routes.js';
 import type { Media } from '../evidence/media.js';
 import type { SmsGateway } from '../integrations/sms/port.js';
 import type { Config } from '../platform/config/config.js';
@@ -83,31 +83,11 @@ export async function driverAppealRoutes(app: App, opts: DriverAppealRoutesOptio
     async (request, reply) => {
       const { reportId } = caseOf(keys.caseToken, request);
       await assertAppealable(db, reportId, config);
-      if (!request.isMultipart())
-        throw new AppError('UNSUPPORTED_MEDIA_TYPE', { message: 'Send the file as multipart/form-data.' });
-      const part = await request
-        .file({ throwFileSizeLimit: false, limits: { fileSize: config.EVIDENCE_MAX_BYTES, files: 1 } })
-        .catch((err: unknown) => {
-          throw clientStreamError(err);
-        });
-      if (part?.fieldname !== 'file') {
-        part?.file.resume();
-        throw new AppError('EVIDENCE_FILE_MISSING', { field: 'file' });
-      }
-      const out = await ingestEvidence(
+      const out = await ingestMultipartFile(
+        request,
         { db, blobs, media, config },
-        {
-          stream: part.file,
-          truncated: () => part.file.truncated,
-          caseReportId: reportId,
-          dailyBytes: config.APPEAL_UPLOAD_BYTES_PER_CASE,
-          filename: part.filename,
-          log: request.log,
-        },
-      ).catch((err: unknown) => {
-        part.file.resume();
-        throw err;
-      });
+        { caseReportId: reportId, dailyBytes: config.APPEAL_UPLOAD_BYTES_PER_CASE },
+      );
       const { id, kind, mime, bytes } = out.body;
       return reply.status(out.created ? 201 : 200).send({ id, kind, mime, bytes });
     },
