@@ -20,7 +20,8 @@ export type EventOutcome = 'applied' | 'duplicate' | 'recorded';
  * A registry callback, once: the event id is recorded in the same transaction as its effect, so a redelivery finds
  * it and changes nothing. `fine.issued` moves a forwarded report to `fined`; `fine.paid` moves it (from forwarded or
  * fined — deliveries can arrive out of order) to `paid`, accrues the citizen's reward in the ledger and queues the
- * payout. An event that would move a report backwards is recorded but not applied.
+ * payout. An event that would move a report backwards is recorded but not applied; one that arrives before the
+ * forward is recorded is refused with 409, to be sent again.
  */
 export async function applyRegistryEvent(
   pool: Pool,
@@ -30,6 +31,10 @@ export async function applyRegistryEvent(
   return withTransaction(pool, async (trx) => {
     const report = await lockReportForUpdate(trx, e.reportId);
     if (!report) throw new AppError('REPORT_NOT_FOUND', { field: 'reportId' });
+    // The registry has the case — the event proves it — but the forward sweep has not recorded its answer yet (a
+    // callback that outruns it by milliseconds). Refused before it is recorded, so the registry's redelivery applies
+    // it once the report is `forwarded`; recorded now, it would never be.
+    if (report.status === 'approved') throw new AppError('REPORT_NOT_FORWARDED_YET', { field: 'reportId' });
     const seen = await trx.query(
       `insert into gov_events (event_id, report_id, type, payload, applied) values ($1, $2, $3, $4, false)
        on conflict (event_id) do nothing returning event_id`,

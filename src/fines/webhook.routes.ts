@@ -52,7 +52,7 @@ export async function webhookRoutes(app: App, opts: WebhookRoutesOptions): Promi
         summary: 'Fines registry callbacks (fine issued, fine paid), HMAC-signed; idempotent by event id',
         headers: WebhookHeaders,
         body: RegistryEventSchema,
-        response: { 200: WebhookResponse, ...errorResponses(400, 401, 404) },
+        response: { 200: WebhookResponse, ...errorResponses(400, 401, 404, 409) },
       },
     },
     async (request) => {

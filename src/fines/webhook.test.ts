@@ -129,6 +129,23 @@ describe('registry callbacks', () => {
     expect(unknown.statusCode).toBe(404);
   });
 
+  it('refuses a callback that outruns the forward, and applies its redelivery once forwarded', async () => {
+    const r = await forwardedReport();
+    // As between the registry's answer to the forward and the sweep's commit of it.
+    await t.deps.pool.query("update reports set status = 'approved' where id = $1", [r.id]);
+    const fined = event(r.id, r.caseNumber, 'fine.issued');
+    const early = await post(fined);
+    expect(early.statusCode).toBe(409);
+    expect(early.json()).toMatchObject({ code: 'REPORT_NOT_FORWARDED_YET', field: 'reportId' });
+    const rows = await t.deps.pool.query('select count(*)::int as n from gov_events where report_id = $1', [
+      r.id,
+    ]);
+    expect(rows.rows[0].n).toBe(0);
+    await t.deps.pool.query("update reports set status = 'forwarded' where id = $1", [r.id]);
+    expect((await post(fined)).json()).toEqual({ eventId: fined.id, outcome: 'applied' });
+    expect(await statusOf(r.id)).toBe('fined');
+  });
+
   it('takes a payment that overtakes its fine, and never moves a report backwards', async () => {
     const r = await forwardedReport();
     const paid = await post(event(r.id, r.caseNumber, 'fine.paid'));

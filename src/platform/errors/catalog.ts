@@ -102,6 +102,10 @@ export const ERRORS = {
 
   VIOLATION_TYPE_UNKNOWN: { status: 422, message: 'No violation type has this code.' },
   REPORT_NOT_FOUND: { status: 404, message: 'No such report.' },
+  REPORT_NOT_FORWARDED_YET: {
+    status: 409,
+    message: 'The report is still being forwarded; send the event again shortly.',
+  },
   IDEMPOTENCY_KEY_REUSED: { status: 409, message: 'This Idempotency-Key was used with a different request.' },
 
   LEASE_NOT_HELD: {
